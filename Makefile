@@ -1,0 +1,38 @@
+# woes — PGXS build.  The version comes from woes.control alone.
+EXTENSION = woes
+EXTVERSION := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" woes.control)
+
+MODULE_big = woes
+OBJS = src/woes.o src/context.o src/guard.o src/ids.o src/enums.o
+
+# The install script is built from one SQL file per concern, in this order.
+SQL_SOURCES = \
+	src/sql/00_types.sql \
+	src/sql/10_context.sql \
+	src/sql/20_tables.sql \
+	src/sql/30_policies.sql \
+	src/sql/40_api.sql \
+	src/sql/50_admin.sql \
+	src/sql/90_grants.sql
+
+DATA_built = woes--$(EXTVERSION).sql
+DATA = $(wildcard src/sql/woes--*--*.sql)
+
+# pg_regress suites (sql/, expected/), one per concern
+REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+REGRESS_OPTS = --inputdir=.
+
+# isolation specs (test/specs/, test/expected/)
+ISOLATION = $(patsubst test/specs/%.spec,%,$(sort $(wildcard test/specs/*.spec)))
+ISOLATION_OPTS = --inputdir=test --outputdir=test/output_iso
+
+EXTRA_CLEAN = woes--$(EXTVERSION).sql test/output_iso results regression.diffs regression.out
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+woes--$(EXTVERSION).sql: $(SQL_SOURCES) woes.control
+	cat $(SQL_SOURCES) > $@
+
+.PHONY: installcheck-regress installcheck-isolation

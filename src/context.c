@@ -1,0 +1,429 @@
+/*-------------------------------------------------------------------------
+ *
+ * context.c
+ *		The woes context: which workspace, audience and actor the current
+ *		transaction acts for, and the checks that row-level security and the
+ *		triggers build on.
+ *
+ * The context is three superuser-only settings, woes.workspace,
+ * woes.audience and woes.actor.  Being settings (not C variables) they are
+ * copied into parallel workers, undone at transaction end when set LOCAL,
+ * forwarded by Citus as SET LOCAL, and usable as per-role defaults for tools
+ * that cannot call a function first.  Being PGC_SUSET and under a reserved
+ * prefix, no role can forge them with SET or set_config() unless it was
+ * granted SET on them (woes_service and woes_admin are) or goes through
+ * woes.set_context(), which checks membership and validates the values.
+ *
+ * The check hooks parse a setting once when it is set; the assign hooks keep
+ * the parsed value in a static, so reading the context in a policy costs a
+ * copy of 16 bytes, with no parsing, no lookup and no catalog access.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/rls.h"
+#include "utils/uuid.h"
+
+#include "compat.h"
+#include "woes.h"
+
+PG_FUNCTION_INFO_V1(woes_set_context);
+PG_FUNCTION_INFO_V1(woes_clear_context);
+PG_FUNCTION_INFO_V1(woes_current_workspace);
+PG_FUNCTION_INFO_V1(woes_current_audience);
+PG_FUNCTION_INFO_V1(woes_current_actor);
+PG_FUNCTION_INFO_V1(woes_in_workspace);
+PG_FUNCTION_INFO_V1(woes_require_context_trigger);
+
+/* the settings as text (owned by the GUC machinery) */
+static char *workspace_setting = NULL;
+static char *actor_setting = NULL;
+static int	audience_setting = WOES_AUDIENCE_NONE;
+
+/* parsed copies, kept by the assign hooks */
+typedef struct ParsedId
+{
+	bool		valid;
+	pg_uuid_t	id;
+} ParsedId;
+
+static ParsedId ctx_workspace;
+static ParsedId ctx_actor;
+
+static const struct config_enum_entry audience_options[] = {
+	{"none", WOES_AUDIENCE_NONE, false},
+	{"customer", WOES_AUDIENCE_CUSTOMER, false},
+	{"agent", WOES_AUDIENCE_AGENT, false},
+	{"operator", WOES_AUDIENCE_OPERATOR, false},
+	{"analyst", WOES_AUDIENCE_ANALYST, false},
+	{"admin", WOES_AUDIENCE_ADMIN, false},
+	{NULL, 0, false}
+};
+
+/* check hook of the uuid settings: empty, or a uuid */
+static bool
+check_id_setting(char **newval, void **extra, GucSource source)
+{
+	ParsedId   *parsed = WOES_GUC_EXTRA_MALLOC(sizeof(ParsedId));
+
+	if (parsed == NULL)
+		return false;
+	memset(parsed, 0, sizeof(ParsedId));
+	if (*newval != NULL && (*newval)[0] != '\0')
+	{
+		if (!woes_uuid_parse(*newval, &parsed->id))
+		{
+			free(parsed);
+			GUC_check_errcode(ERRCODE_INVALID_TEXT_REPRESENTATION);
+			GUC_check_errdetail("The value must be a uuid, or empty for none.");
+			return false;
+		}
+		parsed->valid = true;
+	}
+	*extra = parsed;
+	return true;
+}
+
+static void
+assign_workspace(const char *newval, void *extra)
+{
+	if (extra)
+		ctx_workspace = *(ParsedId *) extra;
+	else
+		ctx_workspace.valid = false;
+}
+
+static void
+assign_actor(const char *newval, void *extra)
+{
+	if (extra)
+		ctx_actor = *(ParsedId *) extra;
+	else
+		ctx_actor.valid = false;
+}
+
+/*
+ * woes_context_init
+ *		Define the settings; called from _PG_init.
+ */
+void
+woes_context_init(void)
+{
+	DefineCustomStringVariable("woes.workspace",
+							   "The workspace the current transaction acts for.",
+							   "Set by woes.set_context() or, for members of woes_service, by SET LOCAL.",
+							   &workspace_setting,
+							   "",
+							   PGC_SUSET,
+							   GUC_NOT_IN_SAMPLE,
+							   check_id_setting, assign_workspace, NULL);
+	DefineCustomEnumVariable("woes.audience",
+							 "The audience the current transaction acts for.",
+							 "One of customer, agent, operator, analyst, admin; none means no context.",
+							 &audience_setting,
+							 WOES_AUDIENCE_NONE,
+							 audience_options,
+							 PGC_SUSET,
+							 GUC_NOT_IN_SAMPLE,
+							 NULL, NULL, NULL);
+	DefineCustomStringVariable("woes.actor",
+							   "The actor (contact, agent or operator id) the current transaction acts for.",
+							   NULL,
+							   &actor_setting,
+							   "",
+							   PGC_SUSET,
+							   GUC_NOT_IN_SAMPLE,
+							   check_id_setting, assign_actor, NULL);
+	MarkGUCPrefixReserved("woes");
+}
+
+const pg_uuid_t *
+woes_context_workspace(void)
+{
+	return ctx_workspace.valid ? &ctx_workspace.id : NULL;
+}
+
+const pg_uuid_t *
+woes_context_actor(void)
+{
+	return ctx_actor.valid ? &ctx_actor.id : NULL;
+}
+
+int
+woes_context_audience(void)
+{
+	return audience_setting;
+}
+
+/*
+ * woes_require_context
+ *		Throw the extension's "no context" error unless a workspace and an
+ *		audience are set.
+ */
+void
+woes_require_context(void)
+{
+	if (!ctx_workspace.valid || audience_setting == WOES_AUDIENCE_NONE)
+		ereport(ERROR,
+				(errcode(ERRCODE_WOES_NO_CONTEXT),
+				 errmsg("no woes context is set"),
+				 errdetail("Every read and write of woes data acts for one workspace, audience and actor."),
+				 errhint("Call woes.set_context(workspace, audience, actor) in this transaction first.")));
+}
+
+/* true if the current user has the privileges of the named role */
+static bool
+has_role(const char *rolname)
+{
+	Oid			roleid = get_role_oid(rolname, true);
+
+	return OidIsValid(roleid) && has_privs_of_role(GetUserId(), roleid);
+}
+
+static char *
+uuid_text(const pg_uuid_t *id)
+{
+	return DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum((pg_uuid_t *) id)));
+}
+
+/*
+ * Run a validation query (one row if valid) with uuid parameters under the
+ * caller's own privileges and the context just set, so row-level security
+ * decides what exists for this workspace and audience.
+ */
+static bool
+context_row_exists(const char *query, int nargs, Datum *values)
+{
+	Oid			types[2] = {UUIDOID, UUIDOID};
+	int			ret;
+	bool		found;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute_with_args(query, nargs, types, values, NULL, true, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+	found = SPI_processed > 0;
+	SPI_finish();
+	return found;
+}
+
+static void
+set_setting(const char *name, const char *value, bool local)
+{
+	/*
+	 * PGC_SUSET context: the membership check in set_context stands in for
+	 * the superuser check the setting would otherwise need.
+	 */
+	(void) set_config_option(name, value, PGC_SUSET, PGC_S_SESSION,
+							 local ? GUC_ACTION_LOCAL : GUC_ACTION_SET,
+							 true, 0, false);
+}
+
+/*
+ * set_context(workspace uuid, audience woes.audience, actor uuid DEFAULT NULL,
+ *			   local boolean DEFAULT true) returns void
+ *
+ * Not STRICT: a NULL actor is normal, and NULL workspace or audience get a
+ * clear error rather than a silent no-op.
+ */
+Datum
+woes_set_context(PG_FUNCTION_ARGS)
+{
+	pg_uuid_t  *workspace;
+	int			audience;
+	pg_uuid_t  *actor = PG_ARGISNULL(2) ? NULL : PG_GETARG_UUID_P(2);
+	bool		local = PG_ARGISNULL(3) ? true : PG_GETARG_BOOL(3);
+	const char *actor_table = NULL;
+	Datum		args[2];
+
+	if (!has_role("woes_service") && !has_role("woes_admin"))
+		ereport(ERROR,
+				(errcode(ERRCODE_WOES_NOT_ALLOWED),
+				 errmsg("permission denied to set the woes context"),
+				 errhint("Only members of woes_service or woes_admin may set the context.")));
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_WOES_INVALID_CONTEXT),
+				 errmsg("workspace and audience must not be null"),
+				 errhint("Use woes.clear_context() to act for no workspace.")));
+	workspace = PG_GETARG_UUID_P(0);
+	audience = (uint8) PG_GETARG_CHAR(1);
+	(void) woes_enum_label(&woes_audience_type, audience);	/* validates */
+
+	if (audience == WOES_AUDIENCE_ADMIN && !has_role("woes_admin"))
+		ereport(ERROR,
+				(errcode(ERRCODE_WOES_NOT_ALLOWED),
+				 errmsg("permission denied to act in the admin audience"),
+				 errhint("Only members of woes_admin may use the admin audience.")));
+
+	switch (audience)
+	{
+		case WOES_AUDIENCE_CUSTOMER:
+			actor_table = "woes.contacts";
+			break;
+		case WOES_AUDIENCE_AGENT:
+			actor_table = "woes.agents";
+			break;
+		default:
+			actor_table = "woes.operators";
+			break;
+	}
+	if (actor == NULL && (audience == WOES_AUDIENCE_CUSTOMER ||
+						  audience == WOES_AUDIENCE_AGENT))
+		ereport(ERROR,
+				(errcode(ERRCODE_WOES_INVALID_CONTEXT),
+				 errmsg("the %s audience needs an actor",
+						woes_enum_label(&woes_audience_type, audience)),
+				 errhint("Pass the %s id as actor.",
+						 audience == WOES_AUDIENCE_CUSTOMER ? "contact" : "agent")));
+
+	set_setting("woes.workspace", uuid_text(workspace), local);
+	set_setting("woes.audience", woes_enum_label(&woes_audience_type, audience), local);
+	set_setting("woes.actor", actor ? uuid_text(actor) : "", local);
+
+	/*
+	 * Validate under the new context.  A failure raises an error, and the
+	 * error undoes the settings with the rest of the (sub)transaction.
+	 */
+	args[0] = UUIDPGetDatum(workspace);
+	if (!context_row_exists("SELECT 1 FROM woes.workspaces "
+							"WHERE id OPERATOR(pg_catalog.=) $1", 1, args))
+		ereport(ERROR,
+				(errcode(ERRCODE_WOES_INVALID_CONTEXT),
+				 errmsg("workspace %s does not exist", uuid_text(workspace))));
+	if (actor != NULL)
+	{
+		char	   *query = psprintf("SELECT 1 FROM %s WHERE workspace_id "
+									 "OPERATOR(pg_catalog.=) $1 AND id "
+									 "OPERATOR(pg_catalog.=) $2", actor_table);
+
+		args[1] = UUIDPGetDatum(actor);
+		if (!context_row_exists(query, 2, args))
+			ereport(ERROR,
+					(errcode(ERRCODE_WOES_INVALID_CONTEXT),
+					 errmsg("actor %s is not a%s %s of this workspace",
+							uuid_text(actor),
+							audience == WOES_AUDIENCE_AGENT ? "n" : "",
+							audience == WOES_AUDIENCE_CUSTOMER ? "contact" :
+							audience == WOES_AUDIENCE_AGENT ? "agent" : "operator")));
+	}
+	PG_RETURN_VOID();
+}
+
+/*
+ * clear_context() returns void
+ *		Act for no workspace until the end of the transaction.
+ */
+Datum
+woes_clear_context(PG_FUNCTION_ARGS)
+{
+	set_setting("woes.workspace", "", true);
+	set_setting("woes.audience", "none", true);
+	set_setting("woes.actor", "", true);
+	PG_RETURN_VOID();
+}
+
+static Datum
+id_datum(const pg_uuid_t *id)
+{
+	pg_uuid_t  *copy = palloc(sizeof(pg_uuid_t));
+
+	*copy = *id;
+	return UUIDPGetDatum(copy);
+}
+
+/* current_workspace() returns uuid: NULL when no context is set */
+Datum
+woes_current_workspace(PG_FUNCTION_ARGS)
+{
+	if (!ctx_workspace.valid)
+		PG_RETURN_NULL();
+	return id_datum(&ctx_workspace.id);
+}
+
+/* current_actor() returns uuid: NULL when no actor is set */
+Datum
+woes_current_actor(PG_FUNCTION_ARGS)
+{
+	if (!ctx_actor.valid)
+		PG_RETURN_NULL();
+	return id_datum(&ctx_actor.id);
+}
+
+/* current_audience() returns woes.audience: NULL when none is set */
+Datum
+woes_current_audience(PG_FUNCTION_ARGS)
+{
+	if (audience_setting == WOES_AUDIENCE_NONE)
+		PG_RETURN_NULL();
+	PG_RETURN_CHAR((char) audience_setting);
+}
+
+/*
+ * in_workspace(workspace_id uuid) returns boolean
+ *		The WITH CHECK side of every table's isolation policy: true when the
+ *		row being written belongs to the current workspace, otherwise the
+ *		extension's error (the generic RLS error would not say why).  The
+ *		message never names the other workspace.
+ */
+Datum
+woes_in_workspace(PG_FUNCTION_ARGS)
+{
+	woes_require_context();
+	if (PG_ARGISNULL(0) ||
+		memcmp(PG_GETARG_UUID_P(0)->data, ctx_workspace.id.data, UUID_LEN) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_WOES_WRONG_WORKSPACE),
+				 errmsg("row is outside the current workspace"),
+				 errdetail("A row can only be written in, and never moved out of, the workspace of the context.")));
+	PG_RETURN_BOOL(true);
+}
+
+/*
+ * woes_restoring
+ *		True while pg_restore loads data.  Restores (pg_restore, which runs with row_security off) load rows exactly
+ * as dumped.  Only a role that bypasses row-level security gets that far
+ * with row_security off, so this is no way around the checks.
+ */
+bool
+woes_restoring(void)
+{
+	return !row_security;
+}
+
+/*
+ * require_context() trigger, BEFORE INSERT OR UPDATE OR DELETE FOR EACH
+ * STATEMENT on every workspace table: a write without a context fails with
+ * a clear error instead of silently touching nothing.
+ */
+Datum
+woes_require_context_trigger(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("woes.require_context() must be called as a trigger")));
+	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("woes.require_context() must be fired BEFORE, FOR EACH STATEMENT")));
+	if (!woes_restoring())
+		woes_require_context();
+	return PointerGetDatum(NULL);
+}

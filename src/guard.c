@@ -1,0 +1,100 @@
+/*-------------------------------------------------------------------------
+ *
+ * guard.c
+ *		The row guard every workspace table carries: key columns that can
+ *		never change, and updated_at kept true on every write path.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/datum.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+
+#include "woes.h"
+
+PG_FUNCTION_INFO_V1(woes_guard_update_trigger);
+
+/*
+ * guard_update(column ...) trigger, BEFORE UPDATE FOR EACH ROW.
+ *
+ * The named columns (primary key, created_at, conversation numbers) keep
+ * their values: a change fails with WO006.  A column updated_at, if the
+ * table has one and the update did not set it, becomes the transaction's
+ * time, so raw UPDATEs keep it as true as the API does.
+ */
+Datum
+woes_guard_update_trigger(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TupleDesc	tupdesc;
+	HeapTuple	newtuple;
+	int			i;
+	int			stamp;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("woes.guard_update() must be called as a trigger")));
+	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("woes.guard_update() must be fired BEFORE UPDATE FOR EACH ROW")));
+
+	tupdesc = RelationGetDescr(trigdata->tg_relation);
+	newtuple = trigdata->tg_newtuple;
+	if (woes_restoring())
+		return PointerGetDatum(newtuple);
+
+	for (i = 0; i < trigdata->tg_trigger->tgnargs; i++)
+	{
+		const char *column = trigdata->tg_trigger->tgargs[i];
+		int			attnum = SPI_fnumber(tupdesc, column);
+		Form_pg_attribute att;
+		Datum		oldval,
+					newval;
+		bool		oldnull,
+					newnull;
+
+		if (attnum <= 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+					 errmsg("woes.guard_update(): table \"%s\" has no column \"%s\"",
+							RelationGetRelationName(trigdata->tg_relation), column)));
+		att = TupleDescAttr(tupdesc, attnum - 1);
+		oldval = heap_getattr(trigdata->tg_trigtuple, attnum, tupdesc, &oldnull);
+		newval = heap_getattr(newtuple, attnum, tupdesc, &newnull);
+		if (oldnull != newnull ||
+			(!oldnull && !datumIsEqual(oldval, newval, att->attbyval, att->attlen)))
+			ereport(ERROR,
+					(errcode(ERRCODE_WOES_IMMUTABLE),
+					 errmsg("column \"%s\" of woes.%s cannot be changed",
+							column, RelationGetRelationName(trigdata->tg_relation)),
+					 errhint("Ids, workspaces, numbers and creation times are fixed when a row is created.")));
+	}
+
+	stamp = SPI_fnumber(tupdesc, "updated_at");
+	if (stamp > 0)
+	{
+		bool		oldnull,
+					newnull;
+		Datum		oldval = heap_getattr(trigdata->tg_trigtuple, stamp, tupdesc, &oldnull);
+		Datum		newval = heap_getattr(newtuple, stamp, tupdesc, &newnull);
+
+		if (oldnull == newnull && (oldnull || oldval == newval))
+		{
+			Datum		now = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+			bool		isnull = false;
+
+			newtuple = heap_modify_tuple_by_cols(newtuple, tupdesc, 1, &stamp, &now, &isnull);
+		}
+	}
+	return PointerGetDatum(newtuple);
+}

@@ -1,0 +1,102 @@
+
+--------------------------------------------------------------------------
+-- The context (src/context.c): settings woes.workspace, woes.audience and
+-- woes.actor, superuser-only, set by set_context() after a membership check
+-- or by SET LOCAL by roles granted SET on them (woes_service, woes_admin).
+--------------------------------------------------------------------------
+
+-- The roles (cluster-wide, so created only if missing; NOLOGIN groups).
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) 'woes_service') THEN
+        CREATE ROLE woes_service NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) 'woes_admin') THEN
+        CREATE ROLE woes_admin NOLOGIN;
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname OPERATOR(pg_catalog.=) 'woes_analyst') THEN
+        CREATE ROLE woes_analyst NOLOGIN;
+    END IF;
+END;
+$$;
+COMMENT ON ROLE woes_service IS 'woes: trusted application backends (may set the context)';
+COMMENT ON ROLE woes_admin IS 'woes: administrators (any workspace, one at a time; the admin audience)';
+COMMENT ON ROLE woes_analyst IS 'woes: BI tools (analytics, no message bodies)';
+
+CREATE FUNCTION @extschema@.set_context(workspace uuid, audience @extschema@.audience,
+                                        actor uuid DEFAULT NULL, local boolean DEFAULT true)
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'woes_set_context'
+    LANGUAGE C VOLATILE PARALLEL UNSAFE;
+-- Not STRICT: a NULL actor is normal; NULL workspace/audience get a clear error.
+COMMENT ON FUNCTION @extschema@.set_context(uuid, @extschema@.audience, uuid, boolean) IS
+    'Act for a workspace, audience and actor until the end of the transaction (local => false: the session); members of woes_service and woes_admin only';
+
+CREATE FUNCTION @extschema@.clear_context() RETURNS void
+    AS 'MODULE_PATHNAME', 'woes_clear_context'
+    LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.clear_context() IS
+    'Act for no workspace until the end of the transaction: nothing is visible and every write fails';
+
+CREATE FUNCTION @extschema@.current_workspace() RETURNS uuid
+    AS 'MODULE_PATHNAME', 'woes_current_workspace'
+    LANGUAGE C STABLE PARALLEL SAFE COST 1;
+COMMENT ON FUNCTION @extschema@.current_workspace() IS
+    'The workspace of the context, or NULL';
+
+CREATE FUNCTION @extschema@.current_audience() RETURNS @extschema@.audience
+    AS 'MODULE_PATHNAME', 'woes_current_audience'
+    LANGUAGE C STABLE PARALLEL SAFE COST 1;
+COMMENT ON FUNCTION @extschema@.current_audience() IS
+    'The audience of the context, or NULL';
+
+CREATE FUNCTION @extschema@.current_actor() RETURNS uuid
+    AS 'MODULE_PATHNAME', 'woes_current_actor'
+    LANGUAGE C STABLE PARALLEL SAFE COST 1;
+COMMENT ON FUNCTION @extschema@.current_actor() IS
+    'The actor of the context (a contact, agent or operator id), or NULL';
+
+-- Internal: the WITH CHECK half of every isolation policy.  It must stay
+-- executable by every role that may write (policies run as the caller).
+CREATE FUNCTION @extschema@.in_workspace(workspace_id uuid) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'woes_in_workspace'
+    LANGUAGE C STABLE PARALLEL SAFE COST 1;
+COMMENT ON FUNCTION @extschema@.in_workspace(uuid) IS
+    'Internal (isolation policies): true for a row of the current workspace, else the error WO002 (or WO001 without a context)';
+
+-- Internal trigger functions.
+CREATE FUNCTION @extschema@.require_context() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'woes_require_context_trigger'
+    LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.require_context() IS
+    'Internal trigger: a write without a woes context fails with WO001';
+
+CREATE FUNCTION @extschema@.guard_update() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'woes_guard_update_trigger'
+    LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.guard_update() IS
+    'Internal trigger: the columns named as arguments never change (WO006); updated_at is stamped';
+
+-- Internal: refuse a call outside the given audiences, with the reason.
+CREATE FUNCTION @extschema@.require_audience(allowed @extschema@.audience[], action text)
+    RETURNS void
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    a @extschema@.audience := @extschema@.current_audience();
+BEGIN
+    IF a IS NULL OR @extschema@.current_workspace() IS NULL THEN
+        RAISE EXCEPTION 'no woes context is set'
+            USING ERRCODE = 'WO001',
+                  HINT = 'Call woes.set_context(workspace, audience, actor) in this transaction first.';
+    END IF;
+    IF NOT (a OPERATOR(@extschema@.=) ANY (allowed)) THEN
+        RAISE EXCEPTION '% is not allowed in the % audience', action, a
+            USING ERRCODE = 'WO003',
+                  HINT = format('Allowed audiences: %s.', array_to_string(allowed, ', '));
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.require_audience(@extschema@.audience[], text) IS
+    'Internal: raise WO001 without a context, WO003 when the current audience is not one of allowed';

@@ -1,0 +1,247 @@
+
+--------------------------------------------------------------------------
+-- Tables.  Every workspace table leads its primary key with workspace_id
+-- and every foreign key between workspace tables includes it, so no row can
+-- point into another workspace and the schema shards by workspace_id.
+-- Row-level security, the context trigger, frozen columns and the dump
+-- registration are added to every table in 30_policies.sql.
+--------------------------------------------------------------------------
+
+-- Global lookup data: the channels.  Adding a channel is a row (plus, for
+-- its own threading rules, at most one function), never a schema change.
+CREATE TABLE @extschema@.channels (
+    name        text PRIMARY KEY CHECK (name ~ '^[a-z][a-z0-9_]{0,31}$'),
+    description text NOT NULL,
+    builtin     boolean NOT NULL DEFAULT false
+);
+COMMENT ON TABLE @extschema@.channels IS
+    'Channels conversations arrive on (global, not per workspace); builtin rows come with the extension';
+INSERT INTO @extschema@.channels (name, description, builtin) VALUES
+    ('live_chat', 'Live chat widget; thread reference: the chat session id', true),
+    ('discord', 'Discord; thread reference: the channel or thread id', true),
+    ('email', 'Email; thread reference: Message-ID, In-Reply-To and References headers', true),
+    ('api', 'Direct API intake; thread reference: the caller''s own conversation key', true);
+
+CREATE TABLE @extschema@.workspaces (
+    id          uuid PRIMARY KEY DEFAULT @extschema@.uuid_generate_v7(),
+    slug        text NOT NULL UNIQUE CHECK (slug ~ '^[a-z0-9][a-z0-9-]{0,62}$'),
+    name        text NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+    settings    jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(settings) = 'object'),
+    -- the last conversation number handed out; the row lock taken to bump
+    -- it is what makes numbers gap-free (a rollback undoes the bump)
+    last_conversation_number bigint NOT NULL DEFAULT 0,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE @extschema@.workspaces IS
+    'Tenants.  Each sees only itself; a Citus deployment makes this a reference table';
+
+CREATE TABLE @extschema@.contacts (
+    workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace()
+                 REFERENCES @extschema@.workspaces (id),
+    id          uuid NOT NULL DEFAULT @extschema@.uuid_generate_v7(),
+    name        text CHECK (length(name) <= 200),
+    email       text CHECK (length(email) <= 320),
+    blocked     boolean NOT NULL DEFAULT false,
+    metadata    jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(metadata) = 'object'),
+    erased_at   timestamptz,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (workspace_id, id)
+);
+COMMENT ON TABLE @extschema@.contacts IS
+    'Customers of a workspace; a customer-audience context acts as one contact';
+
+CREATE TABLE @extschema@.identities (
+    workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace(),
+    id          uuid NOT NULL DEFAULT @extschema@.uuid_generate_v7(),
+    contact_id  uuid NOT NULL,
+    channel     text NOT NULL REFERENCES @extschema@.channels (name),
+    external_id text NOT NULL CHECK (length(external_id) BETWEEN 1 AND 512),
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (workspace_id, id),
+    UNIQUE (workspace_id, channel, external_id),
+    FOREIGN KEY (workspace_id, contact_id)
+        REFERENCES @extschema@.contacts (workspace_id, id) ON DELETE CASCADE
+);
+CREATE INDEX ON @extschema@.identities (workspace_id, contact_id);
+COMMENT ON TABLE @extschema@.identities IS
+    'How a contact is known on a channel: a Discord user id, an email address, a chat visitor id';
+
+CREATE TABLE @extschema@.operators (
+    workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace()
+                 REFERENCES @extschema@.workspaces (id),
+    id          uuid NOT NULL DEFAULT @extschema@.uuid_generate_v7(),
+    name        text NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+    email       text NOT NULL CHECK (email ~ '^[^@\s]+@[^@\s]+$' AND length(email) <= 320),
+    active      boolean NOT NULL DEFAULT true,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (workspace_id, id)
+);
+CREATE UNIQUE INDEX operators_email_key ON @extschema@.operators (workspace_id, lower(email));
+COMMENT ON TABLE @extschema@.operators IS 'People who answer conversations';
+
+CREATE TABLE @extschema@.teams (
+    workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace()
+                 REFERENCES @extschema@.workspaces (id),
+    id          uuid NOT NULL DEFAULT @extschema@.uuid_generate_v7(),
+    name        text NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (workspace_id, id),
+    UNIQUE (workspace_id, name)
+);
+COMMENT ON TABLE @extschema@.teams IS 'Groups of operators that conversations can be routed to';
+
+CREATE TABLE @extschema@.team_members (
+    workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace(),
+    id          uuid NOT NULL DEFAULT @extschema@.uuid_generate_v7(),
+    team_id     uuid NOT NULL,
+    operator_id uuid NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (workspace_id, id),
+    UNIQUE (workspace_id, team_id, operator_id),
+    FOREIGN KEY (workspace_id, team_id)
+        REFERENCES @extschema@.teams (workspace_id, id) ON DELETE CASCADE,
+    FOREIGN KEY (workspace_id, operator_id)
+        REFERENCES @extschema@.operators (workspace_id, id) ON DELETE CASCADE
+);
+CREATE INDEX ON @extschema@.team_members (workspace_id, operator_id);
+COMMENT ON TABLE @extschema@.team_members IS 'Which operators belong to which teams';
+
+CREATE TABLE @extschema@.agents (
+    workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace()
+                 REFERENCES @extschema@.workspaces (id),
+    id          uuid NOT NULL DEFAULT @extschema@.uuid_generate_v7(),
+    name        text NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+    -- NULL: serves every channel
+    channels    text[] CHECK (cardinality(channels) > 0),
+    active      boolean NOT NULL DEFAULT true,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (workspace_id, id),
+    UNIQUE (workspace_id, name)
+);
+COMMENT ON TABLE @extschema@.agents IS 'AI agents and bots that answer under automation';
+
+CREATE TABLE @extschema@.conversations (
+    workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace(),
+    id          uuid NOT NULL DEFAULT @extschema@.uuid_generate_v7(),
+    -- per-workspace ticket number, gap-free; set by the allocate_number trigger
+    number      bigint NOT NULL,
+    channel     text NOT NULL REFERENCES @extschema@.channels (name),
+    status      @extschema@.status NOT NULL DEFAULT 'open',
+    control     @extschema@.control NOT NULL DEFAULT 'operator',
+    contact_id  uuid NOT NULL,
+    assignee_id uuid,
+    team_id     uuid,
+    subject     text CHECK (length(subject) <= 1000),
+    thread_ref  text CHECK (length(thread_ref) <= 1000),
+    custom_fields jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(custom_fields) = 'object'),
+    snoozed_until timestamptz,
+    previous_conversation_id uuid,
+    last_message_at timestamptz,
+    waiting_since timestamptz,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (workspace_id, id),
+    UNIQUE (workspace_id, number),
+    -- target of the messages' (conversation, contact) key: a message always
+    -- carries its conversation's contact, so customer visibility is a plain
+    -- column test in a policy, with no lookup
+    UNIQUE (workspace_id, id, contact_id),
+    FOREIGN KEY (workspace_id, contact_id)
+        REFERENCES @extschema@.contacts (workspace_id, id),
+    FOREIGN KEY (workspace_id, assignee_id)
+        REFERENCES @extschema@.operators (workspace_id, id) ON DELETE SET NULL (assignee_id),
+    FOREIGN KEY (workspace_id, team_id)
+        REFERENCES @extschema@.teams (workspace_id, id) ON DELETE SET NULL (team_id),
+    FOREIGN KEY (workspace_id, previous_conversation_id)
+        REFERENCES @extschema@.conversations (workspace_id, id)
+);
+-- the inbox: one status, newest activity first, a page at a time
+CREATE INDEX conversations_inbox_idx ON @extschema@.conversations
+    (workspace_id, status, last_message_at DESC NULLS LAST, id DESC);
+-- a customer's own conversations
+CREATE INDEX conversations_contact_idx ON @extschema@.conversations
+    (workspace_id, contact_id, id DESC);
+CREATE INDEX conversations_assignee_idx ON @extschema@.conversations
+    (workspace_id, assignee_id, status) WHERE assignee_id IS NOT NULL;
+CREATE INDEX conversations_thread_idx ON @extschema@.conversations
+    (workspace_id, channel, thread_ref) WHERE thread_ref IS NOT NULL;
+COMMENT ON TABLE @extschema@.conversations IS
+    'The support record: one per thread on a channel, with its status, control and routing';
+
+CREATE TABLE @extschema@.participants (
+    workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace(),
+    id          uuid NOT NULL DEFAULT @extschema@.uuid_generate_v7(),
+    conversation_id uuid NOT NULL,
+    kind        text NOT NULL CHECK (kind IN ('customer', 'operator', 'agent', 'channel')),
+    contact_id  uuid,
+    operator_id uuid,
+    agent_id    uuid,
+    -- a channel participant known only by its channel id (a CC address, a
+    -- Discord user who is not the contact)
+    external_ref text CHECK (length(external_ref) <= 512),
+    display_name text CHECK (length(display_name) <= 200),
+    joined_at   timestamptz NOT NULL DEFAULT now(),
+    left_at     timestamptz CHECK (left_at >= joined_at),
+    PRIMARY KEY (workspace_id, id),
+    CHECK (CASE kind
+               WHEN 'customer' THEN num_nonnulls(contact_id, operator_id, agent_id, external_ref) = 1 AND contact_id IS NOT NULL
+               WHEN 'operator' THEN num_nonnulls(contact_id, operator_id, agent_id, external_ref) = 1 AND operator_id IS NOT NULL
+               WHEN 'agent' THEN num_nonnulls(contact_id, operator_id, agent_id, external_ref) = 1 AND agent_id IS NOT NULL
+               ELSE num_nonnulls(contact_id, operator_id, agent_id) = 0 AND external_ref IS NOT NULL
+           END),
+    UNIQUE NULLS NOT DISTINCT (workspace_id, conversation_id, kind, contact_id, operator_id, agent_id, external_ref),
+    FOREIGN KEY (workspace_id, conversation_id)
+        REFERENCES @extschema@.conversations (workspace_id, id) ON DELETE CASCADE,
+    FOREIGN KEY (workspace_id, contact_id)
+        REFERENCES @extschema@.contacts (workspace_id, id),
+    FOREIGN KEY (workspace_id, operator_id)
+        REFERENCES @extschema@.operators (workspace_id, id),
+    FOREIGN KEY (workspace_id, agent_id)
+        REFERENCES @extschema@.agents (workspace_id, id)
+);
+COMMENT ON TABLE @extschema@.participants IS
+    'Who takes part in a conversation (customer, operator, agent, channel participant), with join and leave times';
+
+CREATE TABLE @extschema@.messages (
+    workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace(),
+    id          uuid NOT NULL DEFAULT @extschema@.uuid_generate_v7(),
+    conversation_id uuid NOT NULL,
+    -- the conversation's contact, kept in step by the foreign key (ON UPDATE
+    -- CASCADE); it is what the customer policy tests
+    contact_id  uuid NOT NULL,
+    author_kind text NOT NULL CHECK (author_kind IN ('customer', 'operator', 'agent', 'system')),
+    author_id   uuid,
+    visibility  @extschema@.visibility NOT NULL DEFAULT 'public',
+    body        text,
+    attachments jsonb NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(attachments) = 'array'),
+    grounding   jsonb CHECK (jsonb_typeof(grounding) = 'array'),
+    channel     text REFERENCES @extschema@.channels (name),
+    external_id text CHECK (length(external_id) <= 512),
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    edited_at   timestamptz,
+    redacted_at timestamptz,
+    redaction_reason text,
+    PRIMARY KEY (workspace_id, id),
+    -- intake idempotency: one message per (channel, external message id)
+    UNIQUE (workspace_id, channel, external_id),
+    FOREIGN KEY (workspace_id, conversation_id, contact_id)
+        REFERENCES @extschema@.conversations (workspace_id, id, contact_id)
+        ON UPDATE CASCADE ON DELETE CASCADE
+);
+-- a conversation's thread, oldest first (v7 ids are time ordered)
+CREATE INDEX messages_conversation_idx ON @extschema@.messages
+    (workspace_id, conversation_id, id);
+COMMENT ON TABLE @extschema@.messages IS
+    'Everything written in a conversation; visibility decides who may read it (see the policies)';
+
+CREATE TABLE @extschema@.role_bindings (
+    workspace_id uuid NOT NULL REFERENCES @extschema@.workspaces (id),
+    role_name   name NOT NULL,
+    audience    @extschema@.audience NOT NULL,
+    actor       uuid,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (workspace_id, role_name)
+);
+COMMENT ON TABLE @extschema@.role_bindings IS
+    'Roles whose sessions get a default context (see woes.bind_role); one binding per role';

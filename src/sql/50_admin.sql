@@ -1,0 +1,164 @@
+
+--------------------------------------------------------------------------
+-- Administration: role bindings and the self-check.
+--------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.bind_role(role regrole, workspace uuid, audience @extschema@.audience,
+                                      actor uuid DEFAULT NULL)
+    RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r pg_catalog.pg_roles;
+BEGIN
+    -- SECURITY DEFINER: writing per-role defaults of superuser-only settings
+    -- (ALTER ROLE ... SET) needs the owner's rights.  EXECUTE: woes_admin only.
+    IF bind_role.role IS NULL OR bind_role.workspace IS NULL OR bind_role.audience IS NULL THEN
+        RAISE EXCEPTION 'role, workspace and audience must not be null' USING ERRCODE = 'WO007';
+    END IF;
+    SELECT * INTO r FROM pg_catalog.pg_roles WHERE oid OPERATOR(pg_catalog.=) bind_role.role;
+    IF r.rolsuper OR r.rolbypassrls THEN
+        RAISE EXCEPTION 'role "%" bypasses row-level security and cannot be bound', r.rolname
+            USING ERRCODE = 'WO007', HINT = 'Bind a role without SUPERUSER and BYPASSRLS.';
+    END IF;
+    IF r.rolname OPERATOR(pg_catalog.=) ANY ('{woes_service,woes_admin,woes_analyst}') THEN
+        RAISE EXCEPTION 'the group role "%" cannot be bound', r.rolname
+            USING ERRCODE = 'WO007', HINT = 'Bind a login role (a member of the group) instead.';
+    END IF;
+    IF bind_role.audience OPERATOR(@extschema@.=) 'admin'
+       AND NOT pg_catalog.pg_has_role(bind_role.role, 'woes_admin', 'USAGE') THEN
+        RAISE EXCEPTION 'only members of woes_admin can be bound to the admin audience'
+            USING ERRCODE = 'WO003';
+    END IF;
+    IF NOT EXISTS (SELECT FROM @extschema@.workspaces w WHERE w.id OPERATOR(pg_catalog.=) bind_role.workspace) THEN
+        RAISE EXCEPTION 'workspace % does not exist', bind_role.workspace USING ERRCODE = 'WO004';
+    END IF;
+    IF bind_role.audience OPERATOR(@extschema@.=) ANY ('{customer,agent}') AND bind_role.actor IS NULL THEN
+        RAISE EXCEPTION 'the % audience needs an actor', bind_role.audience USING ERRCODE = 'WO004';
+    END IF;
+    IF bind_role.actor IS NOT NULL AND NOT CASE
+        WHEN bind_role.audience OPERATOR(@extschema@.=) 'customer' THEN EXISTS (
+            SELECT FROM @extschema@.contacts c WHERE c.workspace_id OPERATOR(pg_catalog.=) bind_role.workspace
+               AND c.id OPERATOR(pg_catalog.=) bind_role.actor)
+        WHEN bind_role.audience OPERATOR(@extschema@.=) 'agent' THEN EXISTS (
+            SELECT FROM @extschema@.agents a WHERE a.workspace_id OPERATOR(pg_catalog.=) bind_role.workspace
+               AND a.id OPERATOR(pg_catalog.=) bind_role.actor)
+        ELSE EXISTS (
+            SELECT FROM @extschema@.operators o WHERE o.workspace_id OPERATOR(pg_catalog.=) bind_role.workspace
+               AND o.id OPERATOR(pg_catalog.=) bind_role.actor)
+        END
+    THEN
+        RAISE EXCEPTION 'actor % is not a % actor of workspace %', bind_role.actor, bind_role.audience,
+              bind_role.workspace USING ERRCODE = 'WO004';
+    END IF;
+
+    -- one binding per role: it is one set of per-role defaults
+    DELETE FROM @extschema@.role_bindings b WHERE b.role_name OPERATOR(pg_catalog.=) r.rolname;
+    INSERT INTO @extschema@.role_bindings (workspace_id, role_name, audience, actor)
+    VALUES (bind_role.workspace, r.rolname, bind_role.audience, bind_role.actor);
+    EXECUTE format('ALTER ROLE %I SET woes.workspace = %L', r.rolname, bind_role.workspace);
+    EXECUTE format('ALTER ROLE %I SET woes.audience = %L', r.rolname, bind_role.audience);
+    EXECUTE format('ALTER ROLE %I SET woes.actor = %L', r.rolname, coalesce(bind_role.actor::text, ''));
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.bind_role(regrole, uuid, @extschema@.audience, uuid) IS
+    'Give every new session of role this context by default (for BI tools and psql); woes_admin only';
+
+CREATE FUNCTION @extschema@.unbind_role(role regrole) RETURNS boolean
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    rolname name := (SELECT r.rolname FROM pg_catalog.pg_roles r WHERE r.oid OPERATOR(pg_catalog.=) unbind_role.role);
+BEGIN
+    IF rolname IS NULL THEN
+        RAISE EXCEPTION 'role must not be null' USING ERRCODE = 'WO007';
+    END IF;
+    EXECUTE format('ALTER ROLE %I RESET woes.workspace', rolname);
+    EXECUTE format('ALTER ROLE %I RESET woes.audience', rolname);
+    EXECUTE format('ALTER ROLE %I RESET woes.actor', rolname);
+    DELETE FROM @extschema@.role_bindings b WHERE b.role_name OPERATOR(pg_catalog.=) unbind_role.rolname;
+    RETURN FOUND;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.unbind_role(regrole) IS
+    'Remove a role''s default context; returns whether it had one; woes_admin only';
+
+CREATE FUNCTION @extschema@.doctor(OUT "check" text, OUT ok boolean, OUT detail text)
+    RETURNS SETOF record
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH tables AS (
+        SELECT c.oid, c.relname, c.relrowsecurity, c.relforcerowsecurity,
+               c.relname <> 'channels' AS per_workspace
+          FROM pg_catalog.pg_class c
+         WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind IN ('r', 'p')
+    ), funcs AS (
+        SELECT p.oid, p.oid::regprocedure::text AS sig, p.proconfig, l.lanname, p.proacl, p.proowner,
+               coalesce(obj_description(p.oid, 'pg_proc'), '') AS doc
+          FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_language l ON l.oid = p.prolang
+         WHERE p.pronamespace = '@extschema@'::regnamespace
+    ), findings (check, offenders) AS (
+        SELECT 'rls_forced', array_agg(relname ORDER BY relname)
+          FROM tables WHERE NOT (relrowsecurity AND relforcerowsecurity)
+        UNION ALL
+        SELECT 'isolation_policy', array_agg(relname ORDER BY relname)
+          FROM tables t WHERE per_workspace AND NOT EXISTS (
+                SELECT FROM pg_catalog.pg_policy p
+                 WHERE p.polrelid = t.oid AND NOT p.polpermissive AND p.polcmd = '*'
+                   AND p.polname = 'workspace_isolation')
+        UNION ALL
+        SELECT 'audience_policies', array_agg(relname ORDER BY relname)
+          FROM tables t WHERE NOT EXISTS (
+                SELECT FROM pg_catalog.pg_policy p WHERE p.polrelid = t.oid AND p.polpermissive)
+        UNION ALL
+        SELECT 'context_trigger', array_agg(relname ORDER BY relname)
+          FROM tables t WHERE per_workspace AND NOT EXISTS (
+                SELECT FROM pg_catalog.pg_trigger g
+                 WHERE g.tgrelid = t.oid AND g.tgname = 'require_context' AND g.tgenabled <> 'D')
+        UNION ALL
+        SELECT 'workspace_keys', array_agg(relname ORDER BY relname)
+          FROM tables t WHERE per_workspace AND relname <> 'workspaces' AND NOT EXISTS (
+                SELECT FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_attribute a
+                    ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1]
+                 WHERE k.conrelid = t.oid AND k.contype = 'p' AND a.attname = 'workspace_id')
+        UNION ALL
+        SELECT 'dump_registration', array_agg(relname ORDER BY relname)
+          FROM tables t WHERE NOT EXISTS (
+                SELECT FROM pg_catalog.pg_extension e
+                 WHERE e.extname = 'woes' AND t.oid = ANY (e.extconfig))
+        UNION ALL
+        SELECT 'search_path', array_agg(sig ORDER BY sig)
+          FROM funcs WHERE lanname NOT IN ('c', 'internal')
+           AND NOT coalesce(proconfig::text[] && ARRAY['search_path=pg_catalog, pg_temp'], false)
+        UNION ALL
+        SELECT 'internal_not_public', array_agg(sig ORDER BY sig)
+          FROM funcs WHERE doc LIKE 'Internal%'
+           AND (proacl IS NULL OR EXISTS (
+                SELECT FROM aclexplode(proacl) x WHERE x.grantee = 0 AND x.privilege_type = 'EXECUTE'))
+        UNION ALL
+        SELECT 'schema_create', array_agg(DISTINCT coalesce(r.rolname, 'PUBLIC'))
+          FROM pg_catalog.pg_namespace n, aclexplode(n.nspacl) x
+          LEFT JOIN pg_catalog.pg_roles r ON r.oid = x.grantee
+         WHERE n.oid = '@extschema@'::regnamespace AND x.privilege_type = 'CREATE'
+           AND x.grantee <> n.nspowner
+        UNION ALL
+        SELECT 'no_truncate', array_agg(DISTINCT t.relname || ' to ' || coalesce(r.rolname, 'PUBLIC'))
+          FROM tables t JOIN pg_catalog.pg_class c ON c.oid = t.oid, aclexplode(c.relacl) x
+          LEFT JOIN pg_catalog.pg_roles r ON r.oid = x.grantee
+         WHERE x.privilege_type = 'TRUNCATE' AND x.grantee <> c.relowner
+        UNION ALL
+        SELECT 'views_security_invoker', array_agg(c.relname ORDER BY c.relname)
+          FROM pg_catalog.pg_class c
+         WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind = 'v'
+           AND NOT coalesce(c.reloptions::text[] && ARRAY['security_invoker=true', 'security_invoker=on'], false)
+    )
+    SELECT f.check, f.offenders IS NULL,
+           CASE WHEN f.offenders IS NULL THEN 'ok'
+                ELSE array_to_string(f.offenders, ', ') END
+      FROM findings f
+$$;
+COMMENT ON FUNCTION @extschema@.doctor() IS
+    'Self-check: one row per safety check (forced RLS, isolation policies, context triggers, pinned search_path, dump registration, privileges); ok = false names the offenders';

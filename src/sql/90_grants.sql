@@ -1,0 +1,78 @@
+
+--------------------------------------------------------------------------
+-- Privileges.  Nobody but the owner may CREATE in the schema; nobody may
+-- TRUNCATE (it ignores row-level security); internal helpers are not
+-- executable by PUBLIC.
+--------------------------------------------------------------------------
+
+REVOKE ALL ON SCHEMA @extschema@ FROM PUBLIC;
+GRANT USAGE ON SCHEMA @extschema@ TO woes_service, woes_admin, woes_analyst;
+
+REVOKE ALL ON ALL TABLES IN SCHEMA @extschema@ FROM PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON
+    @extschema@.contacts, @extschema@.identities, @extschema@.operators, @extschema@.teams,
+    @extschema@.team_members, @extschema@.agents, @extschema@.conversations,
+    @extschema@.participants, @extschema@.messages
+    TO woes_service, woes_admin;
+GRANT SELECT ON @extschema@.workspaces, @extschema@.channels TO woes_service, woes_admin, woes_analyst;
+GRANT UPDATE (name, settings) ON @extschema@.workspaces TO woes_admin;
+GRANT SELECT ON @extschema@.role_bindings TO woes_admin;
+-- analysts: who and how, never what was said (no subjects, no messages)
+GRANT SELECT ON @extschema@.operators, @extschema@.teams, @extschema@.team_members,
+    @extschema@.agents TO woes_analyst;
+GRANT SELECT (workspace_id, id, number, channel, status, control, contact_id, assignee_id, team_id,
+              custom_fields, snoozed_until, previous_conversation_id, last_message_at,
+              waiting_since, created_at, updated_at)
+    ON @extschema@.conversations TO woes_analyst;
+
+-- Functions: PUBLIC keeps what is harmless (type support, ids, reading its
+-- own context); everything else is granted by role.
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA @extschema@ FROM PUBLIC;
+DO $$
+DECLARE
+    f regprocedure;
+BEGIN
+    FOR f IN
+        SELECT p.oid FROM pg_catalog.pg_proc p
+         WHERE p.pronamespace OPERATOR(pg_catalog.=) '@extschema@'::regnamespace
+           AND (p.proname ~ '^(audience|status|visibility|control)_(in|out|recv|send|eq|ne|lt|le|gt|ge|cmp|hash|hash_extended)$'
+                OR p.proname OPERATOR(pg_catalog.=) ANY ('{uuid_generate_v7,uuid_v7_time,current_workspace,current_audience,current_actor}'))
+    LOOP
+        EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO PUBLIC', f);
+    END LOOP;
+END;
+$$;
+
+-- policy and API helpers, run as the caller
+GRANT EXECUTE ON FUNCTION
+    @extschema@.in_workspace(uuid),
+    @extschema@.require_audience(@extschema@.audience[], text),
+    @extschema@.require_channel(text)
+    TO woes_service, woes_admin;
+
+GRANT EXECUTE ON FUNCTION
+    @extschema@.set_context(uuid, @extschema@.audience, uuid, boolean),
+    @extschema@.clear_context(),
+    @extschema@.create_workspace(text, text),
+    @extschema@.add_operator(text, text),
+    @extschema@.add_team(text),
+    @extschema@.add_team_member(uuid, uuid),
+    @extschema@.add_agent(text, text[]),
+    @extschema@.upsert_contact(text, text, text, text)
+    TO woes_service, woes_admin;
+
+GRANT EXECUTE ON FUNCTION
+    @extschema@.bind_role(regrole, uuid, @extschema@.audience, uuid),
+    @extschema@.unbind_role(regrole),
+    @extschema@.doctor()
+    TO woes_admin;
+
+-- The context settings: woes_service and woes_admin may SET LOCAL them
+-- directly (the path Citus forwards to workers); nobody else may.
+DO $$
+BEGIN
+    IF pg_catalog.current_setting('server_version_num')::int >= 150000 THEN
+        GRANT SET ON PARAMETER woes.workspace, woes.audience, woes.actor TO woes_service, woes_admin;
+    END IF;
+END;
+$$;

@@ -1,0 +1,29 @@
+/*-------------------------------------------------------------------------
+ *
+ * woes.c
+ *		Module entry point of the woes extension: the module magic and
+ *		_PG_init, which sets up each subsystem once per backend (and once per
+ *		parallel worker, before the leader's settings are restored there).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+
+#include "woes.h"
+
+PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+/*
+ * _PG_init
+ *		Define the extension's settings and reserve the "woes." prefix so that
+ *		no role can create look-alike placeholder settings.
+ */
+void
+_PG_init(void)
+{
+	woes_context_init();
+}

@@ -1,0 +1,89 @@
+/*-------------------------------------------------------------------------
+ *
+ * woes.h
+ *		Shared declarations of the woes extension: SQLSTATEs, the small
+ *		enumerated types, and the context accessors.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef WOES_H
+#define WOES_H
+
+#include "fmgr.h"
+#include "utils/uuid.h"
+
+/*
+ * The extension's own SQLSTATEs, class "WO".  Keep this list, the README's
+ * error table and the SQL sources (which raise some of them) in step.
+ */
+#define ERRCODE_WOES_NO_CONTEXT			MAKE_SQLSTATE('W','O','0','0','1')
+#define ERRCODE_WOES_WRONG_WORKSPACE	MAKE_SQLSTATE('W','O','0','0','2')
+#define ERRCODE_WOES_NOT_ALLOWED		MAKE_SQLSTATE('W','O','0','0','3')
+#define ERRCODE_WOES_INVALID_CONTEXT	MAKE_SQLSTATE('W','O','0','0','4')
+#define ERRCODE_WOES_NOT_FOUND			MAKE_SQLSTATE('W','O','0','0','5')
+#define ERRCODE_WOES_IMMUTABLE			MAKE_SQLSTATE('W','O','0','0','6')
+#define ERRCODE_WOES_INVALID_ARGUMENT	MAKE_SQLSTATE('W','O','0','0','7')
+#define ERRCODE_WOES_DUPLICATE			MAKE_SQLSTATE('W','O','0','0','8')
+#define ERRCODE_WOES_INVALID_TRANSITION	MAKE_SQLSTATE('W','O','1','0','1')
+#define ERRCODE_WOES_INVALID_SNOOZE		MAKE_SQLSTATE('W','O','1','0','2')
+
+/*
+ * Small enumerated types (woes.audience, woes.status, ...) are one byte,
+ * passed by value; the byte is the label's position, which is also the sort
+ * order.  A descriptor names the type and its labels; the C functions that
+ * do not need the labels (comparison, hashing) are shared by all of them.
+ */
+typedef struct WoesEnumType
+{
+	const char *typname;		/* for messages, e.g. "woes.status" */
+	int			nlabels;
+	const char *const *labels;
+} WoesEnumType;
+
+/* label positions of woes.audience; 0 is "no audience" in the GUC only */
+#define WOES_AUDIENCE_NONE		0
+#define WOES_AUDIENCE_CUSTOMER	1
+#define WOES_AUDIENCE_AGENT		2
+#define WOES_AUDIENCE_OPERATOR	3
+#define WOES_AUDIENCE_ANALYST	4
+#define WOES_AUDIENCE_ADMIN		5
+
+/* label positions of woes.status, in lifecycle order */
+#define WOES_STATUS_OPEN		0
+#define WOES_STATUS_PENDING		1
+#define WOES_STATUS_SNOOZED		2
+#define WOES_STATUS_RESOLVED	3
+#define WOES_STATUS_CLOSED		4
+#define WOES_STATUS_COUNT		5
+
+/* label positions of woes.visibility */
+#define WOES_VISIBILITY_PUBLIC		0
+#define WOES_VISIBILITY_INTERNAL	1
+#define WOES_VISIBILITY_DEBUG		2
+
+/* label positions of woes.control */
+#define WOES_CONTROL_AUTOMATION		0
+#define WOES_CONTROL_HANDOFF		1
+#define WOES_CONTROL_OPERATOR		2
+
+extern const WoesEnumType woes_audience_type;
+extern const WoesEnumType woes_status_type;
+extern const WoesEnumType woes_visibility_type;
+extern const WoesEnumType woes_control_type;
+
+extern int	woes_enum_parse(const WoesEnumType *type, const char *str, bool missing_ok);
+extern const char *woes_enum_label(const WoesEnumType *type, int value);
+
+/* context.c */
+extern void woes_context_init(void);
+extern const pg_uuid_t *woes_context_workspace(void);
+extern const pg_uuid_t *woes_context_actor(void);
+extern int	woes_context_audience(void);
+extern void woes_require_context(void);
+extern bool woes_restoring(void);
+
+/* ids.c */
+extern void woes_uuid_v7(pg_uuid_t *out);
+extern bool woes_uuid_parse(const char *str, pg_uuid_t *out);
+
+#endif							/* WOES_H */
