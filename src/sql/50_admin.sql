@@ -100,7 +100,7 @@ AS $$
                coalesce(obj_description(p.oid, 'pg_proc'), '') AS doc
           FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_language l ON l.oid = p.prolang
          WHERE p.pronamespace = '@extschema@'::regnamespace
-    ), findings (check, offenders) AS (
+    ), findings ("check", offenders) AS (
         SELECT 'rls_forced', array_agg(relname ORDER BY relname)
           FROM tables WHERE NOT (relrowsecurity AND relforcerowsecurity)
         UNION ALL
@@ -155,7 +155,7 @@ AS $$
          WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind = 'v'
            AND NOT coalesce(c.reloptions::text[] && ARRAY['security_invoker=true', 'security_invoker=on'], false)
     )
-    SELECT f.check, f.offenders IS NULL,
+    SELECT f."check", f.offenders IS NULL,
            CASE WHEN f.offenders IS NULL THEN 'ok'
                 ELSE array_to_string(f.offenders, ', ') END
       FROM findings f
