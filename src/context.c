@@ -50,6 +50,7 @@ PG_FUNCTION_INFO_V1(woes_require_context_trigger);
 static char *workspace_setting = NULL;
 static char *actor_setting = NULL;
 static int	audience_setting = WOES_AUDIENCE_NONE;
+static char *reason_setting = NULL;
 
 /* parsed copies, kept by the assign hooks */
 typedef struct ParsedId
@@ -145,6 +146,14 @@ woes_context_init(void)
 							   PGC_SUSET,
 							   GUC_NOT_IN_SAMPLE,
 							   check_id_setting, assign_actor, NULL);
+	DefineCustomStringVariable("woes.reason",
+							   "The reason recorded with status and control changes made in this scope.",
+							   "The API sets it for the duration of a call; SET LOCAL it before a raw UPDATE.",
+							   &reason_setting,
+							   "",
+							   PGC_USERSET,
+							   GUC_NOT_IN_SAMPLE,
+							   NULL, NULL, NULL);
 	MarkGUCPrefixReserved("woes");
 }
 
@@ -158,6 +167,13 @@ const pg_uuid_t *
 woes_context_actor(void)
 {
 	return ctx_actor.valid ? &ctx_actor.id : NULL;
+}
+
+/* the reason of the current scope, or NULL */
+const char *
+woes_context_reason(void)
+{
+	return (reason_setting && reason_setting[0] != '\0') ? reason_setting : NULL;
 }
 
 int

@@ -79,6 +79,7 @@ extern void woes_context_init(void);
 extern const pg_uuid_t *woes_context_workspace(void);
 extern const pg_uuid_t *woes_context_actor(void);
 extern int	woes_context_audience(void);
+extern const char *woes_context_reason(void);
 extern void woes_require_context(void);
 extern bool woes_restoring(void);
 

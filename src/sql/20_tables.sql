@@ -164,10 +164,38 @@ CREATE INDEX conversations_contact_idx ON @extschema@.conversations
     (workspace_id, contact_id, id DESC);
 CREATE INDEX conversations_assignee_idx ON @extschema@.conversations
     (workspace_id, assignee_id, status) WHERE assignee_id IS NOT NULL;
+-- due snoozes, for woes.wake_snoozed()
+CREATE INDEX conversations_snoozed_idx ON @extschema@.conversations
+    (snoozed_until, workspace_id) WHERE status = 'snoozed';
 CREATE INDEX conversations_thread_idx ON @extschema@.conversations
     (workspace_id, channel, thread_ref) WHERE thread_ref IS NOT NULL;
 COMMENT ON TABLE @extschema@.conversations IS
     'The support record: one per thread on a channel, with its status, control and routing';
+
+-- The lifecycle history: one row per status change, and one for the
+-- creation (from_status NULL).  Written only by the lifecycle trigger, as
+-- the owner; nobody is granted INSERT, UPDATE or DELETE on it.  id orders
+-- the events of a conversation (they are serialised by its row lock).
+CREATE TABLE @extschema@.status_events (
+    workspace_id    uuid NOT NULL,
+    conversation_id uuid NOT NULL,
+    id              bigint GENERATED ALWAYS AS IDENTITY,
+    from_status     @extschema@.status,
+    to_status       @extschema@.status NOT NULL,
+    actor_kind      text NOT NULL CHECK (actor_kind IN ('customer', 'agent', 'operator', 'system')),
+    actor_id        uuid,
+    reason          text CHECK (length(reason) <= 1000),
+    snoozed_until   timestamptz,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (workspace_id, conversation_id, id),
+    -- deferred: the creation event is written by a BEFORE INSERT trigger,
+    -- just before its conversation row
+    FOREIGN KEY (workspace_id, conversation_id)
+        REFERENCES @extschema@.conversations (workspace_id, id) ON DELETE CASCADE
+        DEFERRABLE INITIALLY DEFERRED
+);
+COMMENT ON TABLE @extschema@.status_events IS
+    'Lifecycle history: every status change (and each creation) with who, why and when; the last row is the current status';
 
 CREATE TABLE @extschema@.participants (
     workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace(),

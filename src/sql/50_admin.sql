@@ -37,7 +37,8 @@ BEGIN
     IF bind_role.audience OPERATOR(@extschema@.=) ANY ('{customer,agent}') AND bind_role.actor IS NULL THEN
         RAISE EXCEPTION 'the % audience needs an actor', bind_role.audience USING ERRCODE = 'WO004';
     END IF;
-    IF bind_role.actor IS NOT NULL AND NOT CASE
+    -- (the CASE is parenthesised: PL/pgSQL would take its THEN for the IF's)
+    IF bind_role.actor IS NOT NULL AND NOT (CASE
         WHEN bind_role.audience OPERATOR(@extschema@.=) 'customer' THEN EXISTS (
             SELECT FROM @extschema@.contacts c WHERE c.workspace_id OPERATOR(pg_catalog.=) bind_role.workspace
                AND c.id OPERATOR(pg_catalog.=) bind_role.actor)
@@ -47,7 +48,7 @@ BEGIN
         ELSE EXISTS (
             SELECT FROM @extschema@.operators o WHERE o.workspace_id OPERATOR(pg_catalog.=) bind_role.workspace
                AND o.id OPERATOR(pg_catalog.=) bind_role.actor)
-        END
+        END)
     THEN
         RAISE EXCEPTION 'actor % is not a % actor of workspace %', bind_role.actor, bind_role.audience,
               bind_role.workspace USING ERRCODE = 'WO004';
@@ -57,13 +58,17 @@ BEGIN
     DELETE FROM @extschema@.role_bindings b WHERE b.role_name OPERATOR(pg_catalog.=) r.rolname;
     INSERT INTO @extschema@.role_bindings (workspace_id, role_name, audience, actor)
     VALUES (bind_role.workspace, r.rolname, bind_role.audience, bind_role.actor);
-    EXECUTE format('ALTER ROLE %I SET woes.workspace = %L', r.rolname, bind_role.workspace);
-    EXECUTE format('ALTER ROLE %I SET woes.audience = %L', r.rolname, bind_role.audience);
-    EXECUTE format('ALTER ROLE %I SET woes.actor = %L', r.rolname, coalesce(bind_role.actor::text, ''));
+    -- per role in this database only: the binding (and its workspace) lives here
+    EXECUTE format('ALTER ROLE %I IN DATABASE %I SET woes.workspace = %L',
+                   r.rolname, pg_catalog.current_database(), bind_role.workspace);
+    EXECUTE format('ALTER ROLE %I IN DATABASE %I SET woes.audience = %L',
+                   r.rolname, pg_catalog.current_database(), bind_role.audience);
+    EXECUTE format('ALTER ROLE %I IN DATABASE %I SET woes.actor = %L',
+                   r.rolname, pg_catalog.current_database(), coalesce(bind_role.actor::text, ''));
 END;
 $$;
 COMMENT ON FUNCTION @extschema@.bind_role(regrole, uuid, @extschema@.audience, uuid) IS
-    'Give every new session of role this context by default (for BI tools and psql); woes_admin only';
+    'Give every new session of role in this database this context by default (for BI tools and psql); woes_admin only';
 
 CREATE FUNCTION @extschema@.unbind_role(role regrole) RETURNS boolean
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -75,9 +80,9 @@ BEGIN
     IF rolname IS NULL THEN
         RAISE EXCEPTION 'role must not be null' USING ERRCODE = 'WO007';
     END IF;
-    EXECUTE format('ALTER ROLE %I RESET woes.workspace', rolname);
-    EXECUTE format('ALTER ROLE %I RESET woes.audience', rolname);
-    EXECUTE format('ALTER ROLE %I RESET woes.actor', rolname);
+    EXECUTE format('ALTER ROLE %I IN DATABASE %I RESET woes.workspace', rolname, pg_catalog.current_database());
+    EXECUTE format('ALTER ROLE %I IN DATABASE %I RESET woes.audience', rolname, pg_catalog.current_database());
+    EXECUTE format('ALTER ROLE %I IN DATABASE %I RESET woes.actor', rolname, pg_catalog.current_database());
     DELETE FROM @extschema@.role_bindings b WHERE b.role_name OPERATOR(pg_catalog.=) unbind_role.rolname;
     RETURN FOUND;
 END;

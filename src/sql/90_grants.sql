@@ -17,6 +17,7 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON
 GRANT SELECT ON @extschema@.workspaces, @extschema@.channels TO woes_service, woes_admin, woes_analyst;
 GRANT UPDATE (name, settings) ON @extschema@.workspaces TO woes_admin;
 GRANT SELECT ON @extschema@.role_bindings TO woes_admin;
+GRANT SELECT ON @extschema@.status_events TO woes_service, woes_admin, woes_analyst;
 -- analysts: who and how, never what was said (no subjects, no messages)
 GRANT SELECT ON @extschema@.operators, @extschema@.teams, @extschema@.team_members,
     @extschema@.agents TO woes_analyst;
@@ -36,7 +37,7 @@ BEGIN
         SELECT p.oid FROM pg_catalog.pg_proc p
          WHERE p.pronamespace OPERATOR(pg_catalog.=) '@extschema@'::regnamespace
            AND (p.proname ~ '^(audience|status|visibility|control)_(in|out|recv|send|eq|ne|lt|le|gt|ge|cmp|hash|hash_extended)$'
-                OR p.proname OPERATOR(pg_catalog.=) ANY ('{uuid_generate_v7,uuid_v7_time,current_workspace,current_audience,current_actor}'))
+                OR p.proname OPERATOR(pg_catalog.=) ANY ('{uuid_generate_v7,uuid_v7_time,current_workspace,current_audience,current_actor,can_transition,next_statuses}'))
     LOOP
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO PUBLIC', f);
     END LOOP;
@@ -58,7 +59,14 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.add_team(text),
     @extschema@.add_team_member(uuid, uuid),
     @extschema@.add_agent(text, text[]),
-    @extschema@.upsert_contact(text, text, text, text)
+    @extschema@.upsert_contact(text, text, text, text),
+    @extschema@.transition(uuid, @extschema@.status, text, timestamptz),
+    @extschema@.resolve(uuid, text),
+    @extschema@.reopen(uuid, text),
+    @extschema@.close(uuid, text),
+    @extschema@.set_pending(uuid, text),
+    @extschema@.snooze(uuid, timestamptz, text),
+    @extschema@.wake_snoozed(timestamptz)
     TO woes_service, woes_admin;
 
 GRANT EXECUTE ON FUNCTION

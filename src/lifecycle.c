@@ -1,0 +1,684 @@
+/*-------------------------------------------------------------------------
+ *
+ * lifecycle.c
+ *		The conversation lifecycle: the one table of legal status changes,
+ *		the trigger that holds every write path to it and records history,
+ *		and the automatic moves a customer message causes.
+ *
+ * Concurrency: both triggers judge the row version they are about to
+ * replace, which the executor has locked (and re-read, if a concurrent
+ * transaction changed it first).  So a status change is a compare-and-set
+ * on the latest committed state; nothing is decided on a stale read.
+ *
+ * History rows are written as the table owner: nobody is granted INSERT on
+ * woes.status_events, so history cannot be forged with a raw INSERT, and
+ * the last event of a conversation always carries its current status.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+
+#include "woes.h"
+
+PG_FUNCTION_INFO_V1(woes_can_transition);
+PG_FUNCTION_INFO_V1(woes_next_statuses);
+PG_FUNCTION_INFO_V1(woes_lifecycle_trigger);
+PG_FUNCTION_INFO_V1(woes_message_intake_trigger);
+
+/*
+ * The lifecycle, in one place.  allowed[from][to]; the diagonal is a
+ * no-op (not a transition) except snoozed -> snoozed, a re-snooze.
+ */
+static const bool allowed[WOES_STATUS_COUNT][WOES_STATUS_COUNT] = {
+	/* to:        open   pending snoozed resolved closed */
+	/* open */ {false, true, true, true, true},
+	/* pending */ {true, false, true, true, true},
+	/* snoozed */ {true, true, true, true, true},
+	/* resolved */ {true, false, false, false, true},
+	/* closed */ {false, false, false, false, false},
+};
+
+/*
+ * woes_status_can_transition
+ *		Pure table lookup: no catalog access, no allocation.
+ */
+static inline bool
+woes_status_can_transition(int from, int to)
+{
+	if (from < 0 || from >= WOES_STATUS_COUNT || to < 0 || to >= WOES_STATUS_COUNT)
+		return false;
+	return allowed[from][to];
+}
+
+/* "open, pending" — the statuses reachable from "from", for hints */
+static char *
+reachable_list(int from)
+{
+	StringInfoData buf;
+	int			to;
+
+	initStringInfo(&buf);
+	for (to = 0; to < WOES_STATUS_COUNT; to++)
+	{
+		if (!woes_status_can_transition(from, to))
+			continue;
+		if (buf.len > 0)
+			appendStringInfoString(&buf, ", ");
+		appendStringInfoString(&buf, woes_enum_label(&woes_status_type, to));
+	}
+	return buf.data;
+}
+
+static void
+report_invalid_transition(int from, int to)
+{
+	const char *f = woes_enum_label(&woes_status_type, from);
+
+	if (from == WOES_STATUS_CLOSED)
+		ereport(ERROR,
+				(errcode(ERRCODE_WOES_INVALID_TRANSITION),
+				 errmsg("invalid status transition from %s to %s", f,
+						woes_enum_label(&woes_status_type, to)),
+				 errdetail("A closed conversation is final."),
+				 errhint("A new customer message starts a follow-up conversation.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_WOES_INVALID_TRANSITION),
+			 errmsg("invalid status transition from %s to %s", f,
+					woes_enum_label(&woes_status_type, to)),
+			 errhint("From %s a conversation can move to: %s.", f, reachable_list(from))));
+}
+
+/*
+ * can_transition(from woes.status, to woes.status) returns boolean
+ */
+Datum
+woes_can_transition(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(woes_status_can_transition((uint8) PG_GETARG_CHAR(0),
+											  (uint8) PG_GETARG_CHAR(1)));
+}
+
+/*
+ * next_statuses(status woes.status) returns woes.status[]
+ *		The element type comes from the declared result, looked up once per
+ *		call site and kept in fn_extra.
+ */
+Datum
+woes_next_statuses(PG_FUNCTION_ARGS)
+{
+	int			from = (uint8) PG_GETARG_CHAR(0);
+	Datum		elems[WOES_STATUS_COUNT];
+	int			n = 0;
+	int			to;
+	Oid		   *elemtype = (Oid *) fcinfo->flinfo->fn_extra;
+
+	if (elemtype == NULL)
+	{
+		Oid			arraytype = get_fn_expr_rettype(fcinfo->flinfo);
+
+		elemtype = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(Oid));
+		*elemtype = OidIsValid(arraytype) ? get_element_type(arraytype) : InvalidOid;
+		if (!OidIsValid(*elemtype))
+			elog(ERROR, "could not determine the element type of next_statuses()");
+		fcinfo->flinfo->fn_extra = elemtype;
+	}
+	(void) woes_enum_label(&woes_status_type, from);	/* validates */
+	for (to = 0; to < WOES_STATUS_COUNT; to++)
+		if (woes_status_can_transition(from, to))
+			elems[n++] = CharGetDatum((char) to);
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, *elemtype, 1, true, TYPALIGN_CHAR));
+}
+
+/*
+ * Running SQL as the owner of the woes tables (for history rows, and for
+ * the conversation updates a message causes).  Nested SPI use is fine; an
+ * error restores the user id with the (sub)transaction.
+ */
+typedef struct AsOwner
+{
+	Oid			save_userid;
+	int			save_sec;
+} AsOwner;
+
+static void
+become_owner(AsOwner *state, Oid owner)
+{
+	GetUserIdAndSecContext(&state->save_userid, &state->save_sec);
+	SetUserIdAndSecContext(owner, state->save_sec | SECURITY_LOCAL_USERID_CHANGE);
+}
+
+static void
+restore_user(AsOwner *state)
+{
+	SetUserIdAndSecContext(state->save_userid, state->save_sec);
+}
+
+static SPIPlanPtr
+prepare_kept(const char *query, int nargs, Oid *types)
+{
+	SPIPlanPtr	plan = SPI_prepare(query, nargs, types);
+
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s", query,
+			 SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "SPI_keepplan failed");
+	return plan;
+}
+
+/* who the context says is acting, as recorded in history */
+static const char *
+context_actor_kind(void)
+{
+	switch (woes_context_audience())
+	{
+		case WOES_AUDIENCE_CUSTOMER:
+			return "customer";
+		case WOES_AUDIENCE_AGENT:
+			return "agent";
+		default:
+			return woes_context_actor() ? "operator" : "system";
+	}
+}
+
+static Datum
+uuid_datum(const pg_uuid_t *id)
+{
+	return UUIDPGetDatum((pg_uuid_t *) id);
+}
+
+/*
+ * write_status_event
+ *		Append one woes.status_events row (from < 0: creation).
+ */
+static void
+write_status_event(Oid owner, Datum workspace, Datum conversation, int from, int to,
+				   bool until_null, Datum until)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[8] = {UUIDOID, UUIDOID, TEXTOID, TEXTOID, TEXTOID, UUIDOID, TEXTOID, TIMESTAMPTZOID};
+	Datum		values[8];
+	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	const pg_uuid_t *actor = woes_context_actor();
+	const char *reason = woes_context_reason();
+	AsOwner		as;
+	int			ret;
+
+	if (reason && strlen(reason) > 1000)
+		ereport(ERROR,
+				(errcode(ERRCODE_WOES_INVALID_ARGUMENT),
+				 errmsg("reason is too long"),
+				 errhint("A reason is at most 1000 characters.")));
+
+	values[0] = workspace;
+	values[1] = conversation;
+	if (from >= 0)
+		values[2] = CStringGetTextDatum(woes_enum_label(&woes_status_type, from));
+	else
+		nulls[2] = 'n';
+	values[3] = CStringGetTextDatum(woes_enum_label(&woes_status_type, to));
+	values[4] = CStringGetTextDatum(context_actor_kind());
+	if (actor && woes_context_audience() != WOES_AUDIENCE_NONE)
+		values[5] = uuid_datum(actor);
+	else
+		nulls[5] = 'n';
+	if (reason)
+		values[6] = CStringGetTextDatum(reason);
+	else
+		nulls[6] = 'n';
+	values[7] = until;
+	if (until_null)
+		nulls[7] = 'n';
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (plan == NULL)
+		plan = prepare_kept("INSERT INTO woes.status_events (workspace_id, conversation_id, "
+							"from_status, to_status, actor_kind, actor_id, reason, snoozed_until) "
+							"VALUES ($1, $2, $3::woes.status, $4::woes.status, $5, $6, $7, $8)",
+							8, types);
+	become_owner(&as, owner);
+	ret = SPI_execute_plan(plan, values, nulls, false, 0);
+	restore_user(&as);
+	if (ret != SPI_OK_INSERT)
+		elog(ERROR, "could not record a status event: %s", SPI_result_code_string(ret));
+	SPI_finish();
+}
+
+/* is the contact blocked?  (read as the owner: it is the trigger's business) */
+static bool
+contact_blocked(Oid owner, Datum workspace, Datum contact)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[2] = {UUIDOID, UUIDOID};
+	Datum		values[2] = {workspace, contact};
+	AsOwner		as;
+	bool		blocked = false;
+	int			ret;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (plan == NULL)
+		plan = prepare_kept("SELECT blocked FROM woes.contacts WHERE workspace_id "
+							"OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2",
+							2, types);
+	become_owner(&as, owner);
+	ret = SPI_execute_plan(plan, values, NULL, true, 1);
+	restore_user(&as);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read the contact: %s", SPI_result_code_string(ret));
+	if (SPI_processed == 1)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		blocked = !isnull && DatumGetBool(d);
+	}
+	SPI_finish();
+	return blocked;
+}
+
+/*
+ * check_resolvable
+ *		The hook for "a conversation cannot be resolved while a required
+ *		custom field is unset".  Field definitions do not exist yet; when
+ *		they do, this is where the check goes, so every write path has it.
+ */
+static void
+check_resolvable(Datum workspace, Datum conversation)
+{
+}
+
+/* attribute numbers of woes.conversations, cached per relation */
+typedef struct ConversationAtts
+{
+	Oid			relid;
+	int			workspace_id;
+	int			id;
+	int			status;
+	int			contact_id;
+	int			snoozed_until;
+} ConversationAtts;
+
+static int
+att_of(TupleDesc tupdesc, const char *name)
+{
+	int			attnum = SPI_fnumber(tupdesc, name);
+
+	if (attnum <= 0)
+		elog(ERROR, "woes trigger: column \"%s\" is missing", name);
+	return attnum;
+}
+
+static const ConversationAtts *
+conversation_atts(Relation rel)
+{
+	static ConversationAtts atts;
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+
+	if (atts.relid != RelationGetRelid(rel))
+	{
+		atts.workspace_id = att_of(tupdesc, "workspace_id");
+		atts.id = att_of(tupdesc, "id");
+		atts.status = att_of(tupdesc, "status");
+		atts.contact_id = att_of(tupdesc, "contact_id");
+		atts.snoozed_until = att_of(tupdesc, "snoozed_until");
+		atts.relid = RelationGetRelid(rel);
+	}
+	return &atts;
+}
+
+static void
+check_trigger_protocol(FunctionCallInfo fcinfo, const char *name)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("%s must be called as a trigger", name)));
+	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) ||
+		TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("%s must be fired BEFORE INSERT or UPDATE, FOR EACH ROW", name)));
+}
+
+/*
+ * lifecycle() trigger: BEFORE INSERT OR UPDATE ON woes.conversations FOR
+ * EACH ROW, named to fire after the other BEFORE triggers so no later one
+ * can drop a row whose history was already written.
+ *
+ * INSERT: a conversation starts open, or resolved (a blocked contact's
+ * always does).  UPDATE: a status change must be in the table above;
+ * snoozed needs a future snoozed_until and leaving it clears it.  Every
+ * change, and every creation, writes one status_events row.
+ */
+Datum
+woes_lifecycle_trigger(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	TupleDesc	tupdesc;
+	const ConversationAtts *atts;
+	HeapTuple	newtuple;
+	Oid			owner;
+	int			from = -1;
+	int			to;
+	bool		isnull;
+	bool		until_null;
+	Datum		until;
+	Datum		workspace,
+				conversation;
+
+	check_trigger_protocol(fcinfo, "woes.lifecycle()");
+	rel = trigdata->tg_relation;
+	tupdesc = RelationGetDescr(rel);
+	owner = rel->rd_rel->relowner;
+	newtuple = TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event) ? trigdata->tg_newtuple : trigdata->tg_trigtuple;
+	if (woes_restoring())
+		return PointerGetDatum(newtuple);
+
+	atts = conversation_atts(rel);
+	to = (uint8) DatumGetChar(heap_getattr(newtuple, atts->status, tupdesc, &isnull));
+	until = heap_getattr(newtuple, atts->snoozed_until, tupdesc, &until_null);
+	workspace = heap_getattr(newtuple, atts->workspace_id, tupdesc, &isnull);
+	conversation = heap_getattr(newtuple, atts->id, tupdesc, &isnull);
+
+	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+	{
+		bool		cnull;
+		Datum		contact = heap_getattr(newtuple, atts->contact_id, tupdesc, &cnull);
+
+		if (to != WOES_STATUS_OPEN && to != WOES_STATUS_RESOLVED)
+			ereport(ERROR,
+					(errcode(ERRCODE_WOES_INVALID_TRANSITION),
+					 errmsg("a new conversation cannot start %s",
+							woes_enum_label(&woes_status_type, to)),
+					 errhint("A conversation starts open (or resolved, for a blocked contact).")));
+		/* a blocked contact's conversation is kept, but starts resolved */
+		if (to == WOES_STATUS_OPEN && !cnull && contact_blocked(owner, workspace, contact))
+		{
+			Datum		resolved = CharGetDatum((char) WOES_STATUS_RESOLVED);
+			bool		f = false;
+			int			col = atts->status;
+
+			to = WOES_STATUS_RESOLVED;
+			newtuple = heap_modify_tuple_by_cols(newtuple, tupdesc, 1, &col, &resolved, &f);
+		}
+	}
+	else
+	{
+		bool		old_until_null;
+		Datum		old_until;
+
+		from = (uint8) DatumGetChar(heap_getattr(trigdata->tg_trigtuple, atts->status, tupdesc, &isnull));
+		old_until = heap_getattr(trigdata->tg_trigtuple, atts->snoozed_until, tupdesc, &old_until_null);
+
+		if (from == to &&
+			(to != WOES_STATUS_SNOOZED ||
+			 (until_null == old_until_null &&
+			  (until_null || DatumGetTimestampTz(until) == DatumGetTimestampTz(old_until)))))
+		{
+			/* no status change: only refuse a snooze time out of place */
+			if (!until_null && to != WOES_STATUS_SNOOZED)
+				goto misplaced_until;
+			return PointerGetDatum(newtuple);
+		}
+		if (!woes_status_can_transition(from, to))
+			report_invalid_transition(from, to);
+	}
+
+	if (to == WOES_STATUS_SNOOZED)
+	{
+		if (until_null || DatumGetTimestampTz(until) <= GetCurrentTransactionStartTimestamp())
+			ereport(ERROR,
+					(errcode(ERRCODE_WOES_INVALID_SNOOZE),
+					 errmsg("snoozing needs a snoozed_until in the future"),
+					 errhint("Pass the time the conversation should wake up, e.g. now() + interval '1 day'.")));
+	}
+	else if (!until_null)
+	{
+		/* leaving snoozed clears the wake-up time; anywhere else it is a mistake */
+		if (from == WOES_STATUS_SNOOZED)
+		{
+			Datum		nullval = (Datum) 0;
+			bool		t = true;
+			int			col = atts->snoozed_until;
+
+			newtuple = heap_modify_tuple_by_cols(newtuple, tupdesc, 1, &col, &nullval, &t);
+			until_null = true;
+		}
+		else
+			goto misplaced_until;
+	}
+
+	if (to == WOES_STATUS_RESOLVED)
+		check_resolvable(workspace, conversation);
+
+	write_status_event(owner, workspace, conversation, from, to, until_null, until);
+	return PointerGetDatum(newtuple);
+
+misplaced_until:
+	ereport(ERROR,
+			(errcode(ERRCODE_WOES_INVALID_SNOOZE),
+			 errmsg("snoozed_until can only be set on a snoozed conversation"),
+			 errhint("Snooze it with woes.snooze(conversation, until).")));
+	return (Datum) 0;			/* keep compiler quiet */
+}
+
+/*
+ * message_intake() trigger: BEFORE INSERT ON woes.messages FOR EACH ROW.
+ *
+ * Ties a new message to its conversation: checks the conversation is in
+ * the context's workspace (and, for a customer, is its own), fills the
+ * message's contact_id, keeps last_message_at and waiting_since, and makes
+ * the automatic lifecycle moves of a public customer message: pending,
+ * snoozed or resolved reopen (reason customer_reply); on a closed
+ * conversation the message starts a follow-up conversation that points
+ * back to it.  The conversation row is locked by the update, so this is
+ * serialised with status changes, wake-ups and other messages.
+ */
+Datum
+woes_message_intake_trigger(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr touch_plan = NULL;
+	static SPIPlanPtr follow_plan = NULL;
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	TupleDesc	tupdesc;
+	HeapTuple	newtuple;
+	Oid			owner;
+	const pg_uuid_t *workspace = woes_context_workspace();
+	int			att_ws,
+				att_conv,
+				att_contact,
+				att_kind,
+				att_vis,
+				att_created;
+	bool		isnull;
+	Datum		conversation;
+	Datum		created_at;
+	bool		customer_public;
+	bool		operator_public;
+	bool		is_public;
+	char	   *kind;
+	Datum		contact = (Datum) 0;
+	bool		contact_found = false;
+	Datum		follow_up = (Datum) 0;
+	bool		have_follow_up = false;
+	AsOwner		as;
+	int			ret;
+	int			nestlevel;
+
+	check_trigger_protocol(fcinfo, "woes.message_intake()");
+	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("woes.message_intake() must be fired BEFORE INSERT")));
+	rel = trigdata->tg_relation;
+	tupdesc = RelationGetDescr(rel);
+	owner = rel->rd_rel->relowner;
+	newtuple = trigdata->tg_trigtuple;
+	if (woes_restoring())
+		return PointerGetDatum(newtuple);
+
+	woes_require_context();
+	att_ws = att_of(tupdesc, "workspace_id");
+	att_conv = att_of(tupdesc, "conversation_id");
+	att_contact = att_of(tupdesc, "contact_id");
+	att_kind = att_of(tupdesc, "author_kind");
+	att_vis = att_of(tupdesc, "visibility");
+	att_created = att_of(tupdesc, "created_at");
+
+	/* the workspace must be the context's (checked before touching anything) */
+	{
+		Datum		ws = heap_getattr(newtuple, att_ws, tupdesc, &isnull);
+
+		if (isnull || memcmp(DatumGetUUIDP(ws)->data, workspace->data, UUID_LEN) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_WOES_WRONG_WORKSPACE),
+					 errmsg("row is outside the current workspace"),
+					 errdetail("A row can only be written in, and never moved out of, the workspace of the context.")));
+	}
+	conversation = heap_getattr(newtuple, att_conv, tupdesc, &isnull);
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_WOES_INVALID_ARGUMENT),
+				 errmsg("a message needs a conversation_id")));
+	created_at = heap_getattr(newtuple, att_created, tupdesc, &isnull);
+	if (isnull)
+		created_at = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	kind = TextDatumGetCString(heap_getattr(newtuple, att_kind, tupdesc, &isnull));
+	is_public = (uint8) DatumGetChar(heap_getattr(newtuple, att_vis, tupdesc, &isnull)) == WOES_VISIBILITY_PUBLIC;
+	customer_public = is_public && strcmp(kind, "customer") == 0;
+	operator_public = is_public && strcmp(kind, "operator") == 0;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (touch_plan == NULL)
+	{
+		Oid			types[6] = {UUIDOID, UUIDOID, BOOLOID, BOOLOID, BOOLOID, TIMESTAMPTZOID};
+
+		touch_plan = prepare_kept(
+			"UPDATE woes.conversations SET "
+			" status = CASE WHEN $3 AND status OPERATOR(woes.=) ANY ('{pending,snoozed,resolved}')"
+			"          THEN 'open'::woes.status ELSE status END,"
+			" last_message_at = CASE WHEN $4 THEN greatest(last_message_at, $6) ELSE last_message_at END,"
+			" waiting_since = CASE WHEN $3 THEN coalesce(waiting_since, $6)"
+			"                      WHEN $5 THEN NULL ELSE waiting_since END"
+			" WHERE workspace_id OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2"
+			"   AND NOT ($3 AND status OPERATOR(woes.=) 'closed')"
+			" RETURNING contact_id",
+			6, types);
+	}
+
+	{
+		Datum		values[6] = {UUIDPGetDatum((pg_uuid_t *) workspace), conversation,
+			BoolGetDatum(customer_public), BoolGetDatum(is_public),
+		BoolGetDatum(operator_public), created_at};
+
+		/* the reason of a reopen or follow-up, for this trigger only */
+		nestlevel = NewGUCNestLevel();
+		if (customer_public)
+			(void) set_config_option("woes.reason", "customer_reply", PGC_USERSET, PGC_S_SESSION,
+									 GUC_ACTION_SAVE, true, 0, false);
+		become_owner(&as, owner);
+		ret = SPI_execute_plan(touch_plan, values, NULL, false, 1);
+		restore_user(&as);
+		if (ret != SPI_OK_UPDATE_RETURNING)
+			elog(ERROR, "could not update the conversation: %s", SPI_result_code_string(ret));
+		if (SPI_processed == 1)
+		{
+			contact = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+			contact = datumCopy(contact, false, UUID_LEN);
+			contact_found = true;
+		}
+	}
+
+	/*
+	 * The update skips a closed conversation only for a customer's public
+	 * message, so a row found now is a closed one (closed is final): the
+	 * message starts a follow-up conversation that points back to it.
+	 */
+	if (!contact_found && customer_public)
+	{
+		Oid			types[3] = {UUIDOID, UUIDOID, TIMESTAMPTZOID};
+		Datum		values[3] = {UUIDPGetDatum((pg_uuid_t *) workspace), conversation, created_at};
+
+		if (follow_plan == NULL)
+			follow_plan = prepare_kept(
+				"INSERT INTO woes.conversations (workspace_id, channel, contact_id, subject,"
+				" thread_ref, previous_conversation_id, last_message_at, waiting_since)"
+				" SELECT workspace_id, channel, contact_id, subject, thread_ref, id, $3, $3"
+				"   FROM woes.conversations"
+				"  WHERE workspace_id OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2"
+				" RETURNING id, contact_id",
+				3, types);
+		become_owner(&as, owner);
+		ret = SPI_execute_plan(follow_plan, values, NULL, false, 1);
+		restore_user(&as);
+		if (ret != SPI_OK_INSERT_RETURNING)
+			elog(ERROR, "could not start a follow-up conversation: %s", SPI_result_code_string(ret));
+		if (SPI_processed == 1)
+		{
+			follow_up = datumCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull),
+								  false, UUID_LEN);
+			contact = datumCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull),
+								false, UUID_LEN);
+			have_follow_up = contact_found = true;
+		}
+	}
+	AtEOXact_GUC(true, nestlevel);
+
+	/* a customer writes only in its own conversations; others see "not found" */
+	if (!contact_found ||
+		(woes_context_audience() == WOES_AUDIENCE_CUSTOMER &&
+		 (woes_context_actor() == NULL ||
+		  memcmp(DatumGetUUIDP(contact)->data, woes_context_actor()->data, UUID_LEN) != 0)))
+		ereport(ERROR,
+				(errcode(ERRCODE_WOES_NOT_FOUND),
+				 errmsg("conversation not found in this workspace")));
+	SPI_finish();
+
+	{
+		int			cols[2];
+		Datum		vals[2];
+		bool		nulls[2] = {false, false};
+		int			n = 0;
+		bool		cnull;
+		Datum		given = heap_getattr(newtuple, att_contact, tupdesc, &cnull);
+
+		if (!cnull && memcmp(DatumGetUUIDP(given)->data, DatumGetUUIDP(contact)->data, UUID_LEN) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_WOES_INVALID_ARGUMENT),
+					 errmsg("contact_id of a message must be its conversation's contact"),
+					 errhint("Leave contact_id out; it is filled in from the conversation.")));
+		cols[n] = att_contact;
+		vals[n++] = contact;
+		if (have_follow_up)
+		{
+			cols[n] = att_conv;
+			vals[n++] = follow_up;
+		}
+		newtuple = heap_modify_tuple_by_cols(newtuple, tupdesc, n, cols, vals, nulls);
+	}
+	return PointerGetDatum(newtuple);
+}
