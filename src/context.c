@@ -332,7 +332,7 @@ woes_set_context(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_WOES_INVALID_CONTEXT),
 					 errmsg("actor %s is not a%s %s of this workspace",
 							uuid_text(actor),
-							audience == WOES_AUDIENCE_AGENT ? "n" : "",
+							audience == WOES_AUDIENCE_CUSTOMER ? "" : "n",
 							audience == WOES_AUDIENCE_CUSTOMER ? "contact" :
 							audience == WOES_AUDIENCE_AGENT ? "agent" : "operator")));
 	}

@@ -141,9 +141,11 @@ DECLARE
     -- SECURITY DEFINER: a scheduled job wakes the due conversations of
     -- every workspace, one workspace (context) at a time.  With a context
     -- set, only that workspace.  EXECUTE: woes_service and woes_admin.
-    saved_workspace text := pg_catalog.current_setting('woes.workspace');
-    saved_audience  text := pg_catalog.current_setting('woes.audience');
-    saved_actor     text := pg_catalog.current_setting('woes.actor');
+    -- read through the C accessors: they load the module, which defines
+    -- the settings (current_setting would fail in a fresh session)
+    saved_workspace text := coalesce(@extschema@.current_workspace()::text, '');
+    saved_audience  text := coalesce(@extschema@.current_audience()::text, 'none');
+    saved_actor     text := coalesce(@extschema@.current_actor()::text, '');
     ws    uuid;
     n     integer := 0;
     k     integer;

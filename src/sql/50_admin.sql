@@ -50,7 +50,9 @@ BEGIN
                AND o.id OPERATOR(pg_catalog.=) bind_role.actor)
         END)
     THEN
-        RAISE EXCEPTION 'actor % is not a % actor of workspace %', bind_role.actor, bind_role.audience,
+        RAISE EXCEPTION 'actor % is not % of workspace %', bind_role.actor,
+              (CASE bind_role.audience::text WHEN 'customer' THEN 'a contact' WHEN 'agent' THEN 'an agent'
+                    ELSE 'an operator' END),
               bind_role.workspace USING ERRCODE = 'WO004';
     END IF;
 
@@ -83,7 +85,7 @@ BEGIN
     EXECUTE format('ALTER ROLE %I IN DATABASE %I RESET woes.workspace', rolname, pg_catalog.current_database());
     EXECUTE format('ALTER ROLE %I IN DATABASE %I RESET woes.audience', rolname, pg_catalog.current_database());
     EXECUTE format('ALTER ROLE %I IN DATABASE %I RESET woes.actor', rolname, pg_catalog.current_database());
-    DELETE FROM @extschema@.role_bindings b WHERE b.role_name OPERATOR(pg_catalog.=) unbind_role.rolname;
+    DELETE FROM @extschema@.role_bindings b WHERE b.role_name OPERATOR(pg_catalog.=) rolname;
     RETURN FOUND;
 END;
 $$;
