@@ -29,6 +29,7 @@
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/guc.h"
+#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
@@ -260,37 +261,90 @@ write_status_event(Oid owner, Datum workspace, Datum conversation, int from, int
 	SPI_finish();
 }
 
-/* is the contact blocked?  (read as the owner: it is the trigger's business) */
-static bool
-contact_blocked(Oid owner, Datum workspace, Datum contact)
+/*
+ * creation_facts
+ *		What decides a new conversation's start: is the contact blocked, and
+ *		does an active agent serve the channel?  Read as the owner: it is the
+ *		trigger's business, whoever inserts.
+ */
+static void
+creation_facts(Oid owner, Datum workspace, Datum contact, Datum channel,
+			   bool *blocked, bool *agent_serves)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			types[2] = {UUIDOID, UUIDOID};
-	Datum		values[2] = {workspace, contact};
+	Oid			types[3] = {UUIDOID, UUIDOID, TEXTOID};
+	Datum		values[3] = {workspace, contact, channel};
 	AsOwner		as;
-	bool		blocked = false;
 	int			ret;
+
+	*blocked = *agent_serves = false;
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (plan == NULL)
+		plan = prepare_kept("SELECT coalesce((SELECT blocked FROM woes.contacts"
+							"   WHERE workspace_id OPERATOR(pg_catalog.=) $1"
+							"     AND id OPERATOR(pg_catalog.=) $2), false),"
+							" EXISTS (SELECT FROM woes.agents"
+							"   WHERE workspace_id OPERATOR(pg_catalog.=) $1 AND active"
+							"     AND (channels IS NULL OR $3 OPERATOR(pg_catalog.=) ANY (channels)))",
+							3, types);
+	become_owner(&as, owner);
+	ret = SPI_execute_plan(plan, values, NULL, true, 1);
+	restore_user(&as);
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not read the contact and agents: %s", SPI_result_code_string(ret));
+	{
+		bool		isnull;
+
+		*blocked = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		*agent_serves = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	}
+	SPI_finish();
+}
+
+typedef enum GroundingPolicy
+{
+	GROUNDING_OFF,
+	GROUNDING_REJECT,			/* require_grounding: true */
+	GROUNDING_SUGGEST			/* require_grounding: "suggest" */
+} GroundingPolicy;
+
+/*
+ * grounding_policy
+ *		The workspace's require_grounding setting (settings jsonb).
+ */
+static GroundingPolicy
+grounding_policy(Oid owner, Datum workspace)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[1] = {UUIDOID};
+	Datum		values[1] = {workspace};
+	AsOwner		as;
+	int			ret;
+	GroundingPolicy result = GROUNDING_OFF;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (plan == NULL)
-		plan = prepare_kept("SELECT blocked FROM woes.contacts WHERE workspace_id "
-							"OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2",
-							2, types);
+		plan = prepare_kept("SELECT settings OPERATOR(pg_catalog.->>) 'require_grounding'"
+							" FROM woes.workspaces WHERE id OPERATOR(pg_catalog.=) $1",
+							1, types);
 	become_owner(&as, owner);
 	ret = SPI_execute_plan(plan, values, NULL, true, 1);
 	restore_user(&as);
 	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not read the contact: %s", SPI_result_code_string(ret));
+		elog(ERROR, "could not read the workspace settings: %s", SPI_result_code_string(ret));
 	if (SPI_processed == 1)
 	{
-		bool		isnull;
-		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		char	   *v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 
-		blocked = !isnull && DatumGetBool(d);
+		if (v && strcmp(v, "true") == 0)
+			result = GROUNDING_REJECT;
+		else if (v && strcmp(v, "suggest") == 0)
+			result = GROUNDING_SUGGEST;
 	}
 	SPI_finish();
-	return blocked;
+	return result;
 }
 
 /*
@@ -313,6 +367,8 @@ typedef struct ConversationAtts
 	int			status;
 	int			contact_id;
 	int			snoozed_until;
+	int			channel;
+	int			control;
 } ConversationAtts;
 
 static int
@@ -338,6 +394,8 @@ conversation_atts(Relation rel)
 		atts.status = att_of(tupdesc, "status");
 		atts.contact_id = att_of(tupdesc, "contact_id");
 		atts.snoozed_until = att_of(tupdesc, "snoozed_until");
+		atts.channel = att_of(tupdesc, "channel");
+		atts.control = att_of(tupdesc, "control");
 		atts.relid = RelationGetRelid(rel);
 	}
 	return &atts;
@@ -367,7 +425,8 @@ check_trigger_protocol(FunctionCallInfo fcinfo, const char *name)
  * can drop a row whose history was already written.
  *
  * INSERT: a conversation starts open, or resolved (a blocked contact's
- * always does).  UPDATE: a status change must be in the table above;
+ * always does); its control, unless given, is automation when an active
+ * agent serves its channel, otherwise operator.  UPDATE: a status change must be in the table above;
  * snoozed needs a future snoozed_until and leaving it clears it.  Every
  * change, and every creation, writes one status_events row.
  */
@@ -404,25 +463,49 @@ woes_lifecycle_trigger(PG_FUNCTION_ARGS)
 
 	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 	{
-		bool		cnull;
+		bool		cnull,
+					chnull,
+					ctlnull;
 		Datum		contact = heap_getattr(newtuple, atts->contact_id, tupdesc, &cnull);
+		Datum		channel = heap_getattr(newtuple, atts->channel, tupdesc, &chnull);
+		bool		blocked = false,
+					agent_serves = false;
+		int			cols[2];
+		Datum		vals[2];
+		bool		nulls[2] = {false, false};
+		int			n = 0;
 
+		(void) heap_getattr(newtuple, atts->control, tupdesc, &ctlnull);
 		if (to != WOES_STATUS_OPEN && to != WOES_STATUS_RESOLVED)
 			ereport(ERROR,
 					(errcode(ERRCODE_WOES_INVALID_TRANSITION),
 					 errmsg("a new conversation cannot start %s",
 							woes_enum_label(&woes_status_type, to)),
 					 errhint("A conversation starts open (or resolved, for a blocked contact).")));
-		/* a blocked contact's conversation is kept, but starts resolved */
-		if (to == WOES_STATUS_OPEN && !cnull && contact_blocked(owner, workspace, contact))
-		{
-			Datum		resolved = CharGetDatum((char) WOES_STATUS_RESOLVED);
-			bool		f = false;
-			int			col = atts->status;
+		if (!cnull && !chnull)
+			creation_facts(owner, workspace, contact, channel, &blocked, &agent_serves);
 
+		/* a blocked contact's conversation is kept, but starts resolved */
+		if (blocked && to == WOES_STATUS_OPEN)
+		{
 			to = WOES_STATUS_RESOLVED;
-			newtuple = heap_modify_tuple_by_cols(newtuple, tupdesc, 1, &col, &resolved, &f);
+			cols[n] = atts->status;
+			vals[n++] = CharGetDatum((char) WOES_STATUS_RESOLVED);
 		}
+
+		/*
+		 * Who answers first: automation when an active agent serves the
+		 * channel (and the contact is not blocked), otherwise an operator.
+		 * An explicit control on INSERT is kept.
+		 */
+		if (ctlnull)
+		{
+			cols[n] = atts->control;
+			vals[n++] = CharGetDatum((char) ((agent_serves && !blocked)
+											 ? WOES_CONTROL_AUTOMATION : WOES_CONTROL_OPERATOR));
+		}
+		if (n > 0)
+			newtuple = heap_modify_tuple_by_cols(newtuple, tupdesc, n, cols, vals, nulls);
 	}
 	else
 	{
@@ -571,6 +654,43 @@ woes_message_intake_trigger(PG_FUNCTION_ARGS)
 	customer_public = is_public && strcmp(kind, "customer") == 0;
 	operator_public = is_public && strcmp(kind, "operator") == 0;
 
+	/* the grounding guard: an agent's public answer must cite its sources */
+	if (is_public && strcmp(kind, "agent") == 0)
+	{
+		bool		gnull;
+		Datum		grounding = heap_getattr(newtuple, att_of(tupdesc, "grounding"), tupdesc, &gnull);
+
+		Jsonb	   *jb = gnull ? NULL : DatumGetJsonbP(grounding);
+
+		/* no sources: NULL, not an array (the CHECK refuses it later), or [] */
+		if (jb == NULL || !JB_ROOT_IS_ARRAY(jb) || JB_ROOT_IS_SCALAR(jb) || JB_ROOT_COUNT(jb) == 0)
+		{
+			switch (grounding_policy(owner, UUIDPGetDatum((pg_uuid_t *) workspace)))
+			{
+				case GROUNDING_REJECT:
+					ereport(ERROR,
+							(errcode(ERRCODE_WOES_GROUNDING_REQUIRED),
+							 errmsg("an agent's public answer needs grounding in this workspace"),
+							 errdetail("The workspace setting require_grounding is on."),
+							 errhint("Pass the sources as grounding (a non-empty JSON array), or reply with visibility 'internal' as a suggestion.")));
+					break;
+				case GROUNDING_SUGGEST:
+					{
+						/* kept as an internal suggestion for an operator */
+						int			col = att_vis;
+						Datum		internal = CharGetDatum((char) WOES_VISIBILITY_INTERNAL);
+						bool		f = false;
+
+						newtuple = heap_modify_tuple_by_cols(newtuple, tupdesc, 1, &col, &internal, &f);
+						is_public = false;
+					}
+					break;
+				default:
+					break;
+			}
+		}
+	}
+
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (touch_plan == NULL)
@@ -583,7 +703,9 @@ woes_message_intake_trigger(PG_FUNCTION_ARGS)
 			"          THEN 'open'::woes.status ELSE status END,"
 			" last_message_at = CASE WHEN $4 THEN greatest(last_message_at, $6) ELSE last_message_at END,"
 			" waiting_since = CASE WHEN $3 THEN coalesce(waiting_since, $6)"
-			"                      WHEN $5 THEN NULL ELSE waiting_since END"
+			"                      WHEN $5 THEN NULL ELSE waiting_since END,"
+			" unanswered_count = CASE WHEN $3 THEN unanswered_count + 1"
+			"                         WHEN $4 THEN 0 ELSE unanswered_count END"
 			" WHERE workspace_id OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2"
 			"   AND NOT ($3 AND status OPERATOR(woes.=) 'closed')"
 			" RETURNING contact_id",

@@ -26,6 +26,7 @@
 #define ERRCODE_WOES_DUPLICATE			MAKE_SQLSTATE('W','O','0','0','8')
 #define ERRCODE_WOES_INVALID_TRANSITION	MAKE_SQLSTATE('W','O','1','0','1')
 #define ERRCODE_WOES_INVALID_SNOOZE		MAKE_SQLSTATE('W','O','1','0','2')
+#define ERRCODE_WOES_GROUNDING_REQUIRED	MAKE_SQLSTATE('W','O','2','0','1')
 
 /*
  * Small enumerated types (woes.audience, woes.status, ...) are one byte,
@@ -82,6 +83,9 @@ extern int	woes_context_audience(void);
 extern const char *woes_context_reason(void);
 extern void woes_require_context(void);
 extern bool woes_restoring(void);
+
+/* visibility.c */
+extern bool woes_audience_can_see(int audience, int visibility, bool own);
 
 /* ids.c */
 extern void woes_uuid_v7(pg_uuid_t *out);

@@ -417,3 +417,15 @@ CREATE OPERATOR CLASS @extschema@.control_hash_ops DEFAULT FOR TYPE @extschema@.
 COMMENT ON OPERATOR CLASS @extschema@.control_hash_ops USING hash IS 'default hash opclass of woes.control';
 CREATE CAST (@extschema@.control AS text) WITH INOUT AS ASSIGNMENT;
 CREATE CAST (text AS @extschema@.control) WITH INOUT;
+
+--------------------------------------------------------------------------
+-- Visibility (src/visibility.c): the audience matrix as one predicate.
+--------------------------------------------------------------------------
+CREATE FUNCTION @extschema@.can_see(audience @extschema@.audience, visibility @extschema@.visibility,
+                                    own boolean DEFAULT false)
+    RETURNS boolean
+    AS 'MODULE_PATHNAME', 'woes_can_see'
+    LANGUAGE C IMMUTABLE PARALLEL SAFE LEAKPROOF;
+-- not STRICT: NULLs (no context, no actor) mean "no", never NULL
+COMMENT ON FUNCTION @extschema@.can_see(@extschema@.audience, @extschema@.visibility, boolean) IS
+    'Whether an audience may see a message of this visibility (own: written by the acting agent); customers public only, agents public and their own, operators and admins all, analysts none';

@@ -12,6 +12,10 @@
 CREATE TABLE @extschema@.channels (
     name        text PRIMARY KEY CHECK (name ~ '^[a-z][a-z0-9_]{0,31}$'),
     description text NOT NULL,
+    -- how a thread reference becomes thread keys: a function (text) returns
+    -- text[]; NULL means the reference is one key (a chat session id, a
+    -- Discord channel or thread id)
+    thread_keys regprocedure,
     builtin     boolean NOT NULL DEFAULT false
 );
 COMMENT ON TABLE @extschema@.channels IS
@@ -21,6 +25,7 @@ INSERT INTO @extschema@.channels (name, description, builtin) VALUES
     ('discord', 'Discord; thread reference: the channel or thread id', true),
     ('email', 'Email; thread reference: Message-ID, In-Reply-To and References headers', true),
     ('api', 'Direct API intake; thread reference: the caller''s own conversation key', true);
+-- (email's thread_keys function is set once it exists, in 45_messages.sql)
 
 CREATE TABLE @extschema@.workspaces (
     id          uuid PRIMARY KEY DEFAULT @extschema@.uuid_generate_v7(),
@@ -128,7 +133,9 @@ CREATE TABLE @extschema@.conversations (
     number      bigint NOT NULL,
     channel     text NOT NULL REFERENCES @extschema@.channels (name),
     status      @extschema@.status NOT NULL DEFAULT 'open',
-    control     @extschema@.control NOT NULL DEFAULT 'operator',
+    -- set by the lifecycle trigger when not given: automation if an active
+    -- agent serves the channel, else operator
+    control     @extschema@.control NOT NULL,
     contact_id  uuid NOT NULL,
     assignee_id uuid,
     team_id     uuid,
@@ -138,7 +145,10 @@ CREATE TABLE @extschema@.conversations (
     snoozed_until timestamptz,
     previous_conversation_id uuid,
     last_message_at timestamptz,
+    -- the oldest customer message not yet answered by an operator
     waiting_since timestamptz,
+    -- public customer messages since the last public staff reply
+    unanswered_count integer NOT NULL DEFAULT 0,
     created_at  timestamptz NOT NULL DEFAULT now(),
     updated_at  timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (workspace_id, id),
@@ -249,7 +259,8 @@ CREATE TABLE @extschema@.messages (
     created_at  timestamptz NOT NULL DEFAULT now(),
     edited_at   timestamptz,
     redacted_at timestamptz,
-    redaction_reason text,
+    redacted_by uuid,
+    redaction_reason text CHECK (length(redaction_reason) <= 1000),
     PRIMARY KEY (workspace_id, id),
     -- intake idempotency: one message per (channel, external message id)
     UNIQUE (workspace_id, channel, external_id),
@@ -262,6 +273,41 @@ CREATE INDEX messages_conversation_idx ON @extschema@.messages
     (workspace_id, conversation_id, id);
 COMMENT ON TABLE @extschema@.messages IS
     'Everything written in a conversation; visibility decides who may read it (see the policies)';
+
+-- Agent diagnostics, split from messages so that no query in the customer
+-- audience can ever read them: this table has no customer policy at all,
+-- whereas a column of messages would be readable wherever its row is.
+CREATE TABLE @extschema@.message_traces (
+    workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace(),
+    message_id  uuid NOT NULL,
+    -- the message's author, for the agent's "own traces only" rule
+    author_id   uuid,
+    trace       jsonb NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (workspace_id, message_id),
+    FOREIGN KEY (workspace_id, message_id)
+        REFERENCES @extschema@.messages (workspace_id, id) ON DELETE CASCADE
+);
+COMMENT ON TABLE @extschema@.message_traces IS
+    'Diagnostic traces of agent messages; never visible to customers (no customer policy)';
+
+-- Thread keys: how an incoming message finds its conversation.  One row
+-- per key (a chat session id, a Discord thread id, every email Message-ID
+-- of the thread); a key moves to the follow-up when a closed thread is
+-- written to again.
+CREATE TABLE @extschema@.thread_refs (
+    workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace(),
+    channel     text NOT NULL REFERENCES @extschema@.channels (name),
+    ref         text NOT NULL CHECK (length(ref) BETWEEN 1 AND 1000),
+    conversation_id uuid NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (workspace_id, channel, ref),
+    FOREIGN KEY (workspace_id, conversation_id)
+        REFERENCES @extschema@.conversations (workspace_id, id) ON DELETE CASCADE
+);
+CREATE INDEX ON @extschema@.thread_refs (workspace_id, conversation_id);
+COMMENT ON TABLE @extschema@.thread_refs IS
+    'Channel thread keys (session, channel or thread ids, email Message-IDs) and the conversation each belongs to';
 
 CREATE TABLE @extschema@.role_bindings (
     workspace_id uuid NOT NULL REFERENCES @extschema@.workspaces (id),

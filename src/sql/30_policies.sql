@@ -188,17 +188,11 @@ CREATE POLICY participants_admin_delete ON @extschema@.participants FOR DELETE
 -- messages: the visibility matrix.  A customer reads the public messages of
 -- its own conversations; an agent reads public messages and what it wrote
 -- itself; operators and admins read everything; analysts read no bodies.
-CREATE POLICY messages_customer_read ON @extschema@.messages FOR SELECT
-    USING (@extschema@.current_audience() OPERATOR(@extschema@.=) 'customer'
-           AND contact_id OPERATOR(pg_catalog.=) @extschema@.current_actor()
-           AND visibility OPERATOR(@extschema@.=) 'public');
-CREATE POLICY messages_agent_read ON @extschema@.messages FOR SELECT
-    USING (@extschema@.current_audience() OPERATOR(@extschema@.=) 'agent'
-           AND (visibility OPERATOR(@extschema@.=) 'public'
-                OR (author_kind OPERATOR(pg_catalog.=) 'agent'
-                    AND author_id OPERATOR(pg_catalog.=) @extschema@.current_actor())));
-CREATE POLICY messages_staff_read ON @extschema@.messages FOR SELECT
-    USING (@extschema@.current_audience() OPERATOR(@extschema@.=) ANY ('{operator,admin}'));
+CREATE POLICY messages_read ON @extschema@.messages FOR SELECT
+    USING (@extschema@.can_see(@extschema@.current_audience(), visibility,
+                               author_id OPERATOR(pg_catalog.=) @extschema@.current_actor())
+           AND (@extschema@.current_audience() OPERATOR(@extschema@.<>) 'customer'
+                OR contact_id OPERATOR(pg_catalog.=) @extschema@.current_actor()));
 CREATE POLICY messages_customer_insert ON @extschema@.messages FOR INSERT
     WITH CHECK (@extschema@.current_audience() OPERATOR(@extschema@.=) 'customer'
                 AND contact_id OPERATOR(pg_catalog.=) @extschema@.current_actor()

@@ -12,7 +12,11 @@ REVOKE ALL ON ALL TABLES IN SCHEMA @extschema@ FROM PUBLIC;
 GRANT SELECT, INSERT, UPDATE, DELETE ON
     @extschema@.contacts, @extschema@.identities, @extschema@.operators, @extschema@.teams,
     @extschema@.team_members, @extschema@.agents, @extschema@.conversations,
-    @extschema@.participants, @extschema@.messages
+    @extschema@.participants, @extschema@.messages, @extschema@.message_traces,
+    @extschema@.thread_refs
+    TO woes_service, woes_admin;
+GRANT SELECT ON @extschema@.customer_conversations, @extschema@.customer_messages,
+    @extschema@.agent_messages, @extschema@.operator_messages, @extschema@.inbox
     TO woes_service, woes_admin;
 GRANT SELECT ON @extschema@.workspaces, @extschema@.channels TO woes_service, woes_admin, woes_analyst;
 GRANT UPDATE (name, settings) ON @extschema@.workspaces TO woes_admin;
@@ -37,7 +41,7 @@ BEGIN
         SELECT p.oid FROM pg_catalog.pg_proc p
          WHERE p.pronamespace OPERATOR(pg_catalog.=) '@extschema@'::regnamespace
            AND (p.proname ~ '^(audience|status|visibility|control)_(in|out|recv|send|eq|ne|lt|le|gt|ge|cmp|hash|hash_extended)$'
-                OR p.proname OPERATOR(pg_catalog.=) ANY ('{uuid_generate_v7,uuid_v7_time,current_workspace,current_audience,current_actor,can_transition,next_statuses}'))
+                OR p.proname OPERATOR(pg_catalog.=) ANY ('{uuid_generate_v7,uuid_v7_time,current_workspace,current_audience,current_actor,can_transition,next_statuses,can_see,email_thread_keys}'))
     LOOP
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO PUBLIC', f);
     END LOOP;
@@ -48,7 +52,9 @@ $$;
 GRANT EXECUTE ON FUNCTION
     @extschema@.in_workspace(uuid),
     @extschema@.require_audience(@extschema@.audience[], text),
-    @extschema@.require_channel(text)
+    @extschema@.require_channel(text),
+    @extschema@.require_text(text, text, integer),
+    @extschema@.thread_keys(text, text)
     TO woes_service, woes_admin;
 
 GRANT EXECUTE ON FUNCTION
@@ -66,7 +72,13 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.close(uuid, text),
     @extschema@.set_pending(uuid, text),
     @extschema@.snooze(uuid, timestamptz, text),
-    @extschema@.wake_snoozed(timestamptz)
+    @extschema@.wake_snoozed(timestamptz),
+    @extschema@.receive_message(text, text, text, text, text, text, timestamptz),
+    @extschema@.start_conversation(uuid, text, text, text),
+    @extschema@.reply(uuid, text, @extschema@.visibility, jsonb, jsonb),
+    @extschema@.add_note(uuid, text),
+    @extschema@.redact_message(uuid, text),
+    @extschema@.erase_contact(uuid)
     TO woes_service, woes_admin;
 
 GRANT EXECUTE ON FUNCTION

@@ -1,0 +1,386 @@
+
+--------------------------------------------------------------------------
+-- Messages: intake from channels, replies and notes, redaction, and the
+-- per-audience views.  What each audience may read is decided by the
+-- policies (woes.can_see), so the views add shape, not security.
+--------------------------------------------------------------------------
+
+-- Email threading: the keys of an email are the Message-IDs in its
+-- In-Reply-To and References headers (pass them as thread_ref, in any
+-- order, with or without the angle brackets of a single id).
+CREATE FUNCTION @extschema@.email_thread_keys(thread_ref text) RETURNS text[]
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+RETURN (
+    SELECT CASE
+        WHEN count(*) > 0 THEN array_agg(m[1] ORDER BY ord)
+        WHEN btrim(thread_ref, ' <>') <> '' THEN ARRAY[btrim(thread_ref, ' <>')]
+        ELSE '{}'::text[] END
+      FROM regexp_matches(thread_ref, '<([^<>[:space:]]+)>', 'g') WITH ORDINALITY AS r(m, ord)
+);
+COMMENT ON FUNCTION @extschema@.email_thread_keys(text) IS
+    'Thread keys of an email: the Message-IDs found in In-Reply-To / References (angle brackets stripped)';
+
+UPDATE @extschema@.channels SET thread_keys = '@extschema@.email_thread_keys(text)'::regprocedure
+ WHERE name = 'email';
+
+-- Internal: a channel's thread keys for a reference (its thread_keys
+-- function, or the reference itself as the one key).
+CREATE FUNCTION @extschema@.thread_keys(channel text, thread_ref text) RETURNS text[]
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    fn regprocedure;
+    keys text[];
+BEGIN
+    SELECT c.thread_keys INTO fn FROM @extschema@.channels c
+     WHERE c.name OPERATOR(pg_catalog.=) thread_keys.channel;
+    IF fn IS NULL THEN
+        keys := ARRAY[btrim(thread_ref)];
+    ELSE
+        EXECUTE format('SELECT %s($1)', fn::regproc) INTO keys USING thread_ref;
+    END IF;
+    RETURN array_remove(keys, '');
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.thread_keys(text, text) IS
+    'Internal: the thread keys of a channel''s thread reference';
+
+-- Internal: the length and presence checks every writing function shares.
+CREATE FUNCTION @extschema@.require_text(value text, what text, max_length integer) RETURNS void
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF value IS NULL OR length(value) = 0 OR length(value) > max_length THEN
+        RAISE EXCEPTION 'invalid %', what
+            USING ERRCODE = 'WO007', HINT = format('%s is 1 to %s characters.', initcap(what), max_length);
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.require_text(text, text, integer) IS
+    'Internal: raise WO007 unless value is 1 to max_length characters';
+
+CREATE FUNCTION @extschema@.receive_message(channel text, thread_ref text, sender_external_id text,
+                                            body text, external_message_id text,
+                                            sender_name text DEFAULT NULL,
+                                            sent_at timestamptz DEFAULT now())
+    RETURNS uuid
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ws      uuid := @extschema@.current_workspace();
+    keys    text[];
+    contact uuid;
+    conv    uuid;
+    msg     uuid;
+    own_key boolean;
+BEGIN
+    PERFORM @extschema@.require_audience('{operator,admin}', 'receiving a message');
+    PERFORM @extschema@.require_channel(receive_message.channel);
+    PERFORM @extschema@.require_text(receive_message.external_message_id, 'external message id', 512);
+    PERFORM @extschema@.require_text(receive_message.sender_external_id, 'sender external id', 512);
+    IF length(receive_message.thread_ref) > 10000 THEN
+        RAISE EXCEPTION 'invalid thread reference' USING ERRCODE = 'WO007', HINT = 'At most 10000 characters.';
+    END IF;
+    IF receive_message.body IS NULL OR length(receive_message.body) > 100000 THEN
+        RAISE EXCEPTION 'invalid message body'
+            USING ERRCODE = 'WO007', HINT = 'A body is text of at most 100000 characters (it may be empty).';
+    END IF;
+
+    -- Idempotency: deliveries of one (channel, external message id) are
+    -- serialised by a transaction lock, so a redelivery (even a concurrent
+    -- one) finds the first and writes nothing.
+    PERFORM pg_advisory_xact_lock(hashtextextended(
+        concat_ws(' ', 'woes.message', ws, receive_message.channel, receive_message.external_message_id), 0));
+    SELECT m.id INTO msg FROM @extschema@.messages m
+     WHERE m.channel OPERATOR(pg_catalog.=) receive_message.channel
+       AND m.external_id OPERATOR(pg_catalog.=) receive_message.external_message_id;
+    IF FOUND THEN
+        RETURN msg;
+    END IF;
+
+    -- a channel with a thread_keys function (email) threads by message ids:
+    -- a first message has no reference, and its own id is a key
+    keys := @extschema@.thread_keys(receive_message.channel, coalesce(receive_message.thread_ref, ''));
+    own_key := (SELECT c.thread_keys IS NOT NULL FROM @extschema@.channels c
+                 WHERE c.name OPERATOR(pg_catalog.=) receive_message.channel);
+    IF cardinality(keys) = 0 AND NOT own_key THEN
+        RAISE EXCEPTION 'a % message needs a thread reference', receive_message.channel
+            USING ERRCODE = 'WO007', HINT = 'Pass the chat session, channel or thread id as thread_ref.';
+    END IF;
+    -- one thread, one conversation: serialise a thread's messages
+    PERFORM pg_advisory_xact_lock(hashtextextended(
+        concat_ws(' ', 'woes.thread', ws, receive_message.channel, coalesce(keys[1], receive_message.external_message_id)), 0));
+
+    contact := @extschema@.upsert_contact(receive_message.channel, receive_message.sender_external_id,
+                                          receive_message.sender_name);
+    SELECT r.conversation_id INTO conv FROM @extschema@.thread_refs r
+     WHERE r.channel OPERATOR(pg_catalog.=) receive_message.channel
+       AND r.ref OPERATOR(pg_catalog.=) ANY (keys)
+     ORDER BY r.created_at DESC LIMIT 1;
+    IF conv IS NULL THEN
+        INSERT INTO @extschema@.conversations (channel, contact_id, thread_ref, created_at)
+        VALUES (receive_message.channel, contact, receive_message.thread_ref,
+                least(receive_message.sent_at, now()))
+        RETURNING id INTO conv;
+    END IF;
+
+    -- the message (the intake trigger reopens, or moves it to a follow-up
+    -- conversation if the thread's conversation is closed)
+    INSERT INTO @extschema@.messages (conversation_id, author_kind, author_id, visibility, body,
+                                      channel, external_id, created_at)
+    VALUES (conv, 'customer', contact, 'public', receive_message.body,
+            receive_message.channel, receive_message.external_message_id, receive_message.sent_at)
+    RETURNING id, conversation_id INTO msg, conv;
+
+    INSERT INTO @extschema@.participants (conversation_id, kind, contact_id)
+    VALUES (conv, 'customer', contact)
+    ON CONFLICT DO NOTHING;
+
+    -- the thread's keys (and, where a message id is itself a key, as in
+    -- email, this message's id) now lead to the conversation it landed in
+    INSERT INTO @extschema@.thread_refs AS t (channel, ref, conversation_id)
+    SELECT DISTINCT receive_message.channel, k, conv
+      FROM unnest(keys || CASE WHEN own_key THEN ARRAY[btrim(receive_message.external_message_id, ' <>')]
+                               ELSE '{}'::text[] END) k
+    ON CONFLICT ON CONSTRAINT thread_refs_pkey DO UPDATE
+       SET conversation_id = excluded.conversation_id, created_at = now()
+     WHERE t.conversation_id OPERATOR(pg_catalog.<>) excluded.conversation_id;
+    RETURN msg;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.receive_message(text, text, text, text, text, text, timestamptz) IS
+    'Intake of a customer message from a channel: finds or creates identity, contact and conversation by the thread reference, appends the message; idempotent on (channel, external_message_id); returns the message id';
+
+CREATE FUNCTION @extschema@.start_conversation(contact uuid, channel text, subject text DEFAULT NULL,
+                                               body text DEFAULT NULL)
+    RETURNS uuid
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    a    @extschema@.audience := @extschema@.current_audience();
+    conv uuid;
+BEGIN
+    PERFORM @extschema@.require_audience('{customer,operator,admin}', 'starting a conversation');
+    PERFORM @extschema@.require_channel(start_conversation.channel);
+    IF start_conversation.contact IS NULL
+       OR (a OPERATOR(@extschema@.=) 'customer'
+           AND start_conversation.contact OPERATOR(pg_catalog.<>) @extschema@.current_actor())
+       OR NOT EXISTS (SELECT FROM @extschema@.contacts c WHERE c.id OPERATOR(pg_catalog.=) start_conversation.contact)
+    THEN
+        RAISE EXCEPTION 'contact % not found in this workspace', start_conversation.contact
+            USING ERRCODE = 'WO005';
+    END IF;
+    IF length(start_conversation.subject) > 1000 THEN
+        RAISE EXCEPTION 'invalid subject' USING ERRCODE = 'WO007', HINT = 'A subject is at most 1000 characters.';
+    END IF;
+    INSERT INTO @extschema@.conversations (channel, contact_id, subject)
+    VALUES (start_conversation.channel, start_conversation.contact, start_conversation.subject)
+    RETURNING id INTO conv;
+    IF a OPERATOR(@extschema@.<>) 'customer' THEN
+        INSERT INTO @extschema@.participants (conversation_id, kind, contact_id)
+        VALUES (conv, 'customer', start_conversation.contact);
+    END IF;
+    IF start_conversation.body IS NOT NULL THEN
+        -- the customer's first words, or an operator's outbound message
+        INSERT INTO @extschema@.messages (conversation_id, author_kind, author_id, body, channel)
+        VALUES (conv,
+                CASE WHEN a OPERATOR(@extschema@.=) 'customer' OR @extschema@.current_actor() IS NULL
+                     THEN 'customer' ELSE 'operator' END,
+                CASE WHEN a OPERATOR(@extschema@.=) 'customer' OR @extschema@.current_actor() IS NULL
+                     THEN start_conversation.contact ELSE @extschema@.current_actor() END,
+                start_conversation.body, start_conversation.channel);
+    END IF;
+    RETURN conv;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.start_conversation(uuid, text, text, text) IS
+    'Start a conversation for a contact (a customer for itself; an operator or the backend for anyone), with an optional first message; returns its id';
+
+CREATE FUNCTION @extschema@.reply(conversation uuid, body text,
+                                  visibility @extschema@.visibility DEFAULT 'public',
+                                  grounding jsonb DEFAULT NULL, trace jsonb DEFAULT NULL)
+    RETURNS uuid
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    a     @extschema@.audience := @extschema@.current_audience();
+    actor uuid := @extschema@.current_actor();
+    msg   uuid;
+BEGIN
+    PERFORM @extschema@.require_audience('{agent,operator,admin}', 'replying');
+    PERFORM @extschema@.require_text(reply.body, 'message body', 100000);
+    IF reply.conversation IS NULL OR reply.visibility IS NULL THEN
+        RAISE EXCEPTION 'conversation and visibility must not be null' USING ERRCODE = 'WO007';
+    END IF;
+    IF reply.grounding IS NOT NULL AND jsonb_typeof(reply.grounding) OPERATOR(pg_catalog.<>) 'array' THEN
+        RAISE EXCEPTION 'grounding must be a JSON array of sources'
+            USING ERRCODE = 'WO007', HINT = 'E.g. [{"url": "https://docs.example.com/a", "title": "A"}].';
+    END IF;
+    INSERT INTO @extschema@.messages (conversation_id, author_kind, author_id, visibility, body, grounding, channel)
+    VALUES (reply.conversation,
+            CASE WHEN a OPERATOR(@extschema@.=) 'agent' THEN 'agent'
+                 WHEN actor IS NULL THEN 'system' ELSE 'operator' END,
+            actor, reply.visibility, reply.body, reply.grounding,
+            (SELECT c.channel FROM @extschema@.conversations c WHERE c.id OPERATOR(pg_catalog.=) reply.conversation))
+    RETURNING id INTO msg;
+    IF reply.trace IS NOT NULL THEN
+        INSERT INTO @extschema@.message_traces (message_id, author_id, trace)
+        VALUES (msg, actor, reply.trace);
+    END IF;
+    RETURN msg;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.reply(uuid, text, @extschema@.visibility, jsonb, jsonb) IS
+    'Write in a conversation as the context''s operator or agent: public (to the customer), internal (a note) or debug; an agent''s answer may carry grounding (sources) and trace (diagnostics, never shown to customers)';
+
+CREATE FUNCTION @extschema@.add_note(conversation uuid, body text) RETURNS uuid
+    LANGUAGE sql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+    RETURN @extschema@.reply(conversation, body, 'internal');
+COMMENT ON FUNCTION @extschema@.add_note(uuid, text) IS
+    'A private note (internal: operators see it, customers never); from an agent it is a suggestion for the operator';
+
+CREATE FUNCTION @extschema@.redact_message(message uuid, reason text) RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    PERFORM @extschema@.require_audience('{operator,admin}', 'redacting a message');
+    PERFORM @extschema@.require_text(redact_message.reason, 'reason', 1000);
+    UPDATE @extschema@.messages m
+       SET body = NULL, attachments = '[]', grounding = NULL,
+           redacted_at = coalesce(m.redacted_at, now()),
+           redacted_by = coalesce(m.redacted_by, @extschema@.current_actor()),
+           redaction_reason = coalesce(m.redaction_reason, redact_message.reason)
+     WHERE m.id OPERATOR(pg_catalog.=) redact_message.message;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'message % not found in this workspace', redact_message.message USING ERRCODE = 'WO005';
+    END IF;
+    DELETE FROM @extschema@.message_traces t WHERE t.message_id OPERATOR(pg_catalog.=) redact_message.message;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.redact_message(uuid, text) IS
+    'Remove a message''s content (body, attachments, grounding, trace) and keep that it existed: who wrote it, when, who redacted it and why';
+
+CREATE FUNCTION @extschema@.erase_contact(contact uuid) RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    m uuid;
+BEGIN
+    PERFORM @extschema@.require_audience('{operator,admin}', 'erasing a contact');
+    IF NOT EXISTS (SELECT FROM @extschema@.contacts c WHERE c.id OPERATOR(pg_catalog.=) erase_contact.contact) THEN
+        RAISE EXCEPTION 'contact % not found in this workspace', erase_contact.contact USING ERRCODE = 'WO005';
+    END IF;
+    FOR m IN SELECT x.id FROM @extschema@.messages x
+              WHERE x.author_kind OPERATOR(pg_catalog.=) 'customer'
+                AND x.author_id OPERATOR(pg_catalog.=) erase_contact.contact
+                AND x.redacted_at IS NULL
+    LOOP
+        PERFORM @extschema@.redact_message(m, 'contact erased');
+    END LOOP;
+    UPDATE @extschema@.conversations c SET subject = NULL
+     WHERE c.contact_id OPERATOR(pg_catalog.=) erase_contact.contact;
+    DELETE FROM @extschema@.thread_refs r USING @extschema@.conversations c
+     WHERE c.workspace_id OPERATOR(pg_catalog.=) r.workspace_id AND c.id OPERATOR(pg_catalog.=) r.conversation_id
+       AND c.contact_id OPERATOR(pg_catalog.=) erase_contact.contact;
+    UPDATE @extschema@.participants p SET display_name = NULL
+     WHERE p.contact_id OPERATOR(pg_catalog.=) erase_contact.contact;
+    DELETE FROM @extschema@.identities i WHERE i.contact_id OPERATOR(pg_catalog.=) erase_contact.contact;
+    UPDATE @extschema@.contacts c
+       SET name = NULL, email = NULL, metadata = '{}', erased_at = coalesce(c.erased_at, now())
+     WHERE c.id OPERATOR(pg_catalog.=) erase_contact.contact;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.erase_contact(uuid) IS
+    'Right to erasure: redact everything a contact wrote, drop its identities and thread keys, blank its name, email and subjects; keep the record that it existed';
+
+-- the intake uses identities' delete for erasure by operators too
+DROP POLICY identities_admin_delete ON @extschema@.identities;
+CREATE POLICY identities_staff_delete ON @extschema@.identities FOR DELETE
+    USING (@extschema@.current_audience() OPERATOR(@extschema@.=) ANY ('{operator,admin}'));
+
+-- traces: never customers; agents their own; operators and admins all
+CREATE POLICY message_traces_read ON @extschema@.message_traces FOR SELECT
+    USING (@extschema@.can_see(@extschema@.current_audience(), 'debug',
+                               author_id OPERATOR(pg_catalog.=) @extschema@.current_actor()));
+CREATE POLICY message_traces_insert ON @extschema@.message_traces FOR INSERT
+    WITH CHECK (@extschema@.current_audience() OPERATOR(@extschema@.=) ANY ('{operator,admin}')
+                OR (@extschema@.current_audience() OPERATOR(@extschema@.=) 'agent'
+                    AND author_id OPERATOR(pg_catalog.=) @extschema@.current_actor()));
+CREATE POLICY message_traces_staff_delete ON @extschema@.message_traces FOR DELETE
+    USING (@extschema@.current_audience() OPERATOR(@extschema@.=) ANY ('{operator,admin}'));
+
+-- thread keys: the intake's business (operators, admins)
+CREATE POLICY thread_refs_staff ON @extschema@.thread_refs FOR ALL
+    USING (@extschema@.current_audience() OPERATOR(@extschema@.=) ANY ('{operator,admin}'));
+
+--------------------------------------------------------------------------
+-- Views per audience.  security_invoker: they run with the caller's
+-- rights and policies (a default view would run as its owner and bypass
+-- them); security_barrier where they filter, so a caller's leaky function
+-- cannot see rows before the view's own conditions have removed them.
+--------------------------------------------------------------------------
+
+CREATE VIEW @extschema@.customer_conversations WITH (security_invoker = true, security_barrier = true) AS
+SELECT c.id, c.number, c.channel, c.subject,
+       CASE WHEN c.status OPERATOR(@extschema@.=) ANY ('{open,snoozed}') THEN 'open'
+            WHEN c.status OPERATOR(@extschema@.=) 'pending' THEN 'awaiting_customer'
+            ELSE c.status::text END AS status,
+       c.previous_conversation_id, c.created_at, c.last_message_at
+  FROM @extschema@.conversations c
+ WHERE c.contact_id OPERATOR(pg_catalog.=) @extschema@.current_actor();
+COMMENT ON VIEW @extschema@.customer_conversations IS
+    'A customer''s own conversations, with the status in the customer''s words (open, awaiting_customer, resolved, closed; a snooze shows as open)';
+
+CREATE VIEW @extschema@.customer_messages WITH (security_invoker = true, security_barrier = true) AS
+SELECT m.id, m.conversation_id, m.author_kind, m.body, m.attachments, m.created_at,
+       m.redacted_at IS NOT NULL AS redacted
+  FROM @extschema@.messages m
+ WHERE m.visibility OPERATOR(@extschema@.=) 'public'
+   AND m.contact_id OPERATOR(pg_catalog.=) @extschema@.current_actor();
+COMMENT ON VIEW @extschema@.customer_messages IS
+    'The public messages of a customer''s own conversations: no notes, no debug, no grounding, no trace';
+
+CREATE VIEW @extschema@.agent_messages WITH (security_invoker = true, security_barrier = true) AS
+SELECT m.id, m.conversation_id, m.author_kind, m.author_id, m.visibility, m.body, m.attachments,
+       m.grounding, t.trace, m.created_at, m.redacted_at
+  FROM @extschema@.messages m
+  LEFT JOIN @extschema@.message_traces t
+    ON t.workspace_id OPERATOR(pg_catalog.=) m.workspace_id AND t.message_id OPERATOR(pg_catalog.=) m.id
+ WHERE @extschema@.can_see('agent', m.visibility, m.author_id OPERATOR(pg_catalog.=) @extschema@.current_actor());
+COMMENT ON VIEW @extschema@.agent_messages IS
+    'What an agent may read: public messages, and its own notes, debug messages and traces';
+
+CREATE VIEW @extschema@.operator_messages WITH (security_invoker = true) AS
+SELECT m.id, m.conversation_id, m.author_kind, m.author_id, m.visibility, m.body, m.attachments,
+       m.grounding, t.trace, m.channel, m.external_id, m.created_at, m.edited_at,
+       m.redacted_at, m.redacted_by, m.redaction_reason
+  FROM @extschema@.messages m
+  LEFT JOIN @extschema@.message_traces t
+    ON t.workspace_id OPERATOR(pg_catalog.=) m.workspace_id AND t.message_id OPERATOR(pg_catalog.=) m.id;
+COMMENT ON VIEW @extschema@.operator_messages IS
+    'Every message of the workspace with notes, debug, grounding and traces (operators and admins)';
+
+CREATE VIEW @extschema@.inbox WITH (security_invoker = true) AS
+SELECT c.id, c.number, c.status, c.control, c.channel, c.subject,
+       c.contact_id, ct.name AS contact_name,
+       c.assignee_id, o.name AS assignee_name, c.team_id, tm.name AS team_name,
+       c.last_message_at, c.waiting_since, c.unanswered_count AS unread_count,
+       c.snoozed_until, c.created_at, c.updated_at
+  FROM @extschema@.conversations c
+  LEFT JOIN @extschema@.contacts ct
+    ON ct.workspace_id OPERATOR(pg_catalog.=) c.workspace_id AND ct.id OPERATOR(pg_catalog.=) c.contact_id
+  LEFT JOIN @extschema@.operators o
+    ON o.workspace_id OPERATOR(pg_catalog.=) c.workspace_id AND o.id OPERATOR(pg_catalog.=) c.assignee_id
+  LEFT JOIN @extschema@.teams tm
+    ON tm.workspace_id OPERATOR(pg_catalog.=) c.workspace_id AND tm.id OPERATOR(pg_catalog.=) c.team_id;
+COMMENT ON VIEW @extschema@.inbox IS
+    'An operator''s list: status, control, assignee and team, last message time, waiting since, and unread (unanswered customer messages); page it by status ordered by last_message_at DESC NULLS LAST, id DESC';
