@@ -3,7 +3,7 @@ EXTENSION = woes
 EXTVERSION := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" woes.control)
 
 MODULE_big = woes
-OBJS = src/woes.o src/context.o src/guard.o src/ids.o src/enums.o src/lifecycle.o src/visibility.o
+OBJS = src/woes.o src/context.o src/guard.o src/ids.o src/enums.o src/lifecycle.o src/visibility.o src/events.o src/handoff.o
 
 # The install script is built from one SQL file per concern, in this order.
 SQL_SOURCES = \
@@ -14,6 +14,7 @@ SQL_SOURCES = \
 	src/sql/35_lifecycle.sql \
 	src/sql/40_api.sql \
 	src/sql/45_messages.sql \
+	src/sql/55_handoff_events.sql \
 	src/sql/50_admin.sql \
 	src/sql/90_grants.sql
 

@@ -154,7 +154,6 @@ woes_context_init(void)
 							   PGC_USERSET,
 							   GUC_NOT_IN_SAMPLE,
 							   NULL, NULL, NULL);
-	MarkGUCPrefixReserved("woes");
 }
 
 const pg_uuid_t *

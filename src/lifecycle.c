@@ -182,6 +182,19 @@ prepare_kept(const char *query, int nargs, Oid *types)
 	return plan;
 }
 
+/* a string for a JSON payload: quoting characters dropped (payload values are ids and labels) */
+static const char *
+json_safe(const char *str)
+{
+	char	   *copy = pstrdup(str);
+	char	   *p;
+
+	for (p = copy; *p; p++)
+		if (*p == '"' || *p == '\\' || (unsigned char) *p < 0x20)
+			*p = '_';
+	return copy;
+}
+
 /* who the context says is acting, as recorded in history */
 static const char *
 context_actor_kind(void)
@@ -302,6 +315,95 @@ creation_facts(Oid owner, Datum workspace, Datum contact, Datum channel,
 	SPI_finish();
 }
 
+/*
+ * The control rules, in one place: who answers a conversation.  Every
+ * change between different holders is allowed (a request for a person, a
+ * takeover, a release back to automation, a re-queue by an operator); what
+ * is refused is a change on a closed conversation and, in the API, a
+ * takeover of a conversation another operator holds.
+ */
+static const bool control_allowed[3][3] = {
+	/* to:           automation handoff_requested operator */
+	/* automation */ {false, true, true},
+	/* handoff_requested */ {true, false, true},
+	/* operator */ {true, true, false},
+};
+
+bool
+woes_control_can_change(int from, int to)
+{
+	if (from < 0 || from > 2 || to < 0 || to > 2)
+		return false;
+	return control_allowed[from][to];
+}
+
+/*
+ * write_handoff_event
+ *		One woes.handoff_events row and the matching outbox event.
+ */
+static void
+write_handoff_event(Oid owner, Datum workspace, Datum conversation, int from, int to,
+					bool controller_null, Datum controller)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[9] = {UUIDOID, UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, UUIDOID, UUIDOID, TEXTOID};
+	Datum		values[9];
+	char		nulls[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	const pg_uuid_t *actor = woes_context_actor();
+	const char *reason = woes_context_reason();
+	const char *kind = to == WOES_CONTROL_HANDOFF ? "requested" :
+		to == WOES_CONTROL_OPERATOR ? "taken_over" : "released";
+	AsOwner		as;
+	int			ret;
+
+	values[0] = workspace;
+	values[1] = conversation;
+	values[2] = CStringGetTextDatum(kind);
+	values[3] = CStringGetTextDatum(woes_enum_label(&woes_control_type, from));
+	values[4] = CStringGetTextDatum(woes_enum_label(&woes_control_type, to));
+	values[5] = CStringGetTextDatum(context_actor_kind());
+	if (actor && woes_context_audience() != WOES_AUDIENCE_NONE)
+		values[6] = UUIDPGetDatum((pg_uuid_t *) actor);
+	else
+		nulls[6] = 'n';
+	values[7] = controller;
+	if (controller_null)
+		nulls[7] = 'n';
+	if (reason)
+		values[8] = CStringGetTextDatum(reason);
+	else
+		nulls[8] = 'n';
+	if (reason && strlen(reason) > 1000)
+		ereport(ERROR,
+				(errcode(ERRCODE_WOES_INVALID_ARGUMENT),
+				 errmsg("reason is too long"),
+				 errhint("A reason is at most 1000 characters.")));
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (plan == NULL)
+		plan = prepare_kept("INSERT INTO woes.handoff_events (workspace_id, conversation_id, kind,"
+							" from_control, to_control, actor_kind, actor_id, operator_id, reason)"
+							" VALUES ($1, $2, $3, $4::woes.control, $5::woes.control, $6, $7, $8, $9)",
+							9, types);
+	become_owner(&as, owner);
+	ret = SPI_execute_plan(plan, values, nulls, false, 0);
+	restore_user(&as);
+	if (ret != SPI_OK_INSERT)
+		elog(ERROR, "could not record a handoff event: %s", SPI_result_code_string(ret));
+	SPI_finish();
+
+	woes_emit_event(owner, workspace, psprintf("handoff.%s", kind), conversation, false,
+					controller_null
+					? psprintf("{\"from\": \"%s\", \"to\": \"%s\"}",
+							   woes_enum_label(&woes_control_type, from),
+							   woes_enum_label(&woes_control_type, to))
+					: psprintf("{\"from\": \"%s\", \"to\": \"%s\", \"operator_id\": \"%s\"}",
+							   woes_enum_label(&woes_control_type, from),
+							   woes_enum_label(&woes_control_type, to),
+							   DatumGetCString(DirectFunctionCall1(uuid_out, controller))));
+}
+
 typedef enum GroundingPolicy
 {
 	GROUNDING_OFF,
@@ -369,6 +471,8 @@ typedef struct ConversationAtts
 	int			snoozed_until;
 	int			channel;
 	int			control;
+	int			controller_id;
+	int			number;
 } ConversationAtts;
 
 static int
@@ -396,6 +500,8 @@ conversation_atts(Relation rel)
 		atts.snoozed_until = att_of(tupdesc, "snoozed_until");
 		atts.channel = att_of(tupdesc, "channel");
 		atts.control = att_of(tupdesc, "control");
+		atts.controller_id = att_of(tupdesc, "controller_id");
+		atts.number = att_of(tupdesc, "number");
 		atts.relid = RelationGetRelid(rel);
 	}
 	return &atts;
@@ -468,14 +574,15 @@ woes_lifecycle_trigger(PG_FUNCTION_ARGS)
 					ctlnull;
 		Datum		contact = heap_getattr(newtuple, atts->contact_id, tupdesc, &cnull);
 		Datum		channel = heap_getattr(newtuple, atts->channel, tupdesc, &chnull);
+		Datum		ctl = heap_getattr(newtuple, atts->control, tupdesc, &ctlnull);
 		bool		blocked = false,
 					agent_serves = false;
 		int			cols[2];
 		Datum		vals[2];
 		bool		nulls[2] = {false, false};
 		int			n = 0;
+		int			control;
 
-		(void) heap_getattr(newtuple, atts->control, tupdesc, &ctlnull);
 		if (to != WOES_STATUS_OPEN && to != WOES_STATUS_RESOLVED)
 			ereport(ERROR,
 					(errcode(ERRCODE_WOES_INVALID_TRANSITION),
@@ -500,64 +607,155 @@ woes_lifecycle_trigger(PG_FUNCTION_ARGS)
 		 */
 		if (ctlnull)
 		{
+			control = (agent_serves && !blocked) ? WOES_CONTROL_AUTOMATION : WOES_CONTROL_OPERATOR;
 			cols[n] = atts->control;
-			vals[n++] = CharGetDatum((char) ((agent_serves && !blocked)
-											 ? WOES_CONTROL_AUTOMATION : WOES_CONTROL_OPERATOR));
+			vals[n++] = CharGetDatum((char) control);
 		}
+		else
+			control = (uint8) DatumGetChar(ctl);
 		if (n > 0)
 			newtuple = heap_modify_tuple_by_cols(newtuple, tupdesc, n, cols, vals, nulls);
+
+		if (!until_null)
+			goto misplaced_until;
+		write_status_event(owner, workspace, conversation, -1, to, true, (Datum) 0);
+		{
+			bool		numnull;
+			int64		number = DatumGetInt64(heap_getattr(newtuple, atts->number, tupdesc, &numnull));
+
+			woes_emit_event(owner, workspace, "conversation.created", conversation, false,
+							psprintf("{\"number\": " INT64_FORMAT ", \"channel\": \"%s\", "
+									 "\"status\": \"%s\", \"control\": \"%s\"}",
+									 numnull ? (int64) 0 : number,
+									 chnull ? "" : json_safe(TextDatumGetCString(channel)),
+									 woes_enum_label(&woes_status_type, to),
+									 woes_enum_label(&woes_control_type, control)));
+		}
+		return PointerGetDatum(newtuple);
 	}
 	else
 	{
+		HeapTuple	oldtuple = trigdata->tg_trigtuple;
 		bool		old_until_null;
 		Datum		old_until;
+		bool		status_changed;
+		int			from_ctl,
+					to_ctl;
+		bool		old_ctlr_null,
+					new_ctlr_null;
+		Datum		old_ctlr,
+					new_ctlr;
+		bool		control_changed;
 
-		from = (uint8) DatumGetChar(heap_getattr(trigdata->tg_trigtuple, atts->status, tupdesc, &isnull));
-		old_until = heap_getattr(trigdata->tg_trigtuple, atts->snoozed_until, tupdesc, &old_until_null);
+		from = (uint8) DatumGetChar(heap_getattr(oldtuple, atts->status, tupdesc, &isnull));
+		old_until = heap_getattr(oldtuple, atts->snoozed_until, tupdesc, &old_until_null);
+		from_ctl = (uint8) DatumGetChar(heap_getattr(oldtuple, atts->control, tupdesc, &isnull));
+		to_ctl = (uint8) DatumGetChar(heap_getattr(newtuple, atts->control, tupdesc, &isnull));
+		old_ctlr = heap_getattr(oldtuple, atts->controller_id, tupdesc, &old_ctlr_null);
+		new_ctlr = heap_getattr(newtuple, atts->controller_id, tupdesc, &new_ctlr_null);
 
-		if (from == to &&
-			(to != WOES_STATUS_SNOOZED ||
-			 (until_null == old_until_null &&
-			  (until_null || DatumGetTimestampTz(until) == DatumGetTimestampTz(old_until)))))
+		status_changed = from != to ||
+			(to == WOES_STATUS_SNOOZED &&
+			 (until_null != old_until_null ||
+			  (!until_null && DatumGetTimestampTz(until) != DatumGetTimestampTz(old_until))));
+
+		/*
+		 * Control: who holds the conversation.  Under operator, the holder
+		 * is controller_id (the acting operator unless given); elsewhere
+		 * there is none.  A change of holder is a takeover too.
+		 */
+		if (to_ctl == WOES_CONTROL_OPERATOR)
+		{
+			if (new_ctlr_null && (from_ctl != WOES_CONTROL_OPERATOR || old_ctlr_null) &&
+				woes_context_actor() != NULL &&
+				(woes_context_audience() == WOES_AUDIENCE_OPERATOR ||
+				 woes_context_audience() == WOES_AUDIENCE_ADMIN))
+			{
+				int			col = atts->controller_id;
+				bool		f = false;
+
+				new_ctlr = UUIDPGetDatum((pg_uuid_t *) woes_context_actor());
+				new_ctlr_null = false;
+				newtuple = heap_modify_tuple_by_cols(newtuple, tupdesc, 1, &col, &new_ctlr, &f);
+			}
+		}
+		else if (!new_ctlr_null)
+		{
+			int			col = atts->controller_id;
+			bool		t = true;
+			Datum		nullval = (Datum) 0;
+
+			newtuple = heap_modify_tuple_by_cols(newtuple, tupdesc, 1, &col, &nullval, &t);
+			new_ctlr_null = true;
+		}
+		control_changed = from_ctl != to_ctl ||
+			(to_ctl == WOES_CONTROL_OPERATOR &&
+			 (old_ctlr_null != new_ctlr_null ||
+			  (!new_ctlr_null && memcmp(DatumGetUUIDP(old_ctlr)->data, DatumGetUUIDP(new_ctlr)->data, UUID_LEN) != 0)));
+
+		if (!status_changed)
 		{
 			/* no status change: only refuse a snooze time out of place */
 			if (!until_null && to != WOES_STATUS_SNOOZED)
 				goto misplaced_until;
-			return PointerGetDatum(newtuple);
 		}
-		if (!woes_status_can_transition(from, to))
+		else if (!woes_status_can_transition(from, to))
 			report_invalid_transition(from, to);
-	}
 
-	if (to == WOES_STATUS_SNOOZED)
-	{
-		if (until_null || DatumGetTimestampTz(until) <= GetCurrentTransactionStartTimestamp())
-			ereport(ERROR,
-					(errcode(ERRCODE_WOES_INVALID_SNOOZE),
-					 errmsg("snoozing needs a snoozed_until in the future"),
-					 errhint("Pass the time the conversation should wake up, e.g. now() + interval '1 day'.")));
-	}
-	else if (!until_null)
-	{
-		/* leaving snoozed clears the wake-up time; anywhere else it is a mistake */
-		if (from == WOES_STATUS_SNOOZED)
+		if (control_changed)
 		{
-			Datum		nullval = (Datum) 0;
-			bool		t = true;
-			int			col = atts->snoozed_until;
-
-			newtuple = heap_modify_tuple_by_cols(newtuple, tupdesc, 1, &col, &nullval, &t);
-			until_null = true;
+			if (to == WOES_STATUS_CLOSED && from == WOES_STATUS_CLOSED)
+				ereport(ERROR,
+						(errcode(ERRCODE_WOES_INVALID_HANDOFF),
+						 errmsg("the control of a closed conversation cannot change"),
+						 errhint("A closed conversation is final.")));
+			if (from_ctl != to_ctl && !woes_control_can_change(from_ctl, to_ctl))
+				ereport(ERROR,
+						(errcode(ERRCODE_WOES_INVALID_HANDOFF),
+						 errmsg("invalid control change from %s to %s",
+								woes_enum_label(&woes_control_type, from_ctl),
+								woes_enum_label(&woes_control_type, to_ctl))));
 		}
-		else
-			goto misplaced_until;
+
+		if (status_changed)
+		{
+			if (to == WOES_STATUS_SNOOZED)
+			{
+				if (until_null || DatumGetTimestampTz(until) <= GetCurrentTransactionStartTimestamp())
+					ereport(ERROR,
+							(errcode(ERRCODE_WOES_INVALID_SNOOZE),
+							 errmsg("snoozing needs a snoozed_until in the future"),
+							 errhint("Pass the time the conversation should wake up, e.g. now() + interval '1 day'.")));
+			}
+			else if (!until_null)
+			{
+				/* leaving snoozed clears the wake-up time; anywhere else it is a mistake */
+				if (from == WOES_STATUS_SNOOZED)
+				{
+					Datum		nullval = (Datum) 0;
+					bool		t = true;
+					int			col = atts->snoozed_until;
+
+					newtuple = heap_modify_tuple_by_cols(newtuple, tupdesc, 1, &col, &nullval, &t);
+					until_null = true;
+				}
+				else
+					goto misplaced_until;
+			}
+			if (to == WOES_STATUS_RESOLVED)
+				check_resolvable(workspace, conversation);
+
+			write_status_event(owner, workspace, conversation, from, to, until_null, until);
+			woes_emit_event(owner, workspace, "conversation.status_changed", conversation, false,
+							psprintf("{\"from\": \"%s\", \"to\": \"%s\"}",
+									 woes_enum_label(&woes_status_type, from),
+									 woes_enum_label(&woes_status_type, to)));
+		}
+		if (control_changed)
+			write_handoff_event(owner, workspace, conversation, from_ctl, to_ctl,
+								new_ctlr_null, new_ctlr);
+		return PointerGetDatum(newtuple);
 	}
-
-	if (to == WOES_STATUS_RESOLVED)
-		check_resolvable(workspace, conversation);
-
-	write_status_event(owner, workspace, conversation, from, to, until_null, until);
-	return PointerGetDatum(newtuple);
 
 misplaced_until:
 	ereport(ERROR,
@@ -695,8 +893,14 @@ woes_message_intake_trigger(PG_FUNCTION_ARGS)
 		elog(ERROR, "SPI_connect failed");
 	if (touch_plan == NULL)
 	{
-		Oid			types[6] = {UUIDOID, UUIDOID, BOOLOID, BOOLOID, BOOLOID, TIMESTAMPTZOID};
+		Oid			types[7] = {UUIDOID, UUIDOID, BOOLOID, BOOLOID, BOOLOID, TIMESTAMPTZOID, UUIDOID};
 
+		/*
+		 * One update per message: the automatic reopen, the reply clocks,
+		 * and the implicit takeover by an operator's public reply.  It locks
+		 * the conversation row, serialising this with status changes,
+		 * takeovers, wake-ups and other messages.
+		 */
 		touch_plan = prepare_kept(
 			"UPDATE woes.conversations SET "
 			" status = CASE WHEN $3 AND status OPERATOR(woes.=) ANY ('{pending,snoozed,resolved}')"
@@ -705,33 +909,57 @@ woes_message_intake_trigger(PG_FUNCTION_ARGS)
 			" waiting_since = CASE WHEN $3 THEN coalesce(waiting_since, $6)"
 			"                      WHEN $5 THEN NULL ELSE waiting_since END,"
 			" unanswered_count = CASE WHEN $3 THEN unanswered_count + 1"
-			"                         WHEN $4 THEN 0 ELSE unanswered_count END"
+			"                         WHEN $4 THEN 0 ELSE unanswered_count END,"
+			" control = CASE WHEN $5 AND control OPERATOR(woes.<>) 'operator'"
+			"           THEN 'operator'::woes.control ELSE control END,"
+			" controller_id = CASE WHEN $5 AND control OPERATOR(woes.<>) 'operator'"
+			"                 THEN $7 ELSE controller_id END"
 			" WHERE workspace_id OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2"
 			"   AND NOT ($3 AND status OPERATOR(woes.=) 'closed')"
-			" RETURNING contact_id",
-			6, types);
+			" RETURNING contact_id, control",
+			7, types);
 	}
 
 	{
-		Datum		values[6] = {UUIDPGetDatum((pg_uuid_t *) workspace), conversation,
+		bool		anull;
+		Datum		author = heap_getattr(newtuple, att_of(tupdesc, "author_id"), tupdesc, &anull);
+		Datum		values[7] = {UUIDPGetDatum((pg_uuid_t *) workspace), conversation,
 			BoolGetDatum(customer_public), BoolGetDatum(is_public),
-		BoolGetDatum(operator_public), created_at};
+		BoolGetDatum(operator_public), created_at, author};
+		char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', anull ? 'n' : ' '};
 
-		/* the reason of a reopen or follow-up, for this trigger only */
+		/* the reason of a reopen, takeover or follow-up, for this trigger only */
 		nestlevel = NewGUCNestLevel();
 		if (customer_public)
 			(void) set_config_option("woes.reason", "customer_reply", PGC_USERSET, PGC_S_SESSION,
 									 GUC_ACTION_SAVE, true, 0, false);
+		else if (operator_public)
+			(void) set_config_option("woes.reason", "operator_reply", PGC_USERSET, PGC_S_SESSION,
+									 GUC_ACTION_SAVE, true, 0, false);
 		become_owner(&as, owner);
-		ret = SPI_execute_plan(touch_plan, values, NULL, false, 1);
+		ret = SPI_execute_plan(touch_plan, values, nulls, false, 1);
 		restore_user(&as);
 		if (ret != SPI_OK_UPDATE_RETURNING)
 			elog(ERROR, "could not update the conversation: %s", SPI_result_code_string(ret));
 		if (SPI_processed == 1)
 		{
+			int			control;
+
 			contact = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 			contact = datumCopy(contact, false, UUID_LEN);
 			contact_found = true;
+			control = (uint8) DatumGetChar(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+
+			/*
+			 * The automation stop point: once a person is asked for or has
+			 * the conversation, an agent may only suggest (internally).
+			 */
+			if (is_public && strcmp(kind, "agent") == 0 && control != WOES_CONTROL_AUTOMATION)
+				ereport(ERROR,
+						(errcode(ERRCODE_WOES_AUTOMATION_STOPPED),
+						 errmsg("automation is stopped for this conversation"),
+						 errdetail("Its control is %s.", woes_enum_label(&woes_control_type, control)),
+						 errhint("Post the answer with visibility 'internal' as a suggestion for the operator.")));
 		}
 	}
 
@@ -801,6 +1029,19 @@ woes_message_intake_trigger(PG_FUNCTION_ARGS)
 			vals[n++] = follow_up;
 		}
 		newtuple = heap_modify_tuple_by_cols(newtuple, tupdesc, n, cols, vals, nulls);
+	}
+
+	/* the outbox: ids and visibility only, never the body */
+	{
+		bool		idnull;
+		Datum		id = heap_getattr(newtuple, att_of(tupdesc, "id"), tupdesc, &idnull);
+		int			vis = (uint8) DatumGetChar(heap_getattr(newtuple, att_vis, tupdesc, &isnull));
+
+		woes_emit_event(owner, UUIDPGetDatum((pg_uuid_t *) workspace), "message.created",
+						have_follow_up ? follow_up : conversation, false,
+						psprintf("{\"message_id\": \"%s\", \"author_kind\": \"%s\", \"visibility\": \"%s\"}",
+								 idnull ? "" : DatumGetCString(DirectFunctionCall1(uuid_out, id)),
+								 json_safe(kind), woes_enum_label(&woes_visibility_type, vis)));
 	}
 	return PointerGetDatum(newtuple);
 }

@@ -10,6 +10,9 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "utils/guc.h"
+
+#include "compat.h"
 
 #include "woes.h"
 
@@ -26,4 +29,7 @@ void
 _PG_init(void)
 {
 	woes_context_init();
+	woes_events_init();
+	/* after every definition: no placeholder can ever use the prefix */
+	MarkGUCPrefixReserved("woes");
 }

@@ -27,6 +27,11 @@
 #define ERRCODE_WOES_INVALID_TRANSITION	MAKE_SQLSTATE('W','O','1','0','1')
 #define ERRCODE_WOES_INVALID_SNOOZE		MAKE_SQLSTATE('W','O','1','0','2')
 #define ERRCODE_WOES_GROUNDING_REQUIRED	MAKE_SQLSTATE('W','O','2','0','1')
+#define ERRCODE_WOES_AUTOMATION_STOPPED	MAKE_SQLSTATE('W','O','3','0','1')
+#define ERRCODE_WOES_ALREADY_TAKEN		MAKE_SQLSTATE('W','O','3','0','2')
+#define ERRCODE_WOES_NO_AGENT			MAKE_SQLSTATE('W','O','3','0','3')
+#define ERRCODE_WOES_INVALID_HANDOFF	MAKE_SQLSTATE('W','O','3','0','4')
+#define ERRCODE_WOES_READ_COMMITTED		MAKE_SQLSTATE('W','O','4','0','1')
 
 /*
  * Small enumerated types (woes.audience, woes.status, ...) are one byte,
@@ -83,6 +88,14 @@ extern int	woes_context_audience(void);
 extern const char *woes_context_reason(void);
 extern void woes_require_context(void);
 extern bool woes_restoring(void);
+
+/* lifecycle.c */
+extern bool woes_control_can_change(int from, int to);
+
+/* events.c */
+extern void woes_events_init(void);
+extern void woes_emit_event(Oid owner, Datum workspace, const char *kind, Datum conversation,
+							bool conversation_null, const char *payload);
 
 /* visibility.c */
 extern bool woes_audience_can_see(int audience, int visibility, bool own);

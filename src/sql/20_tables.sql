@@ -136,6 +136,8 @@ CREATE TABLE @extschema@.conversations (
     -- set by the lifecycle trigger when not given: automation if an active
     -- agent serves the channel, else operator
     control     @extschema@.control NOT NULL,
+    -- the operator holding the conversation while control is operator
+    controller_id uuid,
     contact_id  uuid NOT NULL,
     assignee_id uuid,
     team_id     uuid,
@@ -163,6 +165,8 @@ CREATE TABLE @extschema@.conversations (
         REFERENCES @extschema@.operators (workspace_id, id) ON DELETE SET NULL (assignee_id),
     FOREIGN KEY (workspace_id, team_id)
         REFERENCES @extschema@.teams (workspace_id, id) ON DELETE SET NULL (team_id),
+    FOREIGN KEY (workspace_id, controller_id)
+        REFERENCES @extschema@.operators (workspace_id, id) ON DELETE SET NULL (controller_id),
     FOREIGN KEY (workspace_id, previous_conversation_id)
         REFERENCES @extschema@.conversations (workspace_id, id)
 );
@@ -206,6 +210,29 @@ CREATE TABLE @extschema@.status_events (
 );
 COMMENT ON TABLE @extschema@.status_events IS
     'Lifecycle history: every status change (and each creation) with who, why and when; the last row is the current status';
+
+-- The handoff history: every change of control (a request for a person, a
+-- takeover, a release to automation), written by the lifecycle trigger as
+-- the owner, like status_events.
+CREATE TABLE @extschema@.handoff_events (
+    workspace_id    uuid NOT NULL,
+    conversation_id uuid NOT NULL,
+    id              bigint GENERATED ALWAYS AS IDENTITY,
+    kind            text NOT NULL CHECK (kind IN ('requested', 'taken_over', 'released')),
+    from_control    @extschema@.control NOT NULL,
+    to_control      @extschema@.control NOT NULL,
+    actor_kind      text NOT NULL CHECK (actor_kind IN ('customer', 'agent', 'operator', 'system')),
+    actor_id        uuid,
+    -- the operator who holds it after a takeover
+    operator_id     uuid,
+    reason          text CHECK (length(reason) <= 1000),
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (workspace_id, conversation_id, id),
+    FOREIGN KEY (workspace_id, conversation_id)
+        REFERENCES @extschema@.conversations (workspace_id, id) ON DELETE CASCADE
+);
+COMMENT ON TABLE @extschema@.handoff_events IS
+    'Handoff history: requests for a person, takeovers and releases, with who, why and when';
 
 CREATE TABLE @extschema@.participants (
     workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace(),
@@ -308,6 +335,25 @@ CREATE TABLE @extschema@.thread_refs (
 CREATE INDEX ON @extschema@.thread_refs (workspace_id, conversation_id);
 COMMENT ON TABLE @extschema@.thread_refs IS
     'Channel thread keys (session, channel or thread ids, email Message-IDs) and the conversation each belongs to';
+
+-- The outbox.  id is the consumers' cursor (see woes.events_since for why
+-- it is gap-free); payloads carry ids and non-sensitive fields only.  No
+-- foreign key to conversations: the log outlives what it describes.
+CREATE SEQUENCE @extschema@.events_id_seq AS bigint CACHE 1;
+COMMENT ON SEQUENCE @extschema@.events_id_seq IS 'Event ids (the outbox cursor); CACHE 1 keeps ids in draw order';
+CREATE TABLE @extschema@.events (
+    workspace_id    uuid NOT NULL REFERENCES @extschema@.workspaces (id),
+    id              bigint NOT NULL DEFAULT nextval('@extschema@.events_id_seq'),
+    kind            text NOT NULL CHECK (kind ~ '^[a-z_]+\.[a-z_]+$'),
+    conversation_id uuid,
+    payload         jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(payload) = 'object'),
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (workspace_id, id)
+);
+ALTER SEQUENCE @extschema@.events_id_seq OWNED BY @extschema@.events.id;
+CREATE INDEX events_conversation_idx ON @extschema@.events (workspace_id, conversation_id, id);
+COMMENT ON TABLE @extschema@.events IS
+    'Outbox of everything that happened (conversation.created, message.created, conversation.status_changed, handoff.*), written in the same transaction; read with woes.events_since()';
 
 CREATE TABLE @extschema@.role_bindings (
     workspace_id uuid NOT NULL REFERENCES @extschema@.workspaces (id),

@@ -99,6 +99,14 @@ BEGIN
             (SELECT pg_catalog.string_agg(pg_catalog.quote_literal(f), ', ') FROM pg_catalog.unnest(frozen) f));
 
         PERFORM pg_catalog.pg_extension_config_dump(t.oid::regclass, '');
+        -- and the sequences its columns draw from (identity and serial)
+        PERFORM pg_catalog.pg_extension_config_dump(d.objid::regclass, '')
+           FROM pg_catalog.pg_depend d
+          WHERE d.refobjid OPERATOR(pg_catalog.=) t.oid
+            AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::regclass
+            AND d.deptype OPERATOR(pg_catalog.=) ANY ('{a,i}')
+            AND (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) d.objid)
+                OPERATOR(pg_catalog.=) 'S';
     END LOOP;
 END;
 $$;

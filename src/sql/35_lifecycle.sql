@@ -31,11 +31,11 @@ CREATE FUNCTION @extschema@.lifecycle() RETURNS trigger
     AS 'MODULE_PATHNAME', 'woes_lifecycle_trigger'
     LANGUAGE C;
 COMMENT ON FUNCTION @extschema@.lifecycle() IS
-    'Internal trigger: enforces the status transitions and snooze rules on every write, and records status_events';
+    'Internal trigger: enforces the status and control rules on every write, and records status_events, handoff_events and outbox events';
 
 -- named to sort after allocate_number and guard_update: BEFORE triggers
 -- fire in name order, and this one writes history, so it must be last
-CREATE TRIGGER lifecycle BEFORE INSERT OR UPDATE OF status, snoozed_until
+CREATE TRIGGER lifecycle BEFORE INSERT OR UPDATE OF status, snoozed_until, control, controller_id
     ON @extschema@.conversations
     FOR EACH ROW EXECUTE FUNCTION @extschema@.lifecycle();
 

@@ -117,10 +117,16 @@ DECLARE
     member_id uuid;
 BEGIN
     PERFORM @extschema@.require_audience('{operator,admin}', 'adding a team member');
-    IF NOT EXISTS (SELECT FROM @extschema@.teams t WHERE t.id OPERATOR(pg_catalog.=) add_team_member.team) THEN
+    -- every lookup names the workspace too: row-level security scopes them
+    -- already, except for callers that bypass it (superusers)
+    IF NOT EXISTS (SELECT FROM @extschema@.teams t
+                    WHERE t.workspace_id OPERATOR(pg_catalog.=) @extschema@.current_workspace()
+                      AND t.id OPERATOR(pg_catalog.=) add_team_member.team) THEN
         RAISE EXCEPTION 'team % not found in this workspace', add_team_member.team USING ERRCODE = 'WO005';
     END IF;
-    IF NOT EXISTS (SELECT FROM @extschema@.operators o WHERE o.id OPERATOR(pg_catalog.=) add_team_member.operator) THEN
+    IF NOT EXISTS (SELECT FROM @extschema@.operators o
+                    WHERE o.workspace_id OPERATOR(pg_catalog.=) @extschema@.current_workspace()
+                      AND o.id OPERATOR(pg_catalog.=) add_team_member.operator) THEN
         RAISE EXCEPTION 'operator % not found in this workspace', add_team_member.operator USING ERRCODE = 'WO005';
     END IF;
     INSERT INTO @extschema@.team_members (team_id, operator_id)
@@ -129,7 +135,8 @@ BEGIN
     RETURNING id INTO member_id;
     IF member_id IS NULL THEN       -- already a member: idempotent
         SELECT m.id INTO member_id FROM @extschema@.team_members m
-         WHERE m.team_id OPERATOR(pg_catalog.=) add_team_member.team
+         WHERE m.workspace_id OPERATOR(pg_catalog.=) @extschema@.current_workspace()
+           AND m.team_id OPERATOR(pg_catalog.=) add_team_member.team
            AND m.operator_id OPERATOR(pg_catalog.=) add_team_member.operator;
     END IF;
     RETURN member_id;
@@ -195,7 +202,8 @@ BEGIN
         pg_catalog.concat_ws(' ', @extschema@.current_workspace(), upsert_contact.channel,
                              upsert_contact.external_id), 0));
     SELECT i.contact_id INTO found_id FROM @extschema@.identities i
-     WHERE i.channel OPERATOR(pg_catalog.=) upsert_contact.channel
+     WHERE i.workspace_id OPERATOR(pg_catalog.=) @extschema@.current_workspace()
+       AND i.channel OPERATOR(pg_catalog.=) upsert_contact.channel
        AND i.external_id OPERATOR(pg_catalog.=) upsert_contact.external_id;
     IF found_id IS NULL THEN
         INSERT INTO @extschema@.contacts (name, email)
@@ -210,7 +218,8 @@ BEGIN
         UPDATE @extschema@.contacts c
            SET name = coalesce(upsert_contact.name, c.name),
                email = coalesce(upsert_contact.email, c.email)
-         WHERE c.id OPERATOR(pg_catalog.=) found_id
+         WHERE c.workspace_id OPERATOR(pg_catalog.=) @extschema@.current_workspace()
+           AND c.id OPERATOR(pg_catalog.=) found_id
            AND c.erased_at IS NULL
            AND (c.name IS DISTINCT FROM coalesce(upsert_contact.name, c.name)
                 OR c.email IS DISTINCT FROM coalesce(upsert_contact.email, c.email));

@@ -21,7 +21,8 @@ GRANT SELECT ON @extschema@.customer_conversations, @extschema@.customer_message
 GRANT SELECT ON @extschema@.workspaces, @extschema@.channels TO woes_service, woes_admin, woes_analyst;
 GRANT UPDATE (name, settings) ON @extschema@.workspaces TO woes_admin;
 GRANT SELECT ON @extschema@.role_bindings TO woes_admin;
-GRANT SELECT ON @extschema@.status_events TO woes_service, woes_admin, woes_analyst;
+GRANT SELECT ON @extschema@.status_events, @extschema@.handoff_events TO woes_service, woes_admin, woes_analyst;
+GRANT SELECT ON @extschema@.events TO woes_service, woes_admin;
 -- analysts: who and how, never what was said (no subjects, no messages)
 GRANT SELECT ON @extschema@.operators, @extschema@.teams, @extschema@.team_members,
     @extschema@.agents TO woes_analyst;
@@ -54,7 +55,9 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.require_audience(@extschema@.audience[], text),
     @extschema@.require_channel(text),
     @extschema@.require_text(text, text, integer),
-    @extschema@.thread_keys(text, text)
+    @extschema@.thread_keys(text, text),
+    @extschema@.handoff(uuid, @extschema@.control, text),
+    @extschema@.require_read_committed()
     TO woes_service, woes_admin;
 
 GRANT EXECUTE ON FUNCTION
@@ -78,7 +81,13 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.reply(uuid, text, @extschema@.visibility, jsonb, jsonb),
     @extschema@.add_note(uuid, text),
     @extschema@.redact_message(uuid, text),
-    @extschema@.erase_contact(uuid)
+    @extschema@.erase_contact(uuid),
+    @extschema@.request_handoff(uuid, text),
+    @extschema@.take_over(uuid),
+    @extschema@.release_to_automation(uuid),
+    @extschema@.event_horizon(),
+    @extschema@.events_since(bigint, integer),
+    @extschema@.resolved_conversations(bigint, integer)
     TO woes_service, woes_admin;
 
 GRANT EXECUTE ON FUNCTION

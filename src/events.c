@@ -1,0 +1,211 @@
+/*-------------------------------------------------------------------------
+ *
+ * events.c
+ *		The outbox: events written in the same transaction as the change they
+ *		describe, a cursor that never skips one, and NOTIFY as a wake-up.
+ *
+ * Event ids come from a sequence, so a transaction can take id 10 and
+ * commit after another took 11 and committed.  A consumer that read 11
+ * and moved its cursor there would never see 10.  To prevent that, a
+ * transaction that writes events holds, from before it draws its first
+ * id until it ends, a lock whose tag carries a lower bound of its ids.
+ * events_since() reads the sequence position first and the lock table
+ * second, and serves only ids below the smallest bound still held: every
+ * id below that horizon belongs to a transaction that has ended, so it is
+ * either visible (committed) or gone for good (rolled back).
+ *
+ * The lock is an advisory lock in the user lock method with a field4 of
+ * its own, so it never collides with an application's advisory locks; it
+ * is taken by the top transaction (kept across subtransaction rollbacks).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/async.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "storage/lock.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/resowner.h"
+
+#include "woes.h"
+
+PG_FUNCTION_INFO_V1(woes_event_horizon);
+
+/* locktag field4 of woes' in-flight event registrations ("WO") */
+#define WOES_EVENT_LOCK_FIELD4	0x574F
+
+static bool notify_enabled = true;
+static FullTransactionId registered_fxid;
+
+void
+woes_events_init(void)
+{
+	DefineCustomBoolVariable("woes.notify",
+							 "Send NOTIFY woes_events / woes_handoff wake-ups when events are written.",
+							 "Turn off on Citus: NOTIFY breaks multi-node commits; the outbox is the truth either way.",
+							 &notify_enabled,
+							 true,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+}
+
+/*
+ * The next id the events sequence can hand out, read as the owner.  Any id
+ * drawn after this call is at least this value.
+ */
+static int64
+next_possible_id(Oid owner)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			save_userid;
+	int			save_sec;
+	int			ret;
+	int64		next = 1;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (plan == NULL)
+	{
+		plan = SPI_prepare("SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END"
+						   " FROM woes.events_id_seq", 0, NULL);
+		if (plan == NULL || SPI_keepplan(plan) != 0)
+			elog(ERROR, "could not prepare the events sequence query");
+	}
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	if (OidIsValid(owner))
+		SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	ret = SPI_execute_plan(plan, NULL, NULL, true, 1);
+	SetUserIdAndSecContext(save_userid, save_sec);
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not read the events sequence: %s", SPI_result_code_string(ret));
+	{
+		bool		isnull;
+
+		next = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	}
+	SPI_finish();
+	return next;
+}
+
+/*
+ * register_in_flight
+ *		Before the transaction's first event id is drawn: hold, until the top
+ *		transaction ends, a shared lock tagged with a lower bound of its ids.
+ */
+static void
+register_in_flight(Oid owner)
+{
+	FullTransactionId fxid = GetTopFullTransactionId();
+	int64		lower;
+	LOCKTAG		tag;
+	ResourceOwner save = CurrentResourceOwner;
+
+	if (FullTransactionIdEquals(fxid, registered_fxid))
+		return;
+	lower = next_possible_id(owner);
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, (uint32) ((uint64) lower >> 32), (uint32) lower,
+						 WOES_EVENT_LOCK_FIELD4);
+	/* owned by the top transaction: a subtransaction rollback keeps it */
+	CurrentResourceOwner = TopTransactionResourceOwner;
+	(void) LockAcquire(&tag, ShareLock, false, false);
+	CurrentResourceOwner = save;
+	registered_fxid = fxid;
+}
+
+/*
+ * woes_emit_event
+ *		Append one event (payload: a JSON object text of ids and non-sensitive
+ *		fields) as the owner, and send the NOTIFY wake-ups (event id only).
+ */
+void
+woes_emit_event(Oid owner, Datum workspace, const char *kind, Datum conversation,
+				bool conversation_null, const char *payload)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[4] = {UUIDOID, TEXTOID, UUIDOID, TEXTOID};
+	Datum		values[4];
+	char		nulls[4] = {' ', ' ', ' ', ' '};
+	Oid			save_userid;
+	int			save_sec;
+	int			ret;
+	int64		id;
+	bool		isnull;
+	char		idtext[32];
+
+	register_in_flight(owner);
+
+	values[0] = workspace;
+	values[1] = CStringGetTextDatum(kind);
+	values[2] = conversation;
+	if (conversation_null)
+		nulls[2] = 'n';
+	values[3] = CStringGetTextDatum(payload);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (plan == NULL)
+	{
+		plan = SPI_prepare("INSERT INTO woes.events (workspace_id, kind, conversation_id, payload)"
+						   " VALUES ($1, $2, $3, $4::jsonb) RETURNING id", 4, types);
+		if (plan == NULL || SPI_keepplan(plan) != 0)
+			elog(ERROR, "could not prepare the event insert");
+	}
+	GetUserIdAndSecContext(&save_userid, &save_sec);
+	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	ret = SPI_execute_plan(plan, values, nulls, false, 1);
+	SetUserIdAndSecContext(save_userid, save_sec);
+	if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
+		elog(ERROR, "could not write an event: %s", SPI_result_code_string(ret));
+	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+
+	if (notify_enabled)
+	{
+		/* a wake-up only: the id, never text; the outbox is the truth */
+		snprintf(idtext, sizeof(idtext), INT64_FORMAT, id);
+		Async_Notify("woes_events", idtext);
+		if (strncmp(kind, "handoff.", 8) == 0)
+			Async_Notify("woes_handoff", idtext);
+	}
+}
+
+/*
+ * event_horizon() returns bigint
+ *		Every event id below the result belongs to a transaction that has
+ *		ended.  Read the sequence first, then the lock table: a transaction
+ *		not yet in the lock table when it is read draws its ids after the
+ *		sequence was read, so they are at or above the horizon.  (SECURITY
+ *		DEFINER in SQL: it reads the sequence as the owner.)
+ */
+Datum
+woes_event_horizon(PG_FUNCTION_ARGS)
+{
+	int64		horizon = next_possible_id(InvalidOid);
+	LockData   *data = GetLockStatusData();
+	int			i;
+
+	for (i = 0; i < data->nelements; i++)
+	{
+		LockInstanceData *lock = &data->locks[i];
+		int64		lower;
+
+		if (lock->locktag.locktag_type != LOCKTAG_ADVISORY ||
+			lock->locktag.locktag_field1 != MyDatabaseId ||
+			lock->locktag.locktag_field4 != WOES_EVENT_LOCK_FIELD4 ||
+			lock->holdMask == 0 ||
+			lock->pid == MyProcPid)
+			continue;
+		lower = (int64) (((uint64) lock->locktag.locktag_field2 << 32) |
+						 lock->locktag.locktag_field3);
+		if (lower < horizon)
+			horizon = lower;
+	}
+	PG_RETURN_INT64(horizon);
+}

@@ -1,0 +1,133 @@
+
+--------------------------------------------------------------------------
+-- Handoff (src/handoff.c) and the events outbox (src/events.c).
+--------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.handoff(conversation uuid, target @extschema@.control, reason text)
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'woes_handoff'
+    LANGUAGE C VOLATILE SECURITY DEFINER;
+-- not STRICT: a NULL reason is normal; NULL ids get a clear error
+COMMENT ON FUNCTION @extschema@.handoff(uuid, @extschema@.control, text) IS
+    'Internal: the compare-and-set control change behind request_handoff, take_over and release_to_automation';
+
+CREATE FUNCTION @extschema@.request_handoff(conversation uuid, reason text DEFAULT NULL) RETURNS void
+    LANGUAGE sql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+    RETURN @extschema@.handoff(conversation, 'handoff_requested', reason);
+COMMENT ON FUNCTION @extschema@.request_handoff(uuid, text) IS
+    'Stop automation and ask for a person (agent, customer for its own conversation, or operator); a no-op unless under automation';
+
+CREATE FUNCTION @extschema@.take_over(conversation uuid) RETURNS void
+    LANGUAGE sql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+    RETURN @extschema@.handoff(conversation, 'operator', NULL);
+COMMENT ON FUNCTION @extschema@.take_over(uuid) IS
+    'The context''s operator takes the conversation (automation stops); fails with WO302 naming the operator who already has it';
+
+CREATE FUNCTION @extschema@.release_to_automation(conversation uuid) RETURNS void
+    LANGUAGE sql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+    RETURN @extschema@.handoff(conversation, 'automation', NULL);
+COMMENT ON FUNCTION @extschema@.release_to_automation(uuid) IS
+    'Give the conversation back to automation (needs an active agent serving its channel)';
+
+CREATE FUNCTION @extschema@.event_horizon() RETURNS bigint
+    AS 'MODULE_PATHNAME', 'woes_event_horizon'
+    LANGUAGE C VOLATILE SECURITY DEFINER;
+COMMENT ON FUNCTION @extschema@.event_horizon() IS
+    'Every event id below this belongs to a transaction that has ended (committed or rolled back): the gap-free limit for cursors';
+
+-- Internal: the horizon-then-snapshot read shared by events_since and
+-- resolved_conversations.  The horizon must be taken before the snapshot
+-- the rows are read with, so both callers are plpgsql, where each
+-- statement takes a new snapshot (READ COMMITTED only).
+CREATE FUNCTION @extschema@.require_read_committed() RETURNS void
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'read committed' THEN
+        RAISE EXCEPTION 'reading the outbox needs READ COMMITTED'
+            USING ERRCODE = 'WO401',
+                  HINT = 'A transaction snapshot older than the horizon could skip events; use READ COMMITTED.';
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.require_read_committed() IS
+    'Internal: raise WO401 unless the transaction is READ COMMITTED';
+
+CREATE FUNCTION @extschema@.events_since("cursor" bigint, max integer DEFAULT 1000)
+    RETURNS SETOF @extschema@.events
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    horizon bigint;
+BEGIN
+    PERFORM @extschema@.require_audience('{operator,admin}', 'reading the outbox');
+    PERFORM @extschema@.require_read_committed();
+    IF events_since.max IS NULL OR events_since.max NOT BETWEEN 1 AND 100000 THEN
+        RAISE EXCEPTION 'max must be between 1 and 100000' USING ERRCODE = 'WO007';
+    END IF;
+    horizon := @extschema@.event_horizon();
+    -- a new statement, so a new snapshot: taken after the horizon
+    RETURN QUERY
+        SELECT e.* FROM @extschema@.events e
+         WHERE e.workspace_id OPERATOR(pg_catalog.=) @extschema@.current_workspace()
+           AND e.id OPERATOR(pg_catalog.>) coalesce(events_since."cursor", 0)
+           AND e.id OPERATOR(pg_catalog.<) horizon
+         ORDER BY e.id
+         LIMIT events_since.max;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.events_since(bigint, integer) IS
+    'The workspace''s events after cursor, in id order, at most max; gap-free: pass the last id you got as the next cursor and no event is ever skipped, whatever order transactions commit in';
+
+CREATE FUNCTION @extschema@.resolved_conversations("cursor" bigint DEFAULT 0, max integer DEFAULT 1000)
+    RETURNS TABLE (event_id bigint, conversation_id uuid, number bigint, channel text,
+                   contact_id uuid, assignee_id uuid, team_id uuid, subject text,
+                   custom_fields jsonb, created_at timestamptz, resolved_at timestamptz,
+                   resolved_by text)
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    horizon bigint;
+BEGIN
+    PERFORM @extschema@.require_audience('{operator,admin}', 'exporting resolved conversations');
+    PERFORM @extschema@.require_read_committed();
+    IF resolved_conversations.max IS NULL OR resolved_conversations.max NOT BETWEEN 1 AND 100000 THEN
+        RAISE EXCEPTION 'max must be between 1 and 100000' USING ERRCODE = 'WO007';
+    END IF;
+    horizon := @extschema@.event_horizon();
+    RETURN QUERY
+        SELECT e.id, c.id, c.number, c.channel, c.contact_id, c.assignee_id, c.team_id, c.subject,
+               c.custom_fields, c.created_at, e.created_at,
+               (SELECT s.actor_kind FROM @extschema@.status_events s
+                 WHERE s.workspace_id OPERATOR(pg_catalog.=) c.workspace_id
+                   AND s.conversation_id OPERATOR(pg_catalog.=) c.id
+                   AND s.to_status OPERATOR(@extschema@.=) 'resolved'
+                 ORDER BY s.id DESC LIMIT 1)
+          FROM @extschema@.events e
+          JOIN @extschema@.conversations c
+            ON c.workspace_id OPERATOR(pg_catalog.=) e.workspace_id
+           AND c.id OPERATOR(pg_catalog.=) e.conversation_id
+         WHERE e.workspace_id OPERATOR(pg_catalog.=) @extschema@.current_workspace()
+           AND e.id OPERATOR(pg_catalog.>) coalesce(resolved_conversations."cursor", 0)
+           AND e.id OPERATOR(pg_catalog.<) horizon
+           AND e.kind OPERATOR(pg_catalog.=) 'conversation.status_changed'
+           AND e.payload OPERATOR(pg_catalog.->>) 'to' OPERATOR(pg_catalog.=) 'resolved'
+         ORDER BY e.id
+         LIMIT resolved_conversations.max;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.resolved_conversations(bigint, integer) IS
+    'Incremental warehouse export: each resolution after cursor with the conversation''s fields; pass the last event_id as the next cursor (gap-free like events_since)';
+
+-- history and outbox: read by staff (and analysts for handoff history);
+-- written only by the triggers, as the owner
+CREATE POLICY handoff_events_read ON @extschema@.handoff_events FOR SELECT
+    USING (@extschema@.current_audience() OPERATOR(@extschema@.=) ANY ('{agent,operator,analyst,admin}'));
+CREATE POLICY events_read ON @extschema@.events FOR SELECT
+    USING (@extschema@.current_audience() OPERATOR(@extschema@.=) ANY ('{operator,admin}'));
