@@ -22,6 +22,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -114,6 +115,36 @@ assign_actor(const char *newval, void *extra)
 		ctx_actor.valid = false;
 }
 
+/* true if the current user has the privileges of the named role */
+static bool
+has_role(const char *rolname)
+{
+	Oid			roleid = get_role_oid(rolname, true);
+
+	return OidIsValid(roleid) && has_privs_of_role(GetUserId(), roleid);
+}
+
+/*
+ * check hook of woes.audience: the admin audience is for woes_admin members
+ * (and superusers) only, on every path: set_context() and SET LOCAL alike.
+ * Only checked inside a transaction (a role lookup needs one); outside,
+ * the value comes from the server configuration or a role default, which
+ * only privileged users can write.
+ */
+static bool
+check_audience(int *newval, void **extra, GucSource source)
+{
+	if (*newval == WOES_AUDIENCE_ADMIN && IsTransactionState() && !superuser() &&
+		!has_role("woes_admin"))
+	{
+		GUC_check_errcode(ERRCODE_WOES_NOT_ALLOWED);
+		GUC_check_errmsg("permission denied to act in the admin audience");
+		GUC_check_errhint("Only members of woes_admin may use the admin audience.");
+		return false;
+	}
+	return true;
+}
+
 /*
  * woes_context_init
  *		Define the settings; called from _PG_init.
@@ -137,7 +168,7 @@ woes_context_init(void)
 							 audience_options,
 							 PGC_SUSET,
 							 GUC_NOT_IN_SAMPLE,
-							 NULL, NULL, NULL);
+							 check_audience, NULL, NULL);
 	DefineCustomStringVariable("woes.actor",
 							   "The actor (contact, agent or operator id) the current transaction acts for.",
 							   NULL,
@@ -195,15 +226,6 @@ woes_require_context(void)
 				 errmsg("no woes context is set"),
 				 errdetail("Every read and write of woes data acts for one workspace, audience and actor."),
 				 errhint("Call woes.set_context(workspace, audience, actor) in this transaction first.")));
-}
-
-/* true if the current user has the privileges of the named role */
-static bool
-has_role(const char *rolname)
-{
-	Oid			roleid = get_role_oid(rolname, true);
-
-	return OidIsValid(roleid) && has_privs_of_role(GetUserId(), roleid);
 }
 
 static char *

@@ -77,6 +77,7 @@ DECLARE
     conv    uuid;
     msg     uuid;
     own_key boolean;
+    found_conv uuid;
 BEGIN
     PERFORM @extschema@.require_audience('{operator,admin}', 'receiving a message');
     PERFORM @extschema@.require_channel(receive_message.channel);
@@ -121,6 +122,7 @@ BEGIN
      WHERE r.channel OPERATOR(pg_catalog.=) receive_message.channel
        AND r.ref OPERATOR(pg_catalog.=) ANY (keys)
      ORDER BY r.created_at DESC LIMIT 1;
+    found_conv := conv;
     IF conv IS NULL THEN
         INSERT INTO @extschema@.conversations (channel, contact_id, thread_ref, created_at)
         VALUES (receive_message.channel, contact, receive_message.thread_ref,
@@ -140,14 +142,20 @@ BEGIN
     VALUES (conv, 'customer', contact)
     ON CONFLICT DO NOTHING;
 
+    -- a closed thread written to again moved to a follow-up conversation:
+    -- the whole thread (every key) now leads there
+    IF found_conv IS NOT NULL AND found_conv OPERATOR(pg_catalog.<>) conv THEN
+        UPDATE @extschema@.thread_refs t SET conversation_id = conv
+         WHERE t.conversation_id OPERATOR(pg_catalog.=) found_conv;
+    END IF;
     -- the thread's keys (and, where a message id is itself a key, as in
-    -- email, this message's id) now lead to the conversation it landed in
+    -- email, this message's id) lead to the conversation it landed in
     INSERT INTO @extschema@.thread_refs AS t (channel, ref, conversation_id)
     SELECT DISTINCT receive_message.channel, k, conv
       FROM unnest(keys || CASE WHEN own_key THEN ARRAY[btrim(receive_message.external_message_id, ' <>')]
                                ELSE '{}'::text[] END) k
     ON CONFLICT ON CONSTRAINT thread_refs_pkey DO UPDATE
-       SET conversation_id = excluded.conversation_id, created_at = now()
+       SET conversation_id = excluded.conversation_id
      WHERE t.conversation_id OPERATOR(pg_catalog.<>) excluded.conversation_id;
     RETURN msg;
 END;

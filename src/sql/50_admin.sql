@@ -11,6 +11,8 @@ CREATE FUNCTION @extschema@.bind_role(role regrole, workspace uuid, audience @ex
 AS $$
 DECLARE
     r pg_catalog.pg_roles;
+    saved_workspace text := coalesce(@extschema@.current_workspace()::text, '');
+    saved_audience  text := coalesce(@extschema@.current_audience()::text, 'none');
 BEGIN
     -- SECURITY DEFINER: writing per-role defaults of superuser-only settings
     -- (ALTER ROLE ... SET) needs the owner's rights.  EXECUTE: woes_admin only.
@@ -56,10 +58,16 @@ BEGIN
               bind_role.workspace USING ERRCODE = 'WO004';
     END IF;
 
-    -- one binding per role: it is one set of per-role defaults
-    DELETE FROM @extschema@.role_bindings b WHERE b.role_name OPERATOR(pg_catalog.=) r.rolname;
+    -- one binding per role: it is one set of per-role defaults.  Writing
+    -- role_bindings needs a context: act, for this call, as the admin of
+    -- each workspace touched (the caller's context is restored after).
+    PERFORM @extschema@.unbind_role(bind_role.role);
+    PERFORM pg_catalog.set_config('woes.workspace', bind_role.workspace::text, true),
+            pg_catalog.set_config('woes.audience', 'admin', true);
     INSERT INTO @extschema@.role_bindings (workspace_id, role_name, audience, actor)
     VALUES (bind_role.workspace, r.rolname, bind_role.audience, bind_role.actor);
+    PERFORM pg_catalog.set_config('woes.workspace', saved_workspace, true),
+            pg_catalog.set_config('woes.audience', saved_audience, true);
     -- per role in this database only: the binding (and its workspace) lives here
     EXECUTE format('ALTER ROLE %I IN DATABASE %I SET woes.workspace = %L',
                    r.rolname, pg_catalog.current_database(), bind_role.workspace);
@@ -78,6 +86,10 @@ CREATE FUNCTION @extschema@.unbind_role(role regrole) RETURNS boolean
 AS $$
 DECLARE
     rolname name := (SELECT r.rolname FROM pg_catalog.pg_roles r WHERE r.oid OPERATOR(pg_catalog.=) unbind_role.role);
+    saved_workspace text := coalesce(@extschema@.current_workspace()::text, '');
+    saved_audience  text := coalesce(@extschema@.current_audience()::text, 'none');
+    ws uuid;
+    found_any boolean := false;
 BEGIN
     IF rolname IS NULL THEN
         RAISE EXCEPTION 'role must not be null' USING ERRCODE = 'WO007';
@@ -85,8 +97,21 @@ BEGIN
     EXECUTE format('ALTER ROLE %I IN DATABASE %I RESET woes.workspace', rolname, pg_catalog.current_database());
     EXECUTE format('ALTER ROLE %I IN DATABASE %I RESET woes.audience', rolname, pg_catalog.current_database());
     EXECUTE format('ALTER ROLE %I IN DATABASE %I RESET woes.actor', rolname, pg_catalog.current_database());
-    DELETE FROM @extschema@.role_bindings b WHERE b.role_name OPERATOR(pg_catalog.=) rolname;
-    RETURN FOUND;
+    -- writing role_bindings needs a context: act, for this call, as the
+    -- admin of the binding's workspace (the owner sees every workspace)
+    FOR ws IN SELECT b.workspace_id FROM @extschema@.role_bindings b
+               WHERE b.role_name OPERATOR(pg_catalog.=) rolname
+    LOOP
+        PERFORM pg_catalog.set_config('woes.workspace', ws::text, true),
+                pg_catalog.set_config('woes.audience', 'admin', true);
+        DELETE FROM @extschema@.role_bindings b
+         WHERE b.workspace_id OPERATOR(pg_catalog.=) ws
+           AND b.role_name OPERATOR(pg_catalog.=) rolname;
+        found_any := true;
+    END LOOP;
+    PERFORM pg_catalog.set_config('woes.workspace', saved_workspace, true),
+            pg_catalog.set_config('woes.audience', saved_audience, true);
+    RETURN found_any;
 END;
 $$;
 COMMENT ON FUNCTION @extschema@.unbind_role(regrole) IS
@@ -136,6 +161,13 @@ AS $$
           FROM tables t WHERE NOT EXISTS (
                 SELECT FROM pg_catalog.pg_extension e
                  WHERE e.extname = 'woes' AND t.oid = ANY (e.extconfig))
+        UNION ALL
+        SELECT 'dump_registration_sequences', array_agg(c.relname ORDER BY c.relname)
+          FROM pg_catalog.pg_class c
+         WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind = 'S'
+           AND NOT EXISTS (
+                SELECT FROM pg_catalog.pg_extension e
+                 WHERE e.extname = 'woes' AND c.oid = ANY (e.extconfig))
         UNION ALL
         SELECT 'search_path', array_agg(sig ORDER BY sig)
           FROM funcs WHERE lanname NOT IN ('c', 'internal')
