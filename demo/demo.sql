@@ -748,6 +748,211 @@ SELECT demo.expect(:'got', '42501') AS verdict \gset
 \set QUIET on
 
 
+\echo
+\echo '━━ 11. Handoff end to end ━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━'
+\echo
+\echo '   woes.control says who answers a conversation: automation (an agent),'
+\echo '   handoff_requested (automation stopped, waiting for a person) or operator'
+\echo '   (a person has it).  A new visitor, Noor, opens the chat.  The Acme'
+\echo '   Assistant serves live chat, so the conversation starts under automation:'
+\echo
+
+SET ROLE support_app;
+BEGIN;
+SELECT woes.set_context(:'acme', 'operator') \gset
+SELECT woes.receive_message('live_chat', 'chat-1003', 'visitor-91c2',
+           'My blender arrived broken. Can I get my money back?', 'lc-20', 'Noor Haddad') AS noor_msg1 \gset
+SELECT m.conversation_id AS noor_conv, m.contact_id AS noor, c.number AS noor_no
+  FROM woes.messages m JOIN woes.conversations c ON c.workspace_id = m.workspace_id AND c.id = m.conversation_id
+ WHERE m.id = :'noor_msg1' \gset
+SELECT c.number AS "#", c.channel, ct.name AS contact, c.status, c.control
+  FROM woes.conversations c
+  JOIN woes.contacts ct ON ct.workspace_id = c.workspace_id AND ct.id = c.contact_id
+ WHERE c.id = :'noor_conv';
+COMMIT;
+
+\echo '   The agent answers with its sources (grounding: Acme requires them since'
+\echo '   chapter 7) and a diagnostic trace:'
+BEGIN;
+SELECT woes.set_context(:'acme', 'agent', :'acme_bot') \gset
+SELECT woes.reply(:'noor_conv', 'Sorry to hear that! A damaged item can be returned within 30 days for a full refund.',
+                  grounding => '[{"url": "https://help.acme.test/returns"}]',
+                  trace => '{"retrieved": ["kb/returns", "kb/refunds"], "score": 0.91}') \gset
+COMMIT;
+
+\echo
+\echo '   The operators'' dashboard listens for handoffs.  Any role may LISTEN, so a'
+\echo '   wake-up carries only the id of an outbox event, never text.  The'
+\echo '   dashboard keeps a cursor into the outbox (woes.events_since):'
+LISTEN woes_handoff;
+BEGIN;
+SELECT woes.set_context(:'acme', 'operator') \gset
+SELECT coalesce(max(id), 0) AS listener_cursor FROM woes.events_since(0, 100000) \gset
+COMMIT;
+
+\echo
+\echo '   Noor writes that she would rather talk to a person, and presses "Talk to'
+\echo '   a person": the chat backend calls woes.request_handoff() in the customer'
+\echo '   audience, as Noor.  At COMMIT the listener is woken:'
+BEGIN;
+SELECT woes.set_context(:'acme', 'operator') \gset
+SELECT woes.receive_message('live_chat', 'chat-1003', 'visitor-91c2',
+           'I would rather talk to a person, please.', 'lc-21') \gset
+COMMIT;
+BEGIN;
+SELECT woes.set_context(:'acme', 'customer', :'noor') \gset
+SELECT woes.request_handoff(:'noor_conv', 'customer asked for a person') \gset
+COMMIT;
+
+\echo
+\echo '   The listener reads the outbox from its cursor (the payload above is the'
+\echo '   id of the handoff.requested event; the outbox also has Noor''s message):'
+BEGIN;
+SELECT woes.set_context(:'acme', 'operator') \gset
+SELECT e.id AS event, e.kind, c.number AS "#",
+       (SELECT string_agg(k, ', ' ORDER BY k) FROM jsonb_object_keys(e.payload) k) AS "payload fields"
+  FROM woes.events_since(:listener_cursor, 100) e
+  JOIN woes.conversations c ON c.workspace_id = e.workspace_id AND c.id = e.conversation_id
+ ORDER BY e.id;
+SELECT number AS "#", status, control, contact_name AS contact
+  FROM woes.inbox WHERE control OPERATOR(woes.=) 'handoff_requested';
+COMMIT;
+
+\echo
+\echo '   Grace takes it over (another wake-up for the dashboard):'
+BEGIN;
+SELECT woes.set_context(:'acme', 'operator', :'grace') \gset
+SELECT woes.take_over(:'noor_conv') \gset
+COMMIT;
+BEGIN;
+SELECT woes.set_context(:'acme', 'operator') \gset
+SELECT c.number AS "#", c.control, o.name AS "held by"
+  FROM woes.conversations c
+  JOIN woes.operators o ON o.workspace_id = c.workspace_id AND o.id = c.controller_id
+ WHERE c.id = :'noor_conv';
+COMMIT;
+
+\echo
+\echo '   The agent, still working on its answer, posts it in public.  Automation'
+\echo '   has stopped for this conversation, so the trigger on woes.messages'
+\echo '   refuses it (a raw INSERT just the same):'
+BEGIN;
+SELECT woes.set_context(:'acme', 'agent', :'acme_bot') \gset
+\set ON_ERROR_STOP 0
+SELECT woes.reply(:'noor_conv', 'I have started your refund of 89 EUR.',
+                  grounding => '[{"url": "https://help.acme.test/refunds"}]');
+\set ON_ERROR_STOP 1
+\set got :SQLSTATE
+ROLLBACK;
+SELECT demo.expect(:'got', 'WO301') AS verdict \gset
+\echo :verdict
+
+\echo '   ... but it may still suggest, internally, to the operator:'
+BEGIN;
+SELECT woes.set_context(:'acme', 'agent', :'acme_bot') \gset
+SELECT woes.reply(:'noor_conv', 'Suggestion: order 7781 qualifies for a full refund of 89 EUR.', 'internal',
+                  trace => '{"retrieved": ["orders/7781"], "score": 0.88}') \gset
+COMMIT;
+
+\echo
+\echo '   Linus opens the same conversation a moment later and tries to take it'
+\echo '   too.  One operator holds it; he is told who:'
+BEGIN;
+SELECT woes.set_context(:'acme', 'operator', :'linus') \gset
+\set ON_ERROR_STOP 0
+\set VERBOSITY terse
+SELECT woes.take_over(:'noor_conv');
+\set VERBOSITY default
+\set ON_ERROR_STOP 1
+\set got :SQLSTATE
+ROLLBACK;
+SELECT demo.expect(:'got', 'WO302') AS verdict \gset
+\echo :verdict
+
+\echo
+\echo '   Grace answers Noor, using the agent''s suggestion:'
+BEGIN;
+SELECT woes.set_context(:'acme', 'operator', :'grace') \gset
+SELECT woes.reply(:'noor_conv', 'Hi Noor, Grace here. I have refunded the 89 EUR for your blender; it will reach you in 3 to 5 days.') \gset
+COMMIT;
+
+\echo '   The conversation as Noor sees it (woes.customer_messages) beside what'
+\echo '   Grace sees (woes.operator_messages):'
+CREATE TEMP TABLE handoff_seen (viewer text, id uuid, sources boolean, trace boolean);
+BEGIN;
+SELECT woes.set_context(:'acme', 'customer', :'noor') \gset
+INSERT INTO handoff_seen SELECT 'Noor', id, false, false
+  FROM woes.customer_messages WHERE conversation_id = :'noor_conv';
+SELECT count(*) AS noor_traces FROM woes.message_traces \gset
+COMMIT;
+BEGIN;
+SELECT woes.set_context(:'acme', 'operator', :'grace') \gset
+INSERT INTO handoff_seen SELECT 'Grace', id, grounding IS NOT NULL, trace IS NOT NULL
+  FROM woes.operator_messages WHERE conversation_id = :'noor_conv';
+COMMIT;
+RESET ROLE;
+
+-- the messages themselves, read by the superuser; who saw what, from the views
+SELECT m.author_kind AS author, m.visibility, left(m.body, 46) AS body,
+       CASE WHEN n.id IS NOT NULL THEN 'the text' ELSE '' END AS "Noor (customer)",
+       CASE WHEN g.id IS NULL THEN ''
+            ELSE concat_ws(' + ', 'the text', CASE WHEN g.sources THEN 'sources' END,
+                           CASE WHEN g.trace THEN 'trace' END) END AS "Grace (operator)"
+  FROM woes.messages m
+  LEFT JOIN handoff_seen n ON n.viewer = 'Noor' AND n.id = m.id
+  LEFT JOIN handoff_seen g ON g.viewer = 'Grace' AND g.id = m.id
+ WHERE m.conversation_id = :'noor_conv'
+ ORDER BY m.id;
+SELECT :noor_traces AS "traces Noor can read";
+
+\echo '   The handoff history (woes.handoff_events, written by the trigger as the'
+\echo '   table owner: nobody can forge or edit it):'
+SET ROLE support_app;
+BEGIN;
+SELECT woes.set_context(:'acme', 'operator') \gset
+SELECT h.kind, h.from_control AS "from", h.to_control AS "to", h.actor_kind AS "by",
+       coalesce(o.name, a.name, ct.name) AS who, holder.name AS "held by", h.reason
+  FROM woes.handoff_events h
+  LEFT JOIN woes.operators o ON o.workspace_id = h.workspace_id AND o.id = h.actor_id
+  LEFT JOIN woes.agents a ON a.workspace_id = h.workspace_id AND a.id = h.actor_id
+  LEFT JOIN woes.contacts ct ON ct.workspace_id = h.workspace_id AND ct.id = h.actor_id
+  LEFT JOIN woes.operators holder ON holder.workspace_id = h.workspace_id AND holder.id = h.operator_id
+ WHERE h.conversation_id = :'noor_conv'
+ ORDER BY h.id;
+
+\echo '   ... and everything the outbox (woes.events) recorded for it, in order:'
+SELECT row_number() OVER (ORDER BY e.id) AS n, e.kind
+  FROM woes.events e WHERE e.conversation_id = :'noor_conv'
+ ORDER BY e.id;
+COMMIT;
+
+\echo
+\echo '   A warehouse exports resolved conversations incrementally with'
+\echo '   woes.resolved_conversations(cursor, max).  Its first sync starts at 0 and'
+\echo '   keeps the last event_id as its cursor:'
+BEGIN;
+SELECT woes.set_context(:'acme', 'operator') \gset
+CREATE TEMP TABLE warehouse_batch ON COMMIT DROP AS
+    SELECT * FROM woes.resolved_conversations(0, 1000);
+SELECT event_id, number AS "#", channel, resolved_by FROM warehouse_batch ORDER BY event_id;
+SELECT coalesce(max(event_id), 0) AS warehouse_cursor FROM warehouse_batch \gset
+COMMIT;
+
+\echo '   Grace resolves Noor''s conversation; the next sync, from the cursor,'
+\echo '   gets just that:'
+BEGIN;
+SELECT woes.set_context(:'acme', 'operator', :'grace') \gset
+SELECT woes.resolve(:'noor_conv', 'refunded') \gset
+COMMIT;
+BEGIN;
+SELECT woes.set_context(:'acme', 'operator') \gset
+SELECT event_id, number AS "#", channel, resolved_by
+  FROM woes.resolved_conversations(:warehouse_cursor, 1000) ORDER BY event_id;
+COMMIT;
+UNLISTEN woes_handoff;
+RESET ROLE;
+
+
 -- New chapters go here, above the health check.
 
 

@@ -87,8 +87,11 @@ woes_guard_update_trigger(PG_FUNCTION_ARGS)
 					newnull;
 		Datum		oldval = heap_getattr(trigdata->tg_trigtuple, stamp, tupdesc, &oldnull);
 		Datum		newval = heap_getattr(newtuple, stamp, tupdesc, &newnull);
+		Form_pg_attribute att = TupleDescAttr(tupdesc, stamp - 1);
 
-		if (oldnull == newnull && (oldnull || oldval == newval))
+		/* datumIsEqual: timestamptz is passed by reference on 32-bit builds */
+		if (oldnull == newnull &&
+			(oldnull || datumIsEqual(oldval, newval, att->attbyval, att->attlen)))
 		{
 			Datum		now = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
 			bool		isnull = false;

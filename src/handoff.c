@@ -174,7 +174,7 @@ woes_handoff(PG_FUNCTION_ARGS)
 					ereport(ERROR,
 							(errcode(ERRCODE_WOES_ALREADY_TAKEN),
 							 errmsg("the conversation is already taken over by operator %s", holder),
-							 errhint("Ask %s to release it, or assign it with woes.assign().", holder)));
+							 errhint("Ask %s to release it.", holder)));
 				update = "UPDATE woes.conversations SET control = 'operator', controller_id = $3"
 					" WHERE workspace_id OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2";
 				break;

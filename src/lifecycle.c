@@ -666,7 +666,8 @@ woes_lifecycle_trigger(PG_FUNCTION_ARGS)
 		 */
 		if (to_ctl == WOES_CONTROL_OPERATOR)
 		{
-			if (new_ctlr_null && (from_ctl != WOES_CONTROL_OPERATOR || old_ctlr_null) &&
+			/* a change to operator without a holder: the acting operator */
+			if (new_ctlr_null && from_ctl != WOES_CONTROL_OPERATOR &&
 				woes_context_actor() != NULL &&
 				(woes_context_audience() == WOES_AUDIENCE_OPERATOR ||
 				 woes_context_audience() == WOES_AUDIENCE_ADMIN))
@@ -747,9 +748,10 @@ woes_lifecycle_trigger(PG_FUNCTION_ARGS)
 
 			write_status_event(owner, workspace, conversation, from, to, until_null, until);
 			woes_emit_event(owner, workspace, "conversation.status_changed", conversation, false,
-							psprintf("{\"from\": \"%s\", \"to\": \"%s\"}",
+							psprintf("{\"from\": \"%s\", \"to\": \"%s\", \"actor_kind\": \"%s\"}",
 									 woes_enum_label(&woes_status_type, from),
-									 woes_enum_label(&woes_status_type, to)));
+									 woes_enum_label(&woes_status_type, to),
+									 context_actor_kind()));
 		}
 		if (control_changed)
 			write_handoff_event(owner, workspace, conversation, from_ctl, to_ctl,
@@ -912,7 +914,7 @@ woes_message_intake_trigger(PG_FUNCTION_ARGS)
 			"                         WHEN $4 THEN 0 ELSE unanswered_count END,"
 			" control = CASE WHEN $5 AND control OPERATOR(woes.<>) 'operator'"
 			"           THEN 'operator'::woes.control ELSE control END,"
-			" controller_id = CASE WHEN $5 AND control OPERATOR(woes.<>) 'operator'"
+			" controller_id = CASE WHEN $5 AND (control OPERATOR(woes.<>) 'operator' OR controller_id IS NULL)"
 			"                 THEN $7 ELSE controller_id END"
 			" WHERE workspace_id OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2"
 			"   AND NOT ($3 AND status OPERATOR(woes.=) 'closed')"

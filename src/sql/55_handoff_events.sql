@@ -104,11 +104,7 @@ BEGIN
     RETURN QUERY
         SELECT e.id, c.id, c.number, c.channel, c.contact_id, c.assignee_id, c.team_id, c.subject,
                c.custom_fields, c.created_at, e.created_at,
-               (SELECT s.actor_kind FROM @extschema@.status_events s
-                 WHERE s.workspace_id OPERATOR(pg_catalog.=) c.workspace_id
-                   AND s.conversation_id OPERATOR(pg_catalog.=) c.id
-                   AND s.to_status OPERATOR(@extschema@.=) 'resolved'
-                 ORDER BY s.id DESC LIMIT 1)
+               e.payload OPERATOR(pg_catalog.->>) 'actor_kind'
           FROM @extschema@.events e
           JOIN @extschema@.conversations c
             ON c.workspace_id OPERATOR(pg_catalog.=) e.workspace_id
