@@ -120,7 +120,8 @@ woes_enum_out_common(const WoesEnumType *type, Datum value)
 static Datum
 woes_enum_recv_common(const WoesEnumType *type, StringInfo buf)
 {
-	char	   *str = pq_getmsgtext(buf, buf->len - buf->cursor, NULL);
+	int			nbytes;			/* pq_getmsgtext writes it: never pass NULL */
+	char	   *str = pq_getmsgtext(buf, buf->len - buf->cursor, &nbytes);
 
 	return CharGetDatum((char) woes_enum_parse(type, str, false));
 }
