@@ -464,3 +464,30 @@ woes_require_context_trigger(PG_FUNCTION_ARGS)
 		woes_require_context();
 	return PointerGetDatum(NULL);
 }
+
+/*
+ * woes_owner_begin / woes_owner_end
+ *		Run SQL as the owner of the woes tables (owner invalid: as the current
+ *		user, e.g. inside a SECURITY DEFINER function) with search_path pinned
+ *		to pg_catalog, pg_temp.  Pinning matters: every statement woes runs
+ *		with raised rights must resolve its operators, functions and casts in
+ *		pg_catalog, never in a schema the caller put on its search_path.  An
+ *		error inside restores both with the (sub)transaction.
+ */
+void
+woes_owner_begin(WoesOwnerScope *scope, Oid owner)
+{
+	GetUserIdAndSecContext(&scope->save_userid, &scope->save_sec);
+	if (OidIsValid(owner))
+		SetUserIdAndSecContext(owner, scope->save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	scope->nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+}
+
+void
+woes_owner_end(WoesOwnerScope *scope)
+{
+	AtEOXact_GUC(true, scope->nestlevel);
+	SetUserIdAndSecContext(scope->save_userid, scope->save_sec);
+}

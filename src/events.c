@@ -64,25 +64,22 @@ static int64
 next_possible_id(Oid owner)
 {
 	static SPIPlanPtr plan = NULL;
-	Oid			save_userid;
-	int			save_sec;
+	WoesOwnerScope scope;
 	int			ret;
 	int64		next = 1;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	woes_owner_begin(&scope, owner);
 	if (plan == NULL)
 	{
-		plan = SPI_prepare("SELECT CASE WHEN is_called THEN last_value + 1 ELSE last_value END"
-						   " FROM woes.events_id_seq", 0, NULL);
+		plan = SPI_prepare("SELECT CASE WHEN is_called THEN last_value OPERATOR(pg_catalog.+) 1"
+						   " ELSE last_value END FROM woes.events_id_seq", 0, NULL);
 		if (plan == NULL || SPI_keepplan(plan) != 0)
 			elog(ERROR, "could not prepare the events sequence query");
 	}
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	if (OidIsValid(owner))
-		SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
 	ret = SPI_execute_plan(plan, NULL, NULL, true, 1);
-	SetUserIdAndSecContext(save_userid, save_sec);
+	woes_owner_end(&scope);
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "could not read the events sequence: %s", SPI_result_code_string(ret));
 	{
@@ -132,8 +129,7 @@ woes_emit_event(Oid owner, Datum workspace, const char *kind, Datum conversation
 	Oid			types[4] = {UUIDOID, TEXTOID, UUIDOID, TEXTOID};
 	Datum		values[4];
 	char		nulls[4] = {' ', ' ', ' ', ' '};
-	Oid			save_userid;
-	int			save_sec;
+	WoesOwnerScope scope;
 	int			ret;
 	int64		id;
 	bool		isnull;
@@ -150,6 +146,7 @@ woes_emit_event(Oid owner, Datum workspace, const char *kind, Datum conversation
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	woes_owner_begin(&scope, owner);
 	if (plan == NULL)
 	{
 		plan = SPI_prepare("INSERT INTO woes.events (workspace_id, kind, conversation_id, payload)"
@@ -157,10 +154,8 @@ woes_emit_event(Oid owner, Datum workspace, const char *kind, Datum conversation
 		if (plan == NULL || SPI_keepplan(plan) != 0)
 			elog(ERROR, "could not prepare the event insert");
 	}
-	GetUserIdAndSecContext(&save_userid, &save_sec);
-	SetUserIdAndSecContext(owner, save_sec | SECURITY_LOCAL_USERID_CHANGE);
 	ret = SPI_execute_plan(plan, values, nulls, false, 1);
-	SetUserIdAndSecContext(save_userid, save_sec);
+	woes_owner_end(&scope);
 	if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 		elog(ERROR, "could not write an event: %s", SPI_result_code_string(ret));
 	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));

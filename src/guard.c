@@ -80,6 +80,26 @@ woes_guard_update_trigger(PG_FUNCTION_ARGS)
 					 errhint("Ids, workspaces, numbers and creation times are fixed when a row is created.")));
 	}
 
+	/*
+	 * A redacted row (messages) is final: its content is gone and the
+	 * record of who redacted it, when and why must stay as written.
+	 */
+	{
+		int			redacted = SPI_fnumber(tupdesc, "redacted_at");
+		bool		wasnull;
+
+		if (redacted > 0)
+		{
+			(void) heap_getattr(trigdata->tg_trigtuple, redacted, tupdesc, &wasnull);
+			if (!wasnull)
+				ereport(ERROR,
+						(errcode(ERRCODE_WOES_IMMUTABLE),
+						 errmsg("a redacted row of woes.%s cannot be changed",
+								RelationGetRelationName(trigdata->tg_relation)),
+						 errdetail("Redaction is final: the content is gone and the record of it stays.")));
+		}
+	}
+
 	stamp = SPI_fnumber(tupdesc, "updated_at");
 	if (stamp > 0)
 	{

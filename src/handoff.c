@@ -77,6 +77,7 @@ woes_handoff(PG_FUNCTION_ARGS)
 	int			nestlevel;
 	int			ret;
 	bool		isnull;
+	WoesOwnerScope scope;
 
 	woes_require_context();
 	workspace = woes_context_workspace();
@@ -124,6 +125,8 @@ woes_handoff(PG_FUNCTION_ARGS)
 								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	/* already the owner (SECURITY DEFINER): pin the search_path */
+	woes_owner_begin(&scope, InvalidOid);
 
 	/*
 	 * Lock the row and read where it stands (a customer sees only its own;
@@ -197,6 +200,7 @@ woes_handoff(PG_FUNCTION_ARGS)
 				elog(ERROR, "could not change the conversation's control: %s", SPI_result_code_string(ret));
 		}
 	}
+	woes_owner_end(&scope);
 	SPI_finish();
 	AtEOXact_GUC(true, nestlevel);
 	PG_RETURN_VOID();

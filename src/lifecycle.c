@@ -146,33 +146,24 @@ woes_next_statuses(PG_FUNCTION_ARGS)
 }
 
 /*
- * Running SQL as the owner of the woes tables (for history rows, and for
- * the conversation updates a message causes).  Nested SPI use is fine; an
- * error restores the user id with the (sub)transaction.
+ * SQL these triggers run with raised rights (history rows, the conversation
+ * updates a message causes) runs as the owner of the woes tables, with a
+ * pinned search_path: see woes_owner_begin().
  */
-typedef struct AsOwner
-{
-	Oid			save_userid;
-	int			save_sec;
-} AsOwner;
-
-static void
-become_owner(AsOwner *state, Oid owner)
-{
-	GetUserIdAndSecContext(&state->save_userid, &state->save_sec);
-	SetUserIdAndSecContext(owner, state->save_sec | SECURITY_LOCAL_USERID_CHANGE);
-}
-
-static void
-restore_user(AsOwner *state)
-{
-	SetUserIdAndSecContext(state->save_userid, state->save_sec);
-}
+typedef WoesOwnerScope AsOwner;
+#define become_owner(scope, owner) woes_owner_begin((scope), (owner))
+#define restore_user(scope) woes_owner_end(scope)
 
 static SPIPlanPtr
 prepare_kept(const char *query, int nargs, Oid *types)
 {
-	SPIPlanPtr	plan = SPI_prepare(query, nargs, types);
+	WoesOwnerScope scope;
+	SPIPlanPtr	plan;
+
+	/* parsed under the pinned search_path, like it will run */
+	woes_owner_begin(&scope, InvalidOid);
+	plan = SPI_prepare(query, nargs, types);
+	woes_owner_end(&scope);
 
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed for \"%s\": %s", query,

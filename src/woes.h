@@ -89,6 +89,16 @@ extern const char *woes_context_reason(void);
 extern void woes_require_context(void);
 extern bool woes_restoring(void);
 
+typedef struct WoesOwnerScope
+{
+	Oid			save_userid;
+	int			save_sec;
+	int			nestlevel;
+} WoesOwnerScope;
+
+extern void woes_owner_begin(WoesOwnerScope *scope, Oid owner);
+extern void woes_owner_end(WoesOwnerScope *scope);
+
 /* lifecycle.c */
 extern bool woes_control_can_change(int from, int to);
 

@@ -142,7 +142,7 @@ CREATE TABLE @extschema@.conversations (
     assignee_id uuid,
     team_id     uuid,
     subject     text CHECK (length(subject) <= 1000),
-    thread_ref  text CHECK (length(thread_ref) <= 1000),
+    thread_ref  text CHECK (length(thread_ref) <= 10000),
     custom_fields jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(custom_fields) = 'object'),
     snoozed_until timestamptz,
     previous_conversation_id uuid,

@@ -83,7 +83,8 @@ BEGIN
                            ELSE 'INSERT OR UPDATE OR DELETE' END,
             t.relname);
 
-        -- frozen: the primary key, created_at and (conversations) number
+        -- frozen: the primary key, created_at, (conversations) number and
+        -- (messages) authorship
         SELECT pg_catalog.array_agg(a.attname ORDER BY a.attnum) INTO frozen
           FROM pg_catalog.pg_attribute a
          WHERE a.attrelid OPERATOR(pg_catalog.=) t.oid AND NOT a.attisdropped
@@ -91,7 +92,7 @@ BEGIN
                     SELECT pg_catalog.unnest(conkey) FROM pg_catalog.pg_constraint
                      WHERE conrelid OPERATOR(pg_catalog.=) t.oid
                        AND contype OPERATOR(pg_catalog.=) 'p')
-                OR a.attname OPERATOR(pg_catalog.=) ANY ('{created_at,number}'));
+                OR a.attname OPERATOR(pg_catalog.=) ANY ('{created_at,number,author_kind,author_id}'));
         EXECUTE format(
             'CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.%I'
             ' FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_update(%s)',

@@ -194,6 +194,12 @@ BEGIN
     IF upsert_contact.external_id IS NULL OR length(upsert_contact.external_id) NOT BETWEEN 1 AND 512 THEN
         RAISE EXCEPTION 'invalid external id' USING ERRCODE = 'WO007', HINT = 'An external id is 1 to 512 characters.';
     END IF;
+    IF length(upsert_contact.name) > 200 THEN
+        RAISE EXCEPTION 'invalid contact name' USING ERRCODE = 'WO007', HINT = 'A name is at most 200 characters.';
+    END IF;
+    IF length(upsert_contact.email) > 320 THEN
+        RAISE EXCEPTION 'invalid contact email' USING ERRCODE = 'WO007', HINT = 'An email address is at most 320 characters.';
+    END IF;
 
     -- Serialise concurrent calls for one identity (a transaction-scoped
     -- advisory lock on its hash), so two deliveries from a new sender make

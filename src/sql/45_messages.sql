@@ -86,6 +86,10 @@ BEGIN
     IF length(receive_message.thread_ref) > 10000 THEN
         RAISE EXCEPTION 'invalid thread reference' USING ERRCODE = 'WO007', HINT = 'At most 10000 characters.';
     END IF;
+    IF receive_message.sent_at IS NULL THEN
+        RAISE EXCEPTION 'sent_at must not be null'
+            USING ERRCODE = 'WO007', HINT = 'Pass the time the channel received the message, or leave it out for now().';
+    END IF;
     IF receive_message.body IS NULL OR length(receive_message.body) > 100000 THEN
         RAISE EXCEPTION 'invalid message body'
             USING ERRCODE = 'WO007', HINT = 'A body is text of at most 100000 characters (it may be empty).';
@@ -97,7 +101,8 @@ BEGIN
     PERFORM pg_advisory_xact_lock(hashtextextended(
         concat_ws(' ', 'woes.message', ws, receive_message.channel, receive_message.external_message_id), 0));
     SELECT m.id INTO msg FROM @extschema@.messages m
-     WHERE m.channel OPERATOR(pg_catalog.=) receive_message.channel
+     WHERE m.workspace_id OPERATOR(pg_catalog.=) ws
+       AND m.channel OPERATOR(pg_catalog.=) receive_message.channel
        AND m.external_id OPERATOR(pg_catalog.=) receive_message.external_message_id;
     IF FOUND THEN
         RETURN msg;
@@ -119,7 +124,8 @@ BEGIN
     contact := @extschema@.upsert_contact(receive_message.channel, receive_message.sender_external_id,
                                           receive_message.sender_name);
     SELECT r.conversation_id INTO conv FROM @extschema@.thread_refs r
-     WHERE r.channel OPERATOR(pg_catalog.=) receive_message.channel
+     WHERE r.workspace_id OPERATOR(pg_catalog.=) ws
+       AND r.channel OPERATOR(pg_catalog.=) receive_message.channel
        AND r.ref OPERATOR(pg_catalog.=) ANY (keys)
      ORDER BY r.created_at DESC LIMIT 1;
     found_conv := conv;
@@ -186,13 +192,15 @@ BEGIN
     IF length(start_conversation.subject) > 1000 THEN
         RAISE EXCEPTION 'invalid subject' USING ERRCODE = 'WO007', HINT = 'A subject is at most 1000 characters.';
     END IF;
+    IF length(start_conversation.body) > 100000 THEN
+        RAISE EXCEPTION 'invalid message body'
+            USING ERRCODE = 'WO007', HINT = 'A body is text of at most 100000 characters.';
+    END IF;
     INSERT INTO @extschema@.conversations (channel, contact_id, subject)
     VALUES (start_conversation.channel, start_conversation.contact, start_conversation.subject)
     RETURNING id INTO conv;
-    IF a OPERATOR(@extschema@.<>) 'customer' THEN
-        INSERT INTO @extschema@.participants (conversation_id, kind, contact_id)
-        VALUES (conv, 'customer', start_conversation.contact);
-    END IF;
+    INSERT INTO @extschema@.participants (conversation_id, kind, contact_id)
+    VALUES (conv, 'customer', start_conversation.contact);
     IF start_conversation.body IS NOT NULL THEN
         -- the customer's first words, or an operator's outbound message
         INSERT INTO @extschema@.messages (conversation_id, author_kind, author_id, body, channel)
@@ -261,13 +269,16 @@ AS $$
 BEGIN
     PERFORM @extschema@.require_audience('{operator,admin}', 'redacting a message');
     PERFORM @extschema@.require_text(redact_message.reason, 'reason', 1000);
+    -- a redacted message is final (the guard refuses any later change), so
+    -- redacting it again is a no-op that keeps the first record
     UPDATE @extschema@.messages m
        SET body = NULL, attachments = '[]', grounding = NULL,
-           redacted_at = coalesce(m.redacted_at, now()),
-           redacted_by = coalesce(m.redacted_by, @extschema@.current_actor()),
-           redaction_reason = coalesce(m.redaction_reason, redact_message.reason)
-     WHERE m.id OPERATOR(pg_catalog.=) redact_message.message;
-    IF NOT FOUND THEN
+           redacted_at = now(), redacted_by = @extschema@.current_actor(),
+           redaction_reason = redact_message.reason
+     WHERE m.id OPERATOR(pg_catalog.=) redact_message.message
+       AND m.redacted_at IS NULL;
+    IF NOT FOUND AND NOT EXISTS (SELECT FROM @extschema@.messages m
+                                  WHERE m.id OPERATOR(pg_catalog.=) redact_message.message) THEN
         RAISE EXCEPTION 'message % not found in this workspace', redact_message.message USING ERRCODE = 'WO005';
     END IF;
     DELETE FROM @extschema@.message_traces t WHERE t.message_id OPERATOR(pg_catalog.=) redact_message.message;
@@ -314,6 +325,12 @@ COMMENT ON FUNCTION @extschema@.erase_contact(uuid) IS
 DROP POLICY identities_admin_delete ON @extschema@.identities;
 CREATE POLICY identities_staff_delete ON @extschema@.identities FOR DELETE
     USING (@extschema@.current_audience() OPERATOR(@extschema@.=) ANY ('{operator,admin}'));
+
+-- a customer starting its own conversation records itself as participant
+CREATE POLICY participants_customer_insert ON @extschema@.participants FOR INSERT
+    WITH CHECK (@extschema@.current_audience() OPERATOR(@extschema@.=) 'customer'
+                AND kind OPERATOR(pg_catalog.=) 'customer'
+                AND contact_id OPERATOR(pg_catalog.=) @extschema@.current_actor());
 
 -- traces: never customers; agents their own; operators and admins all
 CREATE POLICY message_traces_read ON @extschema@.message_traces FOR SELECT

@@ -117,6 +117,35 @@ $$;
 COMMENT ON FUNCTION @extschema@.unbind_role(regrole) IS
     'Remove a role''s default context; returns whether it had one; woes_admin only';
 
+CREATE FUNCTION @extschema@.reapply_role_bindings() RETURNS integer
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    -- SECURITY DEFINER, like bind_role.  After a restore into another
+    -- cluster or database, woes.role_bindings is back but the per-role
+    -- defaults (pg_db_role_setting) are not: this writes them again.
+    -- Bindings of roles that do not exist here are skipped.
+    b record;
+    n integer := 0;
+BEGIN
+    FOR b IN SELECT rb.* FROM @extschema@.role_bindings rb
+              JOIN pg_catalog.pg_roles r ON r.rolname OPERATOR(pg_catalog.=) rb.role_name
+    LOOP
+        EXECUTE format('ALTER ROLE %I IN DATABASE %I SET woes.workspace = %L',
+                       b.role_name, pg_catalog.current_database(), b.workspace_id);
+        EXECUTE format('ALTER ROLE %I IN DATABASE %I SET woes.audience = %L',
+                       b.role_name, pg_catalog.current_database(), b.audience);
+        EXECUTE format('ALTER ROLE %I IN DATABASE %I SET woes.actor = %L',
+                       b.role_name, pg_catalog.current_database(), coalesce(b.actor::text, ''));
+        n := n + 1;
+    END LOOP;
+    RETURN n;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.reapply_role_bindings() IS
+    'After a restore: write the per-role default context of every role in woes.role_bindings again (pg_dump does not carry role settings); returns how many; woes_admin only';
+
 CREATE FUNCTION @extschema@.doctor(OUT "check" text, OUT ok boolean, OUT detail text)
     RETURNS SETOF record
     LANGUAGE sql STABLE PARALLEL SAFE

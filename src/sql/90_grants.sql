@@ -93,6 +93,7 @@ GRANT EXECUTE ON FUNCTION
 GRANT EXECUTE ON FUNCTION
     @extschema@.bind_role(regrole, uuid, @extschema@.audience, uuid),
     @extschema@.unbind_role(regrole),
+    @extschema@.reapply_role_bindings(),
     @extschema@.doctor()
     TO woes_admin;
 
