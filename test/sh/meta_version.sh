@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# One version source: default_version in woes.control.  META.json (PGXN
+# meta-spec 1.0.0) must carry the same version at the top and for the woes
+# extension it provides, and the installed extension must offer it too.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+
+control_version=$(sed -n "s/^default_version *= *'\(.*\)'.*/\1/p" woes.control)
+[ -n "$control_version" ] || { echo "FAIL: no default_version in woes.control"; exit 1; }
+echo "woes.control default_version: $control_version"
+
+if [ ! -f META.json ]; then
+    echo "FAIL: META.json is missing (PGXN meta-spec 1.0.0, version $control_version expected)"
+    exit 1
+fi
+
+# perl's core JSON::PP: no extra package needed
+fields=$(perl -MJSON::PP -e '
+    local $/; open my $fh, "<", "META.json" or die "cannot read META.json: $!\n";
+    my $m = eval { JSON::PP->new->decode(<$fh>) } or die "META.json is not valid JSON: $@";
+    my $p = ($m->{provides} // {})->{woes} // {};
+    print join("\n", map { defined $_ ? $_ : "" }
+        $m->{name}, $m->{version}, $p->{version}, $p->{file},
+        ($m->{"meta-spec"} // {})->{version}), "\n";
+') || { echo "FAIL: META.json could not be read"; exit 1; }
+{ read -r name; read -r version; read -r provides_version; read -r provides_file; read -r spec; } <<< "$fields"
+
+echo "META.json: name=$name version=$version provides.woes.version=$provides_version meta-spec=$spec"
+[ "$name" = woes ] || fail "META.json name is '$name', expected 'woes'"
+[ "$version" = "$control_version" ] || fail "META.json version $version differs from woes.control $control_version"
+[ "$provides_version" = "$control_version" ] ||
+    fail "META.json provides.woes.version '$provides_version' differs from woes.control $control_version"
+[ "$spec" = 1.0.0 ] || fail "META.json meta-spec version is '$spec', expected 1.0.0"
+if [ -n "$provides_file" ] && [ ! -e "$provides_file" ]; then
+    fail "META.json provides.woes.file $provides_file does not exist"
+fi
+
+# the installed extension (the cluster in PG*, when there is one) offers the
+# same version
+if command -v psql >/dev/null 2>&1 && psql -X -q -At -d postgres -c 'SELECT 1' >/dev/null 2>&1; then
+    installed=$(psql -X -q -At -d postgres -c "SELECT default_version FROM pg_available_extensions WHERE name = 'woes'")
+    echo "installed default_version: ${installed:-none}"
+    [ "$installed" = "$control_version" ] || fail "the installed woes offers version '${installed:-none}', not $control_version"
+fi
+
+[ "$failures" -eq 0 ] || { echo "meta_version: $failures failure(s)"; exit 1; }
+echo "meta_version: ok"
