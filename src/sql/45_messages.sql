@@ -350,11 +350,15 @@ CREATE POLICY thread_refs_staff ON @extschema@.thread_refs FOR ALL
 --------------------------------------------------------------------------
 -- Views per audience.  security_invoker: they run with the caller's
 -- rights and policies (a default view would run as its owner and bypass
--- them); security_barrier where they filter, so a caller's leaky function
--- cannot see rows before the view's own conditions have removed them.
+-- them).  Not security_barrier: the boundary is row-level security, whose
+-- conditions PostgreSQL always applies before any condition of the caller
+-- (a leaky function sees no row the policies hide), and each view's own
+-- filter only repeats its audience's policy.  A barrier would add no
+-- protection, and would stop "ORDER BY id DESC LIMIT 50" from reaching the
+-- index (a customer's thread would be read whole and sorted).
 --------------------------------------------------------------------------
 
-CREATE VIEW @extschema@.customer_conversations WITH (security_invoker = true, security_barrier = true) AS
+CREATE VIEW @extschema@.customer_conversations WITH (security_invoker = true) AS
 SELECT c.id, c.number, c.channel, c.subject,
        CASE WHEN c.status OPERATOR(@extschema@.=) ANY ('{open,snoozed}') THEN 'open'
             WHEN c.status OPERATOR(@extschema@.=) 'pending' THEN 'awaiting_customer'
@@ -365,7 +369,7 @@ SELECT c.id, c.number, c.channel, c.subject,
 COMMENT ON VIEW @extschema@.customer_conversations IS
     'A customer''s own conversations, with the status in the customer''s words (open, awaiting_customer, resolved, closed; a snooze shows as open)';
 
-CREATE VIEW @extschema@.customer_messages WITH (security_invoker = true, security_barrier = true) AS
+CREATE VIEW @extschema@.customer_messages WITH (security_invoker = true) AS
 SELECT m.id, m.conversation_id, m.author_kind, m.body, m.attachments, m.created_at,
        m.redacted_at IS NOT NULL AS redacted
   FROM @extschema@.messages m
@@ -374,7 +378,7 @@ SELECT m.id, m.conversation_id, m.author_kind, m.body, m.attachments, m.created_
 COMMENT ON VIEW @extschema@.customer_messages IS
     'The public messages of a customer''s own conversations: no notes, no debug, no grounding, no trace';
 
-CREATE VIEW @extschema@.agent_messages WITH (security_invoker = true, security_barrier = true) AS
+CREATE VIEW @extschema@.agent_messages WITH (security_invoker = true) AS
 SELECT m.id, m.conversation_id, m.author_kind, m.author_id, m.visibility, m.body, m.attachments,
        m.grounding, t.trace, m.created_at, m.redacted_at
   FROM @extschema@.messages m
