@@ -50,7 +50,7 @@ DECLARE
     line text;
 BEGIN
     FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || query LOOP
-        RETURN NEXT regexp_replace(line, 'Filter: .*current_audience.*', 'Filter: (the audience policies)');
+        RETURN NEXT regexp_replace(line, 'Filter: .*(current_audience|in_audience).*', 'Filter: (the audience policies)');
     END LOOP;
 END;
 $$;

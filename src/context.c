@@ -28,7 +28,9 @@
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "nodes/supportnodes.h"
 #include "utils/acl.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
@@ -45,6 +47,8 @@ PG_FUNCTION_INFO_V1(woes_current_workspace);
 PG_FUNCTION_INFO_V1(woes_current_audience);
 PG_FUNCTION_INFO_V1(woes_current_actor);
 PG_FUNCTION_INFO_V1(woes_in_workspace);
+PG_FUNCTION_INFO_V1(woes_in_audience);
+PG_FUNCTION_INFO_V1(woes_in_audience_support);
 PG_FUNCTION_INFO_V1(woes_require_context_trigger);
 
 /* the settings as text (owned by the GUC machinery) */
@@ -407,6 +411,71 @@ woes_current_audience(PG_FUNCTION_ARGS)
 	if (audience_setting == WOES_AUDIENCE_NONE)
 		PG_RETURN_NULL();
 	PG_RETURN_CHAR((char) audience_setting);
+}
+
+/*
+ * in_audience(allowed woes.audience[]) returns boolean
+ *		Is the context's audience one of these?  The audience test of every
+ *		policy.  The array (a constant in a policy) becomes a bitmask once per
+ *		call site, so a row costs one bit test; no context is false.
+ */
+Datum
+woes_in_audience(PG_FUNCTION_ARGS)
+{
+	uint32	   *mask = (uint32 *) fcinfo->flinfo->fn_extra;
+
+	if (mask == NULL || PG_ARGISNULL(0))
+	{
+		uint32		bits = 0;
+
+		if (!PG_ARGISNULL(0))
+		{
+			ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(0);
+			Datum	   *elems;
+			bool	   *nulls;
+			int			n,
+						i;
+
+			deconstruct_array(arr, ARR_ELEMTYPE(arr), 1, true, TYPALIGN_CHAR, &elems, &nulls, &n);
+			for (i = 0; i < n; i++)
+				if (!nulls[i])
+					bits |= (uint32) 1 << ((uint8) DatumGetChar(elems[i]) & 31);
+		}
+		/* cache only for a constant argument: a policy's literal array */
+		if (get_fn_expr_arg_stable(fcinfo->flinfo, 0) && !PG_ARGISNULL(0))
+		{
+			mask = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(uint32));
+			*mask = bits;
+			fcinfo->flinfo->fn_extra = mask;
+		}
+		else
+			PG_RETURN_BOOL(audience_setting != WOES_AUDIENCE_NONE &&
+						   (bits & ((uint32) 1 << audience_setting)) != 0);
+	}
+	PG_RETURN_BOOL(audience_setting != WOES_AUDIENCE_NONE &&
+				   (*mask & ((uint32) 1 << audience_setting)) != 0);
+}
+
+/*
+ * The planner support of in_audience: it is true for every row or for none
+ * (the audience is one per statement), so as a filter it removes nothing.
+ * Without this the planner would guess it keeps 1% of the rows and, for a
+ * page of 1,000 events, prefer reading the whole table and sorting over an
+ * index scan that stops after the page.
+ */
+Datum
+woes_in_audience_support(PG_FUNCTION_ARGS)
+{
+	Node	   *rawreq = (Node *) PG_GETARG_POINTER(0);
+
+	if (IsA(rawreq, SupportRequestSelectivity))
+	{
+		SupportRequestSelectivity *req = (SupportRequestSelectivity *) rawreq;
+
+		req->selectivity = 1.0;
+		PG_RETURN_POINTER(req);
+	}
+	PG_RETURN_POINTER(NULL);
 }
 
 /*

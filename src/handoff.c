@@ -4,10 +4,10 @@
  *		The handoff API: a request for a person, an operator's takeover, and
  *		the release back to automation.
  *
- * Each call is one compare-and-set UPDATE of the conversation's control:
- * the row lock serialises concurrent calls and the WHERE is re-checked on
- * the latest row version, so of two operators taking over at once exactly
- * one wins and the other is told who has it.  The lifecycle trigger then
+ * Each call locks the conversation row, judges the locked (latest) version
+ * and changes its control: of two operators taking over at once, the second
+ * waits for the first, is judged on what the first committed, and is told
+ * who has it.  The lifecycle trigger then
  * records the handoff event, the outbox event and the NOTIFY.
  *
  * woes.handoff() is SECURITY DEFINER (a customer may ask for a person but
@@ -133,16 +133,17 @@ woes_handoff(PG_FUNCTION_ARGS)
 	 * anyone else's conversation is "not found").
 	 */
 	ret = SPI_execute_with_args(
-		"SELECT c.status::text, c.control::text, c.controller_id, o.name,"
+		"SELECT c.status::text, c.control::text, c.controller_id,"
+		"       (SELECT o.name FROM woes.operators o"
+		"         WHERE o.workspace_id OPERATOR(pg_catalog.=) c.workspace_id"
+		"           AND o.id OPERATOR(pg_catalog.=) c.controller_id),"
 		"       EXISTS (SELECT FROM woes.agents a"
 		"                WHERE a.workspace_id OPERATOR(pg_catalog.=) c.workspace_id AND a.active"
 		"                  AND (a.channels IS NULL OR c.channel OPERATOR(pg_catalog.=) ANY (a.channels)))"
 		"  FROM woes.conversations c"
-		"  LEFT JOIN woes.operators o ON o.workspace_id OPERATOR(pg_catalog.=) c.workspace_id"
-		"                          AND o.id OPERATOR(pg_catalog.=) c.controller_id"
 		" WHERE c.workspace_id OPERATOR(pg_catalog.=) $1 AND c.id OPERATOR(pg_catalog.=) $2"
 		"   AND (NOT $4 OR c.contact_id OPERATOR(pg_catalog.=) $3)"
-		"   FOR NO KEY UPDATE OF c",
+		"   FOR NO KEY UPDATE",
 		4, types, values, nulls, false, 1);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read the conversation: %s", SPI_result_code_string(ret));
@@ -154,7 +155,8 @@ woes_handoff(PG_FUNCTION_ARGS)
 		char	   *status = SPI_getvalue(row, desc, 1);
 		int			control = woes_enum_parse(&woes_control_type, SPI_getvalue(row, desc, 2), false);
 		Datum		controller = SPI_getbinval(row, desc, 3, &isnull);
-		bool		held_by_me = !isnull && actor &&
+		bool		held = !isnull;
+		bool		held_by_me = held && actor &&
 			memcmp(DatumGetUUIDP(controller)->data, actor->data, UUID_LEN) == 0;
 		char	   *holder = SPI_getvalue(row, desc, 4);
 		bool		agent_serves = DatumGetBool(SPI_getbinval(row, desc, 5, &isnull));
@@ -173,11 +175,17 @@ woes_handoff(PG_FUNCTION_ARGS)
 			case WOES_CONTROL_OPERATOR:
 				if (control == WOES_CONTROL_OPERATOR && held_by_me)
 					break;
-				if (control == WOES_CONTROL_OPERATOR && holder != NULL)
+				/*
+				 * Decide on the locked row's own controller_id: the row a
+				 * waiting caller gets is re-read after the winner commits
+				 * (the subselect for the name runs on that version too).
+				 */
+				if (control == WOES_CONTROL_OPERATOR && held)
 					ereport(ERROR,
 							(errcode(ERRCODE_WOES_ALREADY_TAKEN),
-							 errmsg("the conversation is already taken over by operator %s", holder),
-							 errhint("Ask %s to release it.", holder)));
+							 errmsg("the conversation is already taken over by operator %s",
+									holder ? holder : "(removed)"),
+							 errhint("Ask %s to release it.", holder ? holder : "an admin")));
 				update = "UPDATE woes.conversations SET control = 'operator', controller_id = $3"
 					" WHERE workspace_id OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2";
 				break;

@@ -56,6 +56,20 @@ CREATE FUNCTION @extschema@.current_actor() RETURNS uuid
 COMMENT ON FUNCTION @extschema@.current_actor() IS
     'The actor of the context (a contact, agent or operator id), or NULL';
 
+CREATE FUNCTION @extschema@.in_audience_support(internal) RETURNS internal
+    AS 'MODULE_PATHNAME', 'woes_in_audience_support'
+    LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.in_audience_support(internal) IS
+    'Internal: planner support of in_audience (selectivity 1: it passes all rows or none)';
+
+CREATE FUNCTION @extschema@.in_audience(allowed @extschema@.audience[]) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'woes_in_audience'
+    LANGUAGE C STABLE PARALLEL SAFE LEAKPROOF COST 1
+    SUPPORT @extschema@.in_audience_support;
+-- not STRICT: a NULL array is false, like no context
+COMMENT ON FUNCTION @extschema@.in_audience(@extschema@.audience[]) IS
+    'Whether the context''s audience is one of allowed (false without a context); the audience test of every policy';
+
 -- Internal: the WITH CHECK half of every isolation policy.  It must stay
 -- executable by every role that may write (policies run as the caller).
 CREATE FUNCTION @extschema@.in_workspace(workspace_id uuid) RETURNS boolean

@@ -119,32 +119,32 @@ $$;
 CREATE POLICY workspaces_read ON @extschema@.workspaces FOR SELECT
     USING (@extschema@.current_audience() IS NOT NULL);
 CREATE POLICY workspaces_admin_update ON @extschema@.workspaces FOR UPDATE
-    USING (@extschema@.current_audience() OPERATOR(@extschema@.=) 'admin');
+    USING (@extschema@.in_audience('{admin}'));
 
 -- contacts and identities: a customer sees itself; staff see everyone
 CREATE POLICY contacts_customer_read ON @extschema@.contacts FOR SELECT
-    USING (@extschema@.current_audience() OPERATOR(@extschema@.=) 'customer'
+    USING (@extschema@.in_audience('{customer}')
            AND id OPERATOR(pg_catalog.=) @extschema@.current_actor());
 CREATE POLICY contacts_staff_read ON @extschema@.contacts FOR SELECT
-    USING (@extschema@.current_audience() OPERATOR(@extschema@.=) ANY ('{agent,operator,admin}'));
+    USING (@extschema@.in_audience('{agent,operator,admin}'));
 CREATE POLICY contacts_staff_insert ON @extschema@.contacts FOR INSERT
-    WITH CHECK (@extschema@.current_audience() OPERATOR(@extschema@.=) ANY ('{operator,admin}'));
+    WITH CHECK (@extschema@.in_audience('{operator,admin}'));
 CREATE POLICY contacts_staff_update ON @extschema@.contacts FOR UPDATE
-    USING (@extschema@.current_audience() OPERATOR(@extschema@.=) ANY ('{operator,admin}'));
+    USING (@extschema@.in_audience('{operator,admin}'));
 CREATE POLICY contacts_admin_delete ON @extschema@.contacts FOR DELETE
-    USING (@extschema@.current_audience() OPERATOR(@extschema@.=) 'admin');
+    USING (@extschema@.in_audience('{admin}'));
 
 CREATE POLICY identities_customer_read ON @extschema@.identities FOR SELECT
-    USING (@extschema@.current_audience() OPERATOR(@extschema@.=) 'customer'
+    USING (@extschema@.in_audience('{customer}')
            AND contact_id OPERATOR(pg_catalog.=) @extschema@.current_actor());
 CREATE POLICY identities_staff_read ON @extschema@.identities FOR SELECT
-    USING (@extschema@.current_audience() OPERATOR(@extschema@.=) ANY ('{agent,operator,admin}'));
+    USING (@extschema@.in_audience('{agent,operator,admin}'));
 CREATE POLICY identities_staff_insert ON @extschema@.identities FOR INSERT
-    WITH CHECK (@extschema@.current_audience() OPERATOR(@extschema@.=) ANY ('{operator,admin}'));
+    WITH CHECK (@extschema@.in_audience('{operator,admin}'));
 CREATE POLICY identities_staff_update ON @extschema@.identities FOR UPDATE
-    USING (@extschema@.current_audience() OPERATOR(@extschema@.=) ANY ('{operator,admin}'));
+    USING (@extschema@.in_audience('{operator,admin}'));
 CREATE POLICY identities_admin_delete ON @extschema@.identities FOR DELETE
-    USING (@extschema@.current_audience() OPERATOR(@extschema@.=) 'admin');
+    USING (@extschema@.in_audience('{admin}'));
 
 -- the people and bots of a workspace: staff and analysts read, operators and
 -- admins maintain, admins delete
@@ -155,13 +155,13 @@ BEGIN
     FOREACH t IN ARRAY ARRAY['operators', 'teams', 'team_members', 'agents'] LOOP
         EXECUTE format($p$
             CREATE POLICY %1$s_read ON @extschema@.%1$I FOR SELECT
-                USING (@extschema@.current_audience() OPERATOR(@extschema@.=) ANY ('{agent,operator,analyst,admin}'));
+                USING (@extschema@.in_audience('{agent,operator,analyst,admin}'));
             CREATE POLICY %1$s_staff_insert ON @extschema@.%1$I FOR INSERT
-                WITH CHECK (@extschema@.current_audience() OPERATOR(@extschema@.=) ANY ('{operator,admin}'));
+                WITH CHECK (@extschema@.in_audience('{operator,admin}'));
             CREATE POLICY %1$s_staff_update ON @extschema@.%1$I FOR UPDATE
-                USING (@extschema@.current_audience() OPERATOR(@extschema@.=) ANY ('{operator,admin}'));
+                USING (@extschema@.in_audience('{operator,admin}'));
             CREATE POLICY %1$s_admin_delete ON @extschema@.%1$I FOR DELETE
-                USING (@extschema@.current_audience() OPERATOR(@extschema@.=) 'admin');
+                USING (@extschema@.in_audience('{admin}'));
             $p$, t);
     END LOOP;
 END;
@@ -170,29 +170,29 @@ $$;
 -- conversations: a customer sees and starts its own; staff and analysts see
 -- all; agents and operators work them; only admins delete
 CREATE POLICY conversations_customer_read ON @extschema@.conversations FOR SELECT
-    USING (@extschema@.current_audience() OPERATOR(@extschema@.=) 'customer'
+    USING (@extschema@.in_audience('{customer}')
            AND contact_id OPERATOR(pg_catalog.=) @extschema@.current_actor());
 CREATE POLICY conversations_staff_read ON @extschema@.conversations FOR SELECT
-    USING (@extschema@.current_audience() OPERATOR(@extschema@.=) ANY ('{agent,operator,analyst,admin}'));
+    USING (@extschema@.in_audience('{agent,operator,analyst,admin}'));
 CREATE POLICY conversations_customer_insert ON @extschema@.conversations FOR INSERT
-    WITH CHECK (@extschema@.current_audience() OPERATOR(@extschema@.=) 'customer'
+    WITH CHECK (@extschema@.in_audience('{customer}')
                 AND contact_id OPERATOR(pg_catalog.=) @extschema@.current_actor());
 CREATE POLICY conversations_staff_insert ON @extschema@.conversations FOR INSERT
-    WITH CHECK (@extschema@.current_audience() OPERATOR(@extschema@.=) ANY ('{operator,admin}'));
+    WITH CHECK (@extschema@.in_audience('{operator,admin}'));
 CREATE POLICY conversations_staff_update ON @extschema@.conversations FOR UPDATE
-    USING (@extschema@.current_audience() OPERATOR(@extschema@.=) ANY ('{agent,operator,admin}'));
+    USING (@extschema@.in_audience('{agent,operator,admin}'));
 CREATE POLICY conversations_admin_delete ON @extschema@.conversations FOR DELETE
-    USING (@extschema@.current_audience() OPERATOR(@extschema@.=) 'admin');
+    USING (@extschema@.in_audience('{admin}'));
 
 -- participants: staff only
 CREATE POLICY participants_staff_read ON @extschema@.participants FOR SELECT
-    USING (@extschema@.current_audience() OPERATOR(@extschema@.=) ANY ('{agent,operator,admin}'));
+    USING (@extschema@.in_audience('{agent,operator,admin}'));
 CREATE POLICY participants_staff_insert ON @extschema@.participants FOR INSERT
-    WITH CHECK (@extschema@.current_audience() OPERATOR(@extschema@.=) ANY ('{agent,operator,admin}'));
+    WITH CHECK (@extschema@.in_audience('{agent,operator,admin}'));
 CREATE POLICY participants_staff_update ON @extschema@.participants FOR UPDATE
-    USING (@extschema@.current_audience() OPERATOR(@extschema@.=) ANY ('{agent,operator,admin}'));
+    USING (@extschema@.in_audience('{agent,operator,admin}'));
 CREATE POLICY participants_admin_delete ON @extschema@.participants FOR DELETE
-    USING (@extschema@.current_audience() OPERATOR(@extschema@.=) 'admin');
+    USING (@extschema@.in_audience('{admin}'));
 
 -- messages: the visibility matrix.  A customer reads the public messages of
 -- its own conversations; an agent reads public messages and what it wrote
@@ -200,25 +200,25 @@ CREATE POLICY participants_admin_delete ON @extschema@.participants FOR DELETE
 CREATE POLICY messages_read ON @extschema@.messages FOR SELECT
     USING (@extschema@.can_see(@extschema@.current_audience(), visibility,
                                author_id OPERATOR(pg_catalog.=) @extschema@.current_actor())
-           AND (@extschema@.current_audience() OPERATOR(@extschema@.<>) 'customer'
+           AND (@extschema@.in_audience('{agent,operator,analyst,admin}')
                 OR contact_id OPERATOR(pg_catalog.=) @extschema@.current_actor()));
 CREATE POLICY messages_customer_insert ON @extschema@.messages FOR INSERT
-    WITH CHECK (@extschema@.current_audience() OPERATOR(@extschema@.=) 'customer'
+    WITH CHECK (@extschema@.in_audience('{customer}')
                 AND contact_id OPERATOR(pg_catalog.=) @extschema@.current_actor()
                 AND author_kind OPERATOR(pg_catalog.=) 'customer'
                 AND author_id OPERATOR(pg_catalog.=) @extschema@.current_actor()
                 AND visibility OPERATOR(@extschema@.=) 'public');
 CREATE POLICY messages_agent_insert ON @extschema@.messages FOR INSERT
-    WITH CHECK (@extschema@.current_audience() OPERATOR(@extschema@.=) 'agent'
+    WITH CHECK (@extschema@.in_audience('{agent}')
                 AND author_kind OPERATOR(pg_catalog.=) 'agent'
                 AND author_id OPERATOR(pg_catalog.=) @extschema@.current_actor());
 CREATE POLICY messages_staff_insert ON @extschema@.messages FOR INSERT
-    WITH CHECK (@extschema@.current_audience() OPERATOR(@extschema@.=) ANY ('{operator,admin}'));
+    WITH CHECK (@extschema@.in_audience('{operator,admin}'));
 CREATE POLICY messages_staff_update ON @extschema@.messages FOR UPDATE
-    USING (@extschema@.current_audience() OPERATOR(@extschema@.=) ANY ('{operator,admin}'));
+    USING (@extschema@.in_audience('{operator,admin}'));
 CREATE POLICY messages_admin_delete ON @extschema@.messages FOR DELETE
-    USING (@extschema@.current_audience() OPERATOR(@extschema@.=) 'admin');
+    USING (@extschema@.in_audience('{admin}'));
 
 -- role bindings: admins read them; woes.bind_role() writes them
 CREATE POLICY role_bindings_admin_read ON @extschema@.role_bindings FOR SELECT
-    USING (@extschema@.current_audience() OPERATOR(@extschema@.=) 'admin');
+    USING (@extschema@.in_audience('{admin}'));

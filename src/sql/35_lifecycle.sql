@@ -50,7 +50,7 @@ CREATE TRIGGER message_intake BEFORE INSERT ON @extschema@.messages
 
 -- history: staff and analysts read it; nobody writes it but the trigger
 CREATE POLICY status_events_read ON @extschema@.status_events FOR SELECT
-    USING (@extschema@.current_audience() OPERATOR(@extschema@.=) ANY ('{agent,operator,analyst,admin}'));
+    USING (@extschema@.in_audience('{agent,operator,analyst,admin}'));
 
 CREATE FUNCTION @extschema@.transition(conversation uuid, to_status @extschema@.status,
                                        reason text DEFAULT NULL, snooze_until timestamptz DEFAULT NULL)

@@ -324,11 +324,11 @@ COMMENT ON FUNCTION @extschema@.erase_contact(uuid) IS
 -- the intake uses identities' delete for erasure by operators too
 DROP POLICY identities_admin_delete ON @extschema@.identities;
 CREATE POLICY identities_staff_delete ON @extschema@.identities FOR DELETE
-    USING (@extschema@.current_audience() OPERATOR(@extschema@.=) ANY ('{operator,admin}'));
+    USING (@extschema@.in_audience('{operator,admin}'));
 
 -- a customer starting its own conversation records itself as participant
 CREATE POLICY participants_customer_insert ON @extschema@.participants FOR INSERT
-    WITH CHECK (@extschema@.current_audience() OPERATOR(@extschema@.=) 'customer'
+    WITH CHECK (@extschema@.in_audience('{customer}')
                 AND kind OPERATOR(pg_catalog.=) 'customer'
                 AND contact_id OPERATOR(pg_catalog.=) @extschema@.current_actor());
 
@@ -337,15 +337,15 @@ CREATE POLICY message_traces_read ON @extschema@.message_traces FOR SELECT
     USING (@extschema@.can_see(@extschema@.current_audience(), 'debug',
                                author_id OPERATOR(pg_catalog.=) @extschema@.current_actor()));
 CREATE POLICY message_traces_insert ON @extschema@.message_traces FOR INSERT
-    WITH CHECK (@extschema@.current_audience() OPERATOR(@extschema@.=) ANY ('{operator,admin}')
-                OR (@extschema@.current_audience() OPERATOR(@extschema@.=) 'agent'
+    WITH CHECK (@extschema@.in_audience('{operator,admin}')
+                OR (@extschema@.in_audience('{agent}')
                     AND author_id OPERATOR(pg_catalog.=) @extschema@.current_actor()));
 CREATE POLICY message_traces_staff_delete ON @extschema@.message_traces FOR DELETE
-    USING (@extschema@.current_audience() OPERATOR(@extschema@.=) ANY ('{operator,admin}'));
+    USING (@extschema@.in_audience('{operator,admin}'));
 
 -- thread keys: the intake's business (operators, admins)
 CREATE POLICY thread_refs_staff ON @extschema@.thread_refs FOR ALL
-    USING (@extschema@.current_audience() OPERATOR(@extschema@.=) ANY ('{operator,admin}'));
+    USING (@extschema@.in_audience('{operator,admin}'));
 
 --------------------------------------------------------------------------
 -- Views per audience.  security_invoker: they run with the caller's

@@ -124,6 +124,6 @@ COMMENT ON FUNCTION @extschema@.resolved_conversations(bigint, integer) IS
 -- history and outbox: read by staff (and analysts for handoff history);
 -- written only by the triggers, as the owner
 CREATE POLICY handoff_events_read ON @extschema@.handoff_events FOR SELECT
-    USING (@extschema@.current_audience() OPERATOR(@extschema@.=) ANY ('{agent,operator,analyst,admin}'));
+    USING (@extschema@.in_audience('{agent,operator,analyst,admin}'));
 CREATE POLICY events_read ON @extschema@.events FOR SELECT
-    USING (@extschema@.current_audience() OPERATOR(@extschema@.=) ANY ('{operator,admin}'));
+    USING (@extschema@.in_audience('{operator,admin}'));
