@@ -241,20 +241,54 @@ uuid_text(const pg_uuid_t *id)
 /*
  * Run a validation query (one row if valid) with uuid parameters under the
  * caller's own privileges and the context just set, so row-level security
- * decides what exists for this workspace and audience.
+ * decides what exists for this workspace and audience.  The plans are kept
+ * (one per query: a backend sets its context once per transaction).
  */
-static bool
-context_row_exists(const char *query, int nargs, Datum *values)
+typedef enum ContextQuery
 {
+	CQ_WORKSPACE,
+	CQ_CONTACT,
+	CQ_AGENT,
+	CQ_OPERATOR,
+	CQ_COUNT
+} ContextQuery;
+
+static const char *const context_queries[CQ_COUNT] = {
+	"SELECT 1 FROM woes.workspaces WHERE id OPERATOR(pg_catalog.=) $1",
+	"SELECT 1 FROM woes.contacts WHERE workspace_id OPERATOR(pg_catalog.=) $1"
+	" AND id OPERATOR(pg_catalog.=) $2",
+	"SELECT 1 FROM woes.agents WHERE workspace_id OPERATOR(pg_catalog.=) $1"
+	" AND id OPERATOR(pg_catalog.=) $2",
+	"SELECT 1 FROM woes.operators WHERE workspace_id OPERATOR(pg_catalog.=) $1"
+	" AND id OPERATOR(pg_catalog.=) $2",
+};
+
+static bool
+context_row_exists(ContextQuery q, Datum *values)
+{
+	static SPIPlanPtr plans[CQ_COUNT];
 	Oid			types[2] = {UUIDOID, UUIDOID};
 	int			ret;
 	bool		found;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute_with_args(query, nargs, types, values, NULL, true, 1);
+	if (plans[q] == NULL)
+	{
+		WoesOwnerScope scope;
+		SPIPlanPtr	plan;
+
+		/* parsed with a pinned search_path (run as the caller, though) */
+		woes_owner_begin(&scope, InvalidOid);
+		plan = SPI_prepare(context_queries[q], q == CQ_WORKSPACE ? 1 : 2, types);
+		woes_owner_end(&scope);
+		if (plan == NULL || SPI_keepplan(plan) != 0)
+			elog(ERROR, "could not prepare a context check");
+		plans[q] = plan;
+	}
+	ret = SPI_execute_plan(plans[q], values, NULL, true, 1);
 	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_with_args failed: %s", SPI_result_code_string(ret));
+		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(ret));
 	found = SPI_processed > 0;
 	SPI_finish();
 	return found;
@@ -286,7 +320,7 @@ woes_set_context(PG_FUNCTION_ARGS)
 	int			audience;
 	pg_uuid_t  *actor = PG_ARGISNULL(2) ? NULL : PG_GETARG_UUID_P(2);
 	bool		local = PG_ARGISNULL(3) ? true : PG_GETARG_BOOL(3);
-	const char *actor_table = NULL;
+	ContextQuery actor_query;
 	Datum		args[2];
 
 	if (!has_role("woes_service") && !has_role("woes_admin"))
@@ -313,13 +347,13 @@ woes_set_context(PG_FUNCTION_ARGS)
 	switch (audience)
 	{
 		case WOES_AUDIENCE_CUSTOMER:
-			actor_table = "woes.contacts";
+			actor_query = CQ_CONTACT;
 			break;
 		case WOES_AUDIENCE_AGENT:
-			actor_table = "woes.agents";
+			actor_query = CQ_AGENT;
 			break;
 		default:
-			actor_table = "woes.operators";
+			actor_query = CQ_OPERATOR;
 			break;
 	}
 	if (actor == NULL && (audience == WOES_AUDIENCE_CUSTOMER ||
@@ -340,19 +374,14 @@ woes_set_context(PG_FUNCTION_ARGS)
 	 * error undoes the settings with the rest of the (sub)transaction.
 	 */
 	args[0] = UUIDPGetDatum(workspace);
-	if (!context_row_exists("SELECT 1 FROM woes.workspaces "
-							"WHERE id OPERATOR(pg_catalog.=) $1", 1, args))
+	if (!context_row_exists(CQ_WORKSPACE, args))
 		ereport(ERROR,
 				(errcode(ERRCODE_WOES_INVALID_CONTEXT),
 				 errmsg("workspace %s does not exist", uuid_text(workspace))));
 	if (actor != NULL)
 	{
-		char	   *query = psprintf("SELECT 1 FROM %s WHERE workspace_id "
-									 "OPERATOR(pg_catalog.=) $1 AND id "
-									 "OPERATOR(pg_catalog.=) $2", actor_table);
-
 		args[1] = UUIDPGetDatum(actor);
-		if (!context_row_exists(query, 2, args))
+		if (!context_row_exists(actor_query, args))
 			ereport(ERROR,
 					(errcode(ERRCODE_WOES_INVALID_CONTEXT),
 					 errmsg("actor %s is not a%s %s of this workspace",

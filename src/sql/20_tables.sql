@@ -342,7 +342,10 @@ COMMENT ON TABLE @extschema@.thread_refs IS
 CREATE SEQUENCE @extschema@.events_id_seq AS bigint CACHE 1;
 COMMENT ON SEQUENCE @extschema@.events_id_seq IS 'Event ids (the outbox cursor); CACHE 1 keeps ids in draw order';
 CREATE TABLE @extschema@.events (
-    workspace_id    uuid NOT NULL REFERENCES @extschema@.workspaces (id),
+    -- no foreign key: events are written only by woes's triggers, under a
+    -- validated context; a key check would lock the workspace row for
+    -- every event, and every writer of a workspace would meet there
+    workspace_id    uuid NOT NULL,
     id              bigint NOT NULL DEFAULT nextval('@extschema@.events_id_seq'),
     kind            text NOT NULL CHECK (kind ~ '^[a-z_]+\.[a-z_]+$'),
     conversation_id uuid,
