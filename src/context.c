@@ -23,6 +23,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -575,17 +576,31 @@ woes_require_context_trigger(PG_FUNCTION_ARGS)
 void
 woes_owner_begin(WoesOwnerScope *scope, Oid owner)
 {
+	Oid			target = OidIsValid(owner) ? owner : GetUserId();
+
+	/*
+	 * Already the owner with the pinned path (an outer scope, e.g. the
+	 * trigger around its helpers): nothing to do.  Checked against the real
+	 * state, not a counter, so nothing stale can survive an error.
+	 */
+	scope->nested = GetUserId() == target &&
+		namespace_search_path != NULL &&
+		strcmp(namespace_search_path, WOES_PINNED_SEARCH_PATH) == 0;
+	if (scope->nested)
+		return;
 	GetUserIdAndSecContext(&scope->save_userid, &scope->save_sec);
 	if (OidIsValid(owner))
 		SetUserIdAndSecContext(owner, scope->save_sec | SECURITY_LOCAL_USERID_CHANGE);
 	scope->nestlevel = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp", PGC_USERSET, PGC_S_SESSION,
+	(void) set_config_option("search_path", WOES_PINNED_SEARCH_PATH, PGC_USERSET, PGC_S_SESSION,
 							 GUC_ACTION_SAVE, true, 0, false);
 }
 
 void
 woes_owner_end(WoesOwnerScope *scope)
 {
+	if (scope->nested)
+		return;
 	AtEOXact_GUC(true, scope->nestlevel);
 	SetUserIdAndSecContext(scope->save_userid, scope->save_sec);
 }

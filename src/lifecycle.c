@@ -527,8 +527,45 @@ check_trigger_protocol(FunctionCallInfo fcinfo, const char *name)
  * snoozed needs a future snoozed_until and leaving it clears it.  Every
  * change, and every creation, writes one status_events row.
  */
+static Datum lifecycle_body(FunctionCallInfo fcinfo);
+static Datum message_intake_body(FunctionCallInfo fcinfo);
+
+/*
+ * Both triggers run their statements as the owner with a pinned
+ * search_path; one scope for the whole call (the helpers' own scopes then
+ * cost nothing).
+ */
+static Datum
+in_owner_scope(FunctionCallInfo fcinfo, Datum (*body) (FunctionCallInfo))
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	WoesOwnerScope scope;
+	Datum		result;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("a woes trigger function must be called as a trigger")));
+	woes_owner_begin(&scope, trigdata->tg_relation->rd_rel->relowner);
+	result = body(fcinfo);
+	woes_owner_end(&scope);
+	return result;
+}
+
 Datum
 woes_lifecycle_trigger(PG_FUNCTION_ARGS)
+{
+	return in_owner_scope(fcinfo, lifecycle_body);
+}
+
+Datum
+woes_message_intake_trigger(PG_FUNCTION_ARGS)
+{
+	return in_owner_scope(fcinfo, message_intake_body);
+}
+
+static Datum
+lifecycle_body(FunctionCallInfo fcinfo)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	Relation	rel;
@@ -770,8 +807,8 @@ misplaced_until:
  * back to it.  The conversation row is locked by the update, so this is
  * serialised with status changes, wake-ups and other messages.
  */
-Datum
-woes_message_intake_trigger(PG_FUNCTION_ARGS)
+static Datum
+message_intake_body(FunctionCallInfo fcinfo)
 {
 	static SPIPlanPtr touch_plan = NULL;
 	static SPIPlanPtr follow_plan = NULL;

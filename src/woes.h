@@ -89,8 +89,11 @@ extern const char *woes_context_reason(void);
 extern void woes_require_context(void);
 extern bool woes_restoring(void);
 
+#define WOES_PINNED_SEARCH_PATH "pg_catalog, pg_temp"
+
 typedef struct WoesOwnerScope
 {
+	bool		nested;			/* an outer scope already did it all */
 	Oid			save_userid;
 	int			save_sec;
 	int			nestlevel;
