@@ -78,11 +78,27 @@ DECLARE
     msg     uuid;
     own_key boolean;
     found_conv uuid;
+    keys_fn regprocedure;
 BEGIN
-    PERFORM @extschema@.require_audience('{operator,admin}', 'receiving a message');
-    PERFORM @extschema@.require_channel(receive_message.channel);
-    PERFORM @extschema@.require_text(receive_message.external_message_id, 'external message id', 512);
-    PERFORM @extschema@.require_text(receive_message.sender_external_id, 'sender external id', 512);
+    -- The checks are inline and the raising helpers run only on failure:
+    -- this is the intake's hot path, and each helper call (a function with
+    -- its own pinned search_path) costs more than the check itself.
+    IF NOT @extschema@.in_audience('{operator,admin}') THEN
+        PERFORM @extschema@.require_audience('{operator,admin}', 'receiving a message');
+    END IF;
+    SELECT c.thread_keys INTO keys_fn FROM @extschema@.channels c
+     WHERE c.name OPERATOR(pg_catalog.=) receive_message.channel;
+    IF NOT FOUND THEN
+        PERFORM @extschema@.require_channel(receive_message.channel);
+    END IF;
+    IF receive_message.external_message_id IS NULL
+       OR length(receive_message.external_message_id) NOT BETWEEN 1 AND 512 THEN
+        PERFORM @extschema@.require_text(receive_message.external_message_id, 'external message id', 512);
+    END IF;
+    IF receive_message.sender_external_id IS NULL
+       OR length(receive_message.sender_external_id) NOT BETWEEN 1 AND 512 THEN
+        PERFORM @extschema@.require_text(receive_message.sender_external_id, 'sender external id', 512);
+    END IF;
     IF length(receive_message.thread_ref) > 10000 THEN
         RAISE EXCEPTION 'invalid thread reference' USING ERRCODE = 'WO007', HINT = 'At most 10000 characters.';
     END IF;
@@ -110,9 +126,12 @@ BEGIN
 
     -- a channel with a thread_keys function (email) threads by message ids:
     -- a first message has no reference, and its own id is a key
-    keys := @extschema@.thread_keys(receive_message.channel, coalesce(receive_message.thread_ref, ''));
-    own_key := (SELECT c.thread_keys IS NOT NULL FROM @extschema@.channels c
-                 WHERE c.name OPERATOR(pg_catalog.=) receive_message.channel);
+    own_key := keys_fn IS NOT NULL;
+    IF own_key THEN
+        keys := @extschema@.thread_keys(receive_message.channel, coalesce(receive_message.thread_ref, ''));
+    ELSE
+        keys := array_remove(ARRAY[btrim(coalesce(receive_message.thread_ref, ''))], '');
+    END IF;
     IF cardinality(keys) = 0 AND NOT own_key THEN
         RAISE EXCEPTION 'a % message needs a thread reference', receive_message.channel
             USING ERRCODE = 'WO007', HINT = 'Pass the chat session, channel or thread id as thread_ref.';
@@ -121,8 +140,15 @@ BEGIN
     PERFORM pg_advisory_xact_lock(hashtextextended(
         concat_ws(' ', 'woes.thread', ws, receive_message.channel, coalesce(keys[1], receive_message.external_message_id)), 0));
 
-    contact := @extschema@.upsert_contact(receive_message.channel, receive_message.sender_external_id,
-                                          receive_message.sender_name);
+    -- a known sender without news about its name: no need for upsert_contact
+    SELECT i.contact_id INTO contact FROM @extschema@.identities i
+     WHERE i.workspace_id OPERATOR(pg_catalog.=) ws
+       AND i.channel OPERATOR(pg_catalog.=) receive_message.channel
+       AND i.external_id OPERATOR(pg_catalog.=) receive_message.sender_external_id;
+    IF contact IS NULL OR receive_message.sender_name IS NOT NULL THEN
+        contact := @extschema@.upsert_contact(receive_message.channel, receive_message.sender_external_id,
+                                              receive_message.sender_name);
+    END IF;
     SELECT r.conversation_id INTO conv FROM @extschema@.thread_refs r
      WHERE r.workspace_id OPERATOR(pg_catalog.=) ws
        AND r.channel OPERATOR(pg_catalog.=) receive_message.channel
@@ -229,8 +255,12 @@ DECLARE
     actor uuid := @extschema@.current_actor();
     msg   uuid;
 BEGIN
-    PERFORM @extschema@.require_audience('{agent,operator,admin}', 'replying');
-    PERFORM @extschema@.require_text(reply.body, 'message body', 100000);
+    IF NOT @extschema@.in_audience('{agent,operator,admin}') THEN
+        PERFORM @extschema@.require_audience('{agent,operator,admin}', 'replying');
+    END IF;
+    IF reply.body IS NULL OR length(reply.body) NOT BETWEEN 1 AND 100000 THEN
+        PERFORM @extschema@.require_text(reply.body, 'message body', 100000);
+    END IF;
     IF reply.conversation IS NULL OR reply.visibility IS NULL THEN
         RAISE EXCEPTION 'conversation and visibility must not be null' USING ERRCODE = 'WO007';
     END IF;
