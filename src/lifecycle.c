@@ -592,8 +592,19 @@ lifecycle_body(FunctionCallInfo fcinfo)
 	atts = conversation_atts(rel);
 	to = (uint8) DatumGetChar(heap_getattr(newtuple, atts->status, tupdesc, &isnull));
 	until = heap_getattr(newtuple, atts->snoozed_until, tupdesc, &until_null);
-	workspace = heap_getattr(newtuple, atts->workspace_id, tupdesc, &isnull);
-	conversation = heap_getattr(newtuple, atts->id, tupdesc, &isnull);
+	{
+		bool		wsnull,
+					idnull;
+
+		workspace = heap_getattr(newtuple, atts->workspace_id, tupdesc, &wsnull);
+		conversation = heap_getattr(newtuple, atts->id, tupdesc, &idnull);
+		/* NOT NULL is checked only after BEFORE triggers: check it here */
+		if (wsnull || idnull)
+			ereport(ERROR,
+					(errcode(ERRCODE_WOES_INVALID_ARGUMENT),
+					 errmsg("a conversation needs a workspace_id and an id"),
+					 errhint("Leave them out: they default to the context's workspace and a new id.")));
+	}
 
 	if (TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
 	{
@@ -877,7 +888,17 @@ message_intake_body(FunctionCallInfo fcinfo)
 	created_at = heap_getattr(newtuple, att_created, tupdesc, &isnull);
 	if (isnull)
 		created_at = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
-	kind = TextDatumGetCString(heap_getattr(newtuple, att_kind, tupdesc, &isnull));
+	{
+		Datum		k = heap_getattr(newtuple, att_kind, tupdesc, &isnull);
+
+		/* NOT NULL is checked only after BEFORE triggers: check it here */
+		if (isnull)
+			ereport(ERROR,
+					(errcode(ERRCODE_WOES_INVALID_ARGUMENT),
+					 errmsg("a message needs an author_kind"),
+					 errhint("One of customer, operator, agent, system.")));
+		kind = TextDatumGetCString(k);
+	}
 	is_public = (uint8) DatumGetChar(heap_getattr(newtuple, att_vis, tupdesc, &isnull)) == WOES_VISIBILITY_PUBLIC;
 	customer_public = is_public && strcmp(kind, "customer") == 0;
 	operator_public = is_public && strcmp(kind, "operator") == 0;
