@@ -57,6 +57,28 @@ $$;
 COMMENT ON FUNCTION @extschema@.require_read_committed() IS
     'Internal: raise WO401 unless the transaction is READ COMMITTED';
 
+-- Internal: the checks every outbox read makes, then the horizon.  Called
+-- as its own statement, before the statement that reads the rows.
+CREATE FUNCTION @extschema@.outbox_horizon(action text, max integer) RETURNS bigint
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NOT @extschema@.in_audience('{operator,admin}') THEN
+        PERFORM @extschema@.require_audience('{operator,admin}', action);
+    END IF;
+    IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'read committed' THEN
+        PERFORM @extschema@.require_read_committed();
+    END IF;
+    IF outbox_horizon.max IS NULL OR outbox_horizon.max NOT BETWEEN 1 AND 100000 THEN
+        RAISE EXCEPTION 'max must be between 1 and 100000' USING ERRCODE = 'WO007';
+    END IF;
+    RETURN @extschema@.event_horizon();
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.outbox_horizon(text, integer) IS
+    'Internal: audience, isolation and max checks of an outbox read, then woes.event_horizon()';
+
 CREATE FUNCTION @extschema@.events_since("cursor" bigint, max integer DEFAULT 1000)
     RETURNS SETOF @extschema@.events
     LANGUAGE plpgsql VOLATILE
@@ -65,18 +87,8 @@ AS $$
 DECLARE
     horizon bigint;
 BEGIN
-    -- the checks inline; the raising helpers only on failure (a consumer
-    -- calls this in a tight loop)
-    IF NOT @extschema@.in_audience('{operator,admin}') THEN
-        PERFORM @extschema@.require_audience('{operator,admin}', 'reading the outbox');
-    END IF;
-    IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'read committed' THEN
-        PERFORM @extschema@.require_read_committed();
-    END IF;
-    IF events_since.max IS NULL OR events_since.max NOT BETWEEN 1 AND 100000 THEN
-        RAISE EXCEPTION 'max must be between 1 and 100000' USING ERRCODE = 'WO007';
-    END IF;
-    horizon := @extschema@.event_horizon();
+    -- its own statement: the horizon is taken before the snapshot below
+    horizon := @extschema@.outbox_horizon('reading the outbox', events_since.max);
     -- a new statement, so a new snapshot: taken after the horizon
     RETURN QUERY
         SELECT e.* FROM @extschema@.events e
@@ -101,18 +113,7 @@ AS $$
 DECLARE
     horizon bigint;
 BEGIN
-    -- the checks inline; the raising helpers only on failure (a consumer
-    -- calls this in a tight loop)
-    IF NOT @extschema@.in_audience('{operator,admin}') THEN
-        PERFORM @extschema@.require_audience('{operator,admin}', 'exporting resolved conversations');
-    END IF;
-    IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'read committed' THEN
-        PERFORM @extschema@.require_read_committed();
-    END IF;
-    IF resolved_conversations.max IS NULL OR resolved_conversations.max NOT BETWEEN 1 AND 100000 THEN
-        RAISE EXCEPTION 'max must be between 1 and 100000' USING ERRCODE = 'WO007';
-    END IF;
-    horizon := @extschema@.event_horizon();
+    horizon := @extschema@.outbox_horizon('exporting resolved conversations', resolved_conversations.max);
     RETURN QUERY
         SELECT e.id, c.id, c.number, c.channel, c.contact_id, c.assignee_id, c.team_id, c.subject,
                c.custom_fields, c.created_at, e.created_at,

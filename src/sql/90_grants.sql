@@ -57,7 +57,8 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.require_text(text, text, integer),
     @extschema@.thread_keys(text, text),
     @extschema@.handoff(uuid, @extschema@.control, text),
-    @extschema@.require_read_committed()
+    @extschema@.require_read_committed(),
+    @extschema@.outbox_horizon(text, integer)
     TO woes_service, woes_admin;
 
 GRANT EXECUTE ON FUNCTION
