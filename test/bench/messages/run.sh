@@ -31,14 +31,17 @@
 #                    every client picks one at random per transaction, so
 #                    both sides run at the same moments under the same
 #                    load; ratio = latency A / latency B (a closed loop's
-#                    TPS is clients / latency).  This is the figure that
-#                    other work on the machine does not move.
+#                    TPS is clients / latency).  Other work on the machine
+#                    hardly moves it; but the two sides also wait for each
+#                    other's CPU, which pulls it towards 1 when their costs
+#                    differ a lot (see README.md).
 # Then the diagnosis of intake (and of reads): interleaved runs of the
 # layers (context only, bare INSERT, raw INSERT into woes.messages with and
 # without RLS and NOTIFY, receive_message), pg_stat_statements (track = all)
 # and pg_stat_user_functions (track_functions = all) over one intake run,
 # EXPLAIN ANALYZE per trigger of single INSERTs (explain_intake.sql), and
-# each step of receive_message timed inside one backend (steps.sql).
+# each step of receive_message timed inside one backend (steps.sql), and
+# (if perf is installed) a CPU profile of one intake backend.
 # README.md has the figures and what they mean.
 #
 # Settings (environment):
@@ -52,6 +55,7 @@
 #   OTHER_CONVERSATIONS       a second workspace of the same shape (default 1000; quick 200)
 #   MIN_MESSAGES, MAX_MESSAGES   messages per conversation (default 20, 300)
 #   SKIP_DIAG=1  only the two pairs
+#   PROFILE=0    no perf profile in the diagnosis
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 
@@ -59,7 +63,7 @@ quick=0
 for arg in "$@"; do
     case $arg in
         --quick) quick=1 ;;
-        -h|--help) sed -n '2,54p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,58p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "run.sh: unknown argument $arg (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -461,7 +465,8 @@ PGUSER=$APP psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -v ws="$WS_INTAKE" -v threads
 if [ "${PROFILE:-1}" = 1 ] && command -v perf >/dev/null; then
     PN=$([ $quick = 1 ] && echo 2000 || echo 8000)
     echo "== diagnosis, intake: CPU profile of one backend running $PN transactions of intake_woes (perf, 1 client)"
-    echo "   (inclusive share of the backend's CPU time, and CPU time per message; PROFILE=0 skips this)"
+    echo "   (share of the backend's CPU samples whose call chain passes through the function, and CPU"
+    echo "   time per message; a lower bound where chains through libc are cut; PROFILE=0 skips this)"
     vacuum
     backends_gone
     PGUSER=$APP pgbench -n -M prepared -c 1 -j 1 -t "$PN" -D seq=0 -D tag=perf "${I[@]}" \
@@ -495,12 +500,13 @@ if [ "${PROFILE:-1}" = 1 ] && command -v perf >/dev/null; then
                 d["ExecInsertIndexTuples"] = "index entries of inserted and updated rows";
                 d["woes_set_context"] = "woes.set_context";
                 d["__send"] = "send() of the replies to the client (with the kernel)";
-                d["PostgresMain"] = "everything (the backend)";
+                d["PostgresMain"] = "  of which with a call chain up to PostgresMain";
                 split("PostgresMain fmgr_security_definer woes_message_intake_trigger woes_emit_event standard_planner ExecConstraints stringToNode standard_ExecutorStart ExecInsertIndexTuples woes_set_context __send", order, " ") }
             $1 ~ /%$/ && ($NF in d || $(NF - 2) in d) {
                 sym = ($NF in d) ? $NF : $(NF - 2); if (!(sym in pct)) pct[sym] = $1 + 0 }
             END {
                 printf "   %-58s %7s %9s\n", "", "share", "us/msg";
+                printf "   %-58s %6.1f%% %9.0f\n", "all samples of the backend", 100, total / f * 1e6 / n;
                 for (i = 1; i in order; i++) { s = order[i]; if (!(s in pct)) continue;
                     printf "   %-58s %6.1f%% %9.0f\n", d[s], pct[s], pct[s] / 100 * total / f * 1e6 / n } }'
     else
