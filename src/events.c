@@ -125,14 +125,9 @@ void
 woes_emit_event(Oid owner, Datum workspace, const char *kind, Datum conversation,
 				bool conversation_null, const char *payload)
 {
-	static SPIPlanPtr plan = NULL;
-	Oid			types[4] = {UUIDOID, TEXTOID, UUIDOID, TEXTOID};
 	Datum		values[4];
-	char		nulls[4] = {' ', ' ', ' ', ' '};
-	WoesOwnerScope scope;
-	int			ret;
+	bool		nulls[4] = {false, false, false, false};
 	int64		id;
-	bool		isnull;
 	char		idtext[32];
 
 	register_in_flight(owner);
@@ -140,26 +135,9 @@ woes_emit_event(Oid owner, Datum workspace, const char *kind, Datum conversation
 	values[0] = workspace;
 	values[1] = CStringGetTextDatum(kind);
 	values[2] = conversation;
-	if (conversation_null)
-		nulls[2] = 'n';
-	values[3] = CStringGetTextDatum(payload);
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	woes_owner_begin(&scope, owner);
-	if (plan == NULL)
-	{
-		plan = SPI_prepare("INSERT INTO woes.events (workspace_id, kind, conversation_id, payload)"
-						   " VALUES ($1, $2, $3, $4::jsonb) RETURNING id", 4, types);
-		if (plan == NULL || SPI_keepplan(plan) != 0)
-			elog(ERROR, "could not prepare the event insert");
-	}
-	ret = SPI_execute_plan(plan, values, nulls, false, 1);
-	woes_owner_end(&scope);
-	if (ret != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
-		elog(ERROR, "could not write an event: %s", SPI_result_code_string(ret));
-	id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	SPI_finish();
+	nulls[2] = conversation_null;
+	values[3] = DirectFunctionCall1(jsonb_in, CStringGetDatum(payload));
+	id = woes_insert_direct(WOES_DIRECT_EVENTS, values, nulls);
 
 	if (notify_enabled)
 	{

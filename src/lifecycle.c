@@ -215,14 +215,10 @@ static void
 write_status_event(Oid owner, Datum workspace, Datum conversation, int from, int to,
 				   bool until_null, Datum until)
 {
-	static SPIPlanPtr plan = NULL;
-	Oid			types[8] = {UUIDOID, UUIDOID, TEXTOID, TEXTOID, TEXTOID, UUIDOID, TEXTOID, TIMESTAMPTZOID};
-	Datum		values[8];
-	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	const pg_uuid_t *actor = woes_context_actor();
 	const char *reason = woes_context_reason();
-	AsOwner		as;
-	int			ret;
+	Datum		values[8];
+	bool		nulls[8] = {false, false, false, false, false, false, false, false};
 
 	if (reason && strlen(reason) > 1000)
 		ereport(ERROR,
@@ -232,37 +228,17 @@ write_status_event(Oid owner, Datum workspace, Datum conversation, int from, int
 
 	values[0] = workspace;
 	values[1] = conversation;
-	if (from >= 0)
-		values[2] = CStringGetTextDatum(woes_enum_label(&woes_status_type, from));
-	else
-		nulls[2] = 'n';
-	values[3] = CStringGetTextDatum(woes_enum_label(&woes_status_type, to));
+	values[2] = CharGetDatum((char) from);
+	nulls[2] = from < 0;
+	values[3] = CharGetDatum((char) to);
 	values[4] = CStringGetTextDatum(context_actor_kind());
-	if (actor && woes_context_audience() != WOES_AUDIENCE_NONE)
-		values[5] = uuid_datum(actor);
-	else
-		nulls[5] = 'n';
-	if (reason)
-		values[6] = CStringGetTextDatum(reason);
-	else
-		nulls[6] = 'n';
+	nulls[5] = !(actor && woes_context_audience() != WOES_AUDIENCE_NONE);
+	values[5] = nulls[5] ? (Datum) 0 : uuid_datum(actor);
+	nulls[6] = reason == NULL;
+	values[6] = reason ? CStringGetTextDatum(reason) : (Datum) 0;
 	values[7] = until;
-	if (until_null)
-		nulls[7] = 'n';
-
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (plan == NULL)
-		plan = prepare_kept("INSERT INTO woes.status_events (workspace_id, conversation_id, "
-							"from_status, to_status, actor_kind, actor_id, reason, snoozed_until) "
-							"VALUES ($1, $2, $3::woes.status, $4::woes.status, $5, $6, $7, $8)",
-							8, types);
-	become_owner(&as, owner);
-	ret = SPI_execute_plan(plan, values, nulls, false, 0);
-	restore_user(&as);
-	if (ret != SPI_OK_INSERT)
-		elog(ERROR, "could not record a status event: %s", SPI_result_code_string(ret));
-	SPI_finish();
+	nulls[7] = until_null;
+	(void) woes_insert_direct(WOES_DIRECT_STATUS_EVENTS, values, nulls);
 }
 
 /*
@@ -336,53 +312,32 @@ static void
 write_handoff_event(Oid owner, Datum workspace, Datum conversation, int from, int to,
 					bool controller_null, Datum controller)
 {
-	static SPIPlanPtr plan = NULL;
-	Oid			types[9] = {UUIDOID, UUIDOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, UUIDOID, UUIDOID, TEXTOID};
-	Datum		values[9];
-	char		nulls[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	const pg_uuid_t *actor = woes_context_actor();
 	const char *reason = woes_context_reason();
 	const char *kind = to == WOES_CONTROL_HANDOFF ? "requested" :
 		to == WOES_CONTROL_OPERATOR ? "taken_over" : "released";
-	AsOwner		as;
-	int			ret;
+	Datum		values[9];
+	bool		nulls[9] = {false, false, false, false, false, false, false, false, false};
 
-	values[0] = workspace;
-	values[1] = conversation;
-	values[2] = CStringGetTextDatum(kind);
-	values[3] = CStringGetTextDatum(woes_enum_label(&woes_control_type, from));
-	values[4] = CStringGetTextDatum(woes_enum_label(&woes_control_type, to));
-	values[5] = CStringGetTextDatum(context_actor_kind());
-	if (actor && woes_context_audience() != WOES_AUDIENCE_NONE)
-		values[6] = UUIDPGetDatum((pg_uuid_t *) actor);
-	else
-		nulls[6] = 'n';
-	values[7] = controller;
-	if (controller_null)
-		nulls[7] = 'n';
-	if (reason)
-		values[8] = CStringGetTextDatum(reason);
-	else
-		nulls[8] = 'n';
 	if (reason && strlen(reason) > 1000)
 		ereport(ERROR,
 				(errcode(ERRCODE_WOES_INVALID_ARGUMENT),
 				 errmsg("reason is too long"),
 				 errhint("A reason is at most 1000 characters.")));
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (plan == NULL)
-		plan = prepare_kept("INSERT INTO woes.handoff_events (workspace_id, conversation_id, kind,"
-							" from_control, to_control, actor_kind, actor_id, operator_id, reason)"
-							" VALUES ($1, $2, $3, $4::woes.control, $5::woes.control, $6, $7, $8, $9)",
-							9, types);
-	become_owner(&as, owner);
-	ret = SPI_execute_plan(plan, values, nulls, false, 0);
-	restore_user(&as);
-	if (ret != SPI_OK_INSERT)
-		elog(ERROR, "could not record a handoff event: %s", SPI_result_code_string(ret));
-	SPI_finish();
+	values[0] = workspace;
+	values[1] = conversation;
+	values[2] = CStringGetTextDatum(kind);
+	values[3] = CharGetDatum((char) from);
+	values[4] = CharGetDatum((char) to);
+	values[5] = CStringGetTextDatum(context_actor_kind());
+	nulls[6] = !(actor && woes_context_audience() != WOES_AUDIENCE_NONE);
+	values[6] = nulls[6] ? (Datum) 0 : UUIDPGetDatum((pg_uuid_t *) actor);
+	values[7] = controller;
+	nulls[7] = controller_null;
+	nulls[8] = reason == NULL;
+	values[8] = reason ? CStringGetTextDatum(reason) : (Datum) 0;
+	(void) woes_insert_direct(WOES_DIRECT_HANDOFF_EVENTS, values, nulls);
 
 	woes_emit_event(owner, workspace, psprintf("handoff.%s", kind), conversation, false,
 					controller_null

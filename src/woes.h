@@ -110,6 +110,19 @@ extern void woes_events_init(void);
 extern void woes_emit_event(Oid owner, Datum workspace, const char *kind, Datum conversation,
 							bool conversation_null, const char *payload);
 
+/* rowwriter.c: history and outbox rows written by the triggers */
+typedef enum WoesDirectTable
+{
+	WOES_DIRECT_STATUS_EVENTS,
+	WOES_DIRECT_HANDOFF_EVENTS,
+	WOES_DIRECT_EVENTS
+} WoesDirectTable;
+
+#define WOES_DIRECT_MAX_COLUMNS 16
+
+extern void woes_rowwriter_init(void);
+extern int64 woes_insert_direct(WoesDirectTable which, const Datum *values, const bool *nulls);
+
 /* visibility.c */
 extern bool woes_audience_can_see(int audience, int visibility, bool own);
 
