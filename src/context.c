@@ -28,6 +28,7 @@
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "lib/stringinfo.h"
 #include "miscadmin.h"
 #include "nodes/supportnodes.h"
 #include "utils/acl.h"
@@ -204,10 +205,44 @@ woes_context_actor(void)
 	return ctx_actor.valid ? &ctx_actor.id : NULL;
 }
 
+/*
+ * The reason an API call (or a trigger) hands to the triggers its statement
+ * fires.  It overrides woes.reason for the duration of the call, without the
+ * cost of a GUC scope; the caller restores the previous state, also on error
+ * (PG_FINALLY).
+ */
+static bool call_reason_active = false;
+static const char *call_reason = NULL;
+
+void
+woes_call_reason_push(WoesCallReason *save, const char *reason)
+{
+	save->active = call_reason_active;
+	save->reason = call_reason;
+	call_reason_active = true;
+	call_reason = (reason && reason[0] != '\0') ? reason : NULL;
+}
+
+void
+woes_call_reason_save(WoesCallReason *save)
+{
+	save->active = call_reason_active;
+	save->reason = call_reason;
+}
+
+void
+woes_call_reason_pop(const WoesCallReason *save)
+{
+	call_reason_active = save->active;
+	call_reason = save->reason;
+}
+
 /* the reason of the current scope, or NULL */
 const char *
 woes_context_reason(void)
 {
+	if (call_reason_active)
+		return call_reason;
 	return (reason_setting && reason_setting[0] != '\0') ? reason_setting : NULL;
 }
 
@@ -231,6 +266,32 @@ woes_require_context(void)
 				 errmsg("no woes context is set"),
 				 errdetail("Every read and write of woes data acts for one workspace, audience and actor."),
 				 errhint("Call woes.set_context(workspace, audience, actor) in this transaction first.")));
+}
+
+/*
+ * woes_require_audience
+ *		The C form of woes.require_audience(): WO001 without a context, WO003
+ *		unless the audience is in mask (bits 1 << audience).
+ */
+void
+woes_require_audience(uint32 mask, const char *action)
+{
+	StringInfoData allowed;
+	int			a;
+
+	woes_require_context();
+	if (mask & ((uint32) 1 << audience_setting))
+		return;
+	initStringInfo(&allowed);
+	for (a = WOES_AUDIENCE_CUSTOMER; a <= WOES_AUDIENCE_ADMIN; a++)
+		if (mask & ((uint32) 1 << a))
+			appendStringInfo(&allowed, "%s%s", allowed.len > 0 ? ", " : "",
+							 woes_enum_label(&woes_audience_type, a));
+	ereport(ERROR,
+			(errcode(ERRCODE_WOES_NOT_ALLOWED),
+			 errmsg("%s is not allowed in the %s audience", action,
+					woes_enum_label(&woes_audience_type, audience_setting)),
+			 errhint("Allowed audiences: %s.", allowed.data)));
 }
 
 static char *

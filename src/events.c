@@ -23,6 +23,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/async.h"
 #include "executor/spi.h"
@@ -31,7 +32,9 @@
 #include "storage/lock.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
 #include "utils/resowner.h"
+#include "utils/syscache.h"
 
 #include "woes.h"
 
@@ -63,32 +66,35 @@ woes_events_init(void)
 static int64
 next_possible_id(Oid owner)
 {
-	static SPIPlanPtr plan = NULL;
+	static Oid	seqid = InvalidOid;
 	WoesOwnerScope scope;
-	int			ret;
-	int64		next = 1;
+	Datum		last;
+	bool		isnull;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
+	/* the sequence's OID, looked up again if it is gone (extension re-created) */
+	if (!OidIsValid(seqid) || !SearchSysCacheExists1(RELOID, ObjectIdGetDatum(seqid)))
+	{
+		seqid = get_relname_relid("events_id_seq", get_namespace_oid("woes", false));
+		if (!OidIsValid(seqid))
+			elog(ERROR, "sequence woes.events_id_seq is missing");
+	}
+
+	/*
+	 * pg_sequence_last_value: NULL before the first nextval (or after a
+	 * RESTART), when any id may come next; 1 is then a safe lower bound.
+	 */
 	woes_owner_begin(&scope, owner);
-	if (plan == NULL)
 	{
-		plan = SPI_prepare("SELECT CASE WHEN is_called THEN last_value OPERATOR(pg_catalog.+) 1"
-						   " ELSE last_value END FROM woes.events_id_seq", 0, NULL);
-		if (plan == NULL || SPI_keepplan(plan) != 0)
-			elog(ERROR, "could not prepare the events sequence query");
-	}
-	ret = SPI_execute_plan(plan, NULL, NULL, true, 1);
-	woes_owner_end(&scope);
-	if (ret != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "could not read the events sequence: %s", SPI_result_code_string(ret));
-	{
-		bool		isnull;
+		LOCAL_FCINFO(fcinfo, 1);
 
-		next = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		InitFunctionCallInfoData(*fcinfo, NULL, 1, InvalidOid, NULL, NULL);
+		fcinfo->args[0].value = ObjectIdGetDatum(seqid);
+		fcinfo->args[0].isnull = false;
+		last = pg_sequence_last_value(fcinfo);
+		isnull = fcinfo->isnull;
 	}
-	SPI_finish();
-	return next;
+	woes_owner_end(&scope);
+	return isnull ? 1 : DatumGetInt64(last) + 1;
 }
 
 /*
@@ -137,7 +143,7 @@ woes_emit_event(Oid owner, Datum workspace, const char *kind, Datum conversation
 	values[2] = conversation;
 	nulls[2] = conversation_null;
 	values[3] = DirectFunctionCall1(jsonb_in, CStringGetDatum(payload));
-	id = woes_insert_direct(WOES_DIRECT_EVENTS, values, nulls);
+	id = woes_insert_direct(WOES_DIRECT_EVENTS, values, nulls, false);
 
 	if (notify_enabled)
 	{

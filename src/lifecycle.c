@@ -19,6 +19,7 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -238,7 +239,7 @@ write_status_event(Oid owner, Datum workspace, Datum conversation, int from, int
 	values[6] = reason ? CStringGetTextDatum(reason) : (Datum) 0;
 	values[7] = until;
 	nulls[7] = until_null;
-	(void) woes_insert_direct(WOES_DIRECT_STATUS_EVENTS, values, nulls);
+	(void) woes_insert_direct(WOES_DIRECT_STATUS_EVENTS, values, nulls, from >= 0);
 }
 
 /*
@@ -337,7 +338,7 @@ write_handoff_event(Oid owner, Datum workspace, Datum conversation, int from, in
 	nulls[7] = controller_null;
 	nulls[8] = reason == NULL;
 	values[8] = reason ? CStringGetTextDatum(reason) : (Datum) 0;
-	(void) woes_insert_direct(WOES_DIRECT_HANDOFF_EVENTS, values, nulls);
+	(void) woes_insert_direct(WOES_DIRECT_HANDOFF_EVENTS, values, nulls, true);
 
 	woes_emit_event(owner, workspace, psprintf("handoff.%s", kind), conversation, false,
 					controller_null
@@ -495,6 +496,7 @@ in_owner_scope(FunctionCallInfo fcinfo, Datum (*body) (FunctionCallInfo))
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	WoesOwnerScope scope;
+	WoesCallReason outer_reason;
 	Datum		result;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
@@ -502,7 +504,18 @@ in_owner_scope(FunctionCallInfo fcinfo, Datum (*body) (FunctionCallInfo))
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("a woes trigger function must be called as a trigger")));
 	woes_owner_begin(&scope, trigdata->tg_relation->rd_rel->relowner);
-	result = body(fcinfo);
+	/* a reason the body hands on is taken back on error too */
+	woes_call_reason_save(&outer_reason);
+	PG_TRY();
+	{
+		result = body(fcinfo);
+	}
+	PG_CATCH();
+	{
+		woes_call_reason_pop(&outer_reason);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
 	woes_owner_end(&scope);
 	return result;
 }
@@ -803,7 +816,8 @@ message_intake_body(FunctionCallInfo fcinfo)
 	bool		have_follow_up = false;
 	AsOwner		as;
 	int			ret;
-	int			nestlevel;
+	bool		reason_pushed = false;
+	WoesCallReason save_reason;
 
 	check_trigger_protocol(fcinfo, "woes.message_intake()");
 	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
@@ -935,13 +949,9 @@ message_intake_body(FunctionCallInfo fcinfo)
 		char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', anull ? 'n' : ' '};
 
 		/* the reason of a reopen, takeover or follow-up, for this trigger only */
-		nestlevel = NewGUCNestLevel();
-		if (customer_public)
-			(void) set_config_option("woes.reason", "customer_reply", PGC_USERSET, PGC_S_SESSION,
-									 GUC_ACTION_SAVE, true, 0, false);
-		else if (operator_public)
-			(void) set_config_option("woes.reason", "operator_reply", PGC_USERSET, PGC_S_SESSION,
-									 GUC_ACTION_SAVE, true, 0, false);
+		reason_pushed = customer_public || operator_public;
+		if (reason_pushed)
+			woes_call_reason_push(&save_reason, customer_public ? "customer_reply" : "operator_reply");
 		become_owner(&as, owner);
 		ret = SPI_execute_plan(touch_plan, values, nulls, false, 1);
 		restore_user(&as);
@@ -1002,7 +1012,8 @@ message_intake_body(FunctionCallInfo fcinfo)
 			have_follow_up = contact_found = true;
 		}
 	}
-	AtEOXact_GUC(true, nestlevel);
+	if (reason_pushed)
+		woes_call_reason_pop(&save_reason);
 
 	/* a customer writes only in its own conversations; others see "not found" */
 	if (!contact_found ||
@@ -1050,4 +1061,210 @@ message_intake_body(FunctionCallInfo fcinfo)
 								 json_safe(kind), woes_enum_label(&woes_visibility_type, vis)));
 	}
 	return PointerGetDatum(newtuple);
+}
+
+/*
+ * The status API: woes.transition() and its shorthands.
+ *
+ * One compare-and-set UPDATE, run as the caller (row-level security
+ * decides what it may touch), with a plan kept per backend.  The trigger
+ * above judges the change on the locked, latest row version and writes the
+ * history; this function only checks its arguments, hands the reason to the
+ * trigger and reports whether anything changed.  In C rather than PL/pgSQL:
+ * it is the hot path of every status change, and a PL/pgSQL function with
+ * SET clauses pays two GUC scopes and a search_path recomputation per call.
+ */
+PG_FUNCTION_INFO_V1(woes_transition);
+PG_FUNCTION_INFO_V1(woes_resolve);
+PG_FUNCTION_INFO_V1(woes_reopen);
+PG_FUNCTION_INFO_V1(woes_close);
+PG_FUNCTION_INFO_V1(woes_set_pending);
+PG_FUNCTION_INFO_V1(woes_snooze);
+
+/*
+ * Statements the API runs as the caller resolve every name in pg_catalog
+ * and woes only, whatever the caller's search_path: parsed and executed
+ * under an override path (cheap, no GUC scope), so the kept plan is never
+ * re-planned for a caller's path either.
+ */
+static void
+push_pinned_path(void)
+{
+	OverrideSearchPath path = {0};
+
+	path.schemas = NIL;
+	path.addCatalog = true;
+	path.addTemp = false;
+	PushOverrideSearchPath(&path);
+}
+
+static bool
+status_change(FunctionCallInfo fcinfo, Datum conversation, bool conversation_null, int to,
+			  bool to_null, Datum reason, bool reason_null, Datum until, bool until_null)
+{
+	static SPIPlanPtr update_plan = NULL;
+	static SPIPlanPtr exists_plan = NULL;
+	const pg_uuid_t *workspace;
+	WoesCallReason save;
+	Datum		values[4];
+	char		nulls[4] = {' ', ' ', ' ', ' '};
+	int			ret;
+	volatile bool changed = false;
+	volatile bool found = true;
+
+	woes_require_audience(WOES_AUDIENCE_BIT(WOES_AUDIENCE_AGENT) |
+						  WOES_AUDIENCE_BIT(WOES_AUDIENCE_OPERATOR) |
+						  WOES_AUDIENCE_BIT(WOES_AUDIENCE_ADMIN),
+						  "changing a conversation's status");
+	if (conversation_null || to_null)
+		ereport(ERROR,
+				(errcode(ERRCODE_WOES_INVALID_ARGUMENT),
+				 errmsg("conversation and to_status must not be null")));
+	(void) woes_enum_label(&woes_status_type, to);	/* validates */
+	if (!until_null && to != WOES_STATUS_SNOOZED)
+		ereport(ERROR,
+				(errcode(ERRCODE_WOES_INVALID_SNOOZE),
+				 errmsg("snooze_until is only for snoozing"),
+				 errhint("Pass snooze_until only with to_status => 'snoozed'.")));
+	workspace = woes_context_workspace();
+
+	values[0] = UUIDPGetDatum((pg_uuid_t *) workspace);
+	values[1] = conversation;
+	values[2] = CStringGetTextDatum(woes_enum_label(&woes_status_type, to));
+	values[3] = until;
+	nulls[3] = until_null ? 'n' : ' ';
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	push_pinned_path();
+	woes_call_reason_push(&save, reason_null ? NULL : TextDatumGetCString(reason));
+	PG_TRY();
+	{
+		if (update_plan == NULL)
+		{
+			/* built-in parameter types only: a kept plan outlives a re-created extension's types */
+			Oid			types[4] = {UUIDOID, UUIDOID, TEXTOID, TIMESTAMPTZOID};
+			SPIPlanPtr	plan;
+
+			/*
+			 * Compare-and-set: the row is changed only if it is not already
+			 * there.  If another transaction changes it first, the UPDATE
+			 * waits, re-reads the new version and re-checks the WHERE; the
+			 * trigger then judges the transition from that latest version.
+			 */
+			plan = SPI_prepare("UPDATE woes.conversations c"
+							   " SET status = $3::woes.status, snoozed_until = $4"
+							   " WHERE c.workspace_id OPERATOR(pg_catalog.=) $1"
+							   " AND c.id OPERATOR(pg_catalog.=) $2"
+							   " AND (c.status OPERATOR(woes.<>) $3::woes.status"
+							   " OR ($3 OPERATOR(pg_catalog.=) 'snoozed'"
+							   " AND c.snoozed_until IS DISTINCT FROM $4))",
+							   4, types);
+			if (plan == NULL || SPI_keepplan(plan) != 0)
+				elog(ERROR, "could not prepare the status update");
+			update_plan = plan;
+		}
+		ret = SPI_execute_plan(update_plan, values, nulls, false, 0);
+		if (ret != SPI_OK_UPDATE)
+			elog(ERROR, "could not update the conversation: %s", SPI_result_code_string(ret));
+		changed = SPI_processed > 0;
+		if (!changed)
+		{
+			/* already there, or not there at all (for this caller) */
+			if (exists_plan == NULL)
+			{
+				Oid			types[2] = {UUIDOID, UUIDOID};
+				SPIPlanPtr	plan;
+
+				plan = SPI_prepare("SELECT FROM woes.conversations c"
+								   " WHERE c.workspace_id OPERATOR(pg_catalog.=) $1"
+								   " AND c.id OPERATOR(pg_catalog.=) $2",
+								   2, types);
+				if (plan == NULL || SPI_keepplan(plan) != 0)
+					elog(ERROR, "could not prepare the conversation lookup");
+				exists_plan = plan;
+			}
+			ret = SPI_execute_plan(exists_plan, values, nulls, true, 1);
+			if (ret != SPI_OK_SELECT)
+				elog(ERROR, "could not look up the conversation: %s", SPI_result_code_string(ret));
+			found = SPI_processed > 0;
+		}
+	}
+	PG_FINALLY();
+	{
+		woes_call_reason_pop(&save);
+		PopOverrideSearchPath();
+	}
+	PG_END_TRY();
+	SPI_finish();
+
+	if (!found)
+		ereport(ERROR,
+				(errcode(ERRCODE_WOES_NOT_FOUND),
+				 errmsg("conversation %s not found in this workspace",
+						DatumGetCString(DirectFunctionCall1(uuid_out, conversation)))));
+	return changed;
+}
+
+#define ARG_OR_NULL(n) (PG_NARGS() > (n) && !PG_ARGISNULL(n))
+
+/*
+ * transition(conversation uuid, to_status woes.status, reason text DEFAULT NULL,
+ *			  snooze_until timestamptz DEFAULT NULL) returns boolean
+ *		false if the conversation already was there (a retry is a safe no-op).
+ */
+Datum
+woes_transition(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(status_change(fcinfo,
+								 PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0), PG_ARGISNULL(0),
+								 PG_ARGISNULL(1) ? 0 : (uint8) PG_GETARG_CHAR(1), PG_ARGISNULL(1),
+								 ARG_OR_NULL(2) ? PG_GETARG_DATUM(2) : (Datum) 0, !ARG_OR_NULL(2),
+								 ARG_OR_NULL(3) ? PG_GETARG_DATUM(3) : (Datum) 0, !ARG_OR_NULL(3)));
+}
+
+/* the shorthands: (conversation uuid, reason text DEFAULT NULL) */
+static Datum
+shorthand(FunctionCallInfo fcinfo, int to)
+{
+	PG_RETURN_BOOL(status_change(fcinfo,
+								 PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0), PG_ARGISNULL(0),
+								 to, false,
+								 ARG_OR_NULL(1) ? PG_GETARG_DATUM(1) : (Datum) 0, !ARG_OR_NULL(1),
+								 (Datum) 0, true));
+}
+
+Datum
+woes_resolve(PG_FUNCTION_ARGS)
+{
+	return shorthand(fcinfo, WOES_STATUS_RESOLVED);
+}
+
+Datum
+woes_reopen(PG_FUNCTION_ARGS)
+{
+	return shorthand(fcinfo, WOES_STATUS_OPEN);
+}
+
+Datum
+woes_close(PG_FUNCTION_ARGS)
+{
+	return shorthand(fcinfo, WOES_STATUS_CLOSED);
+}
+
+Datum
+woes_set_pending(PG_FUNCTION_ARGS)
+{
+	return shorthand(fcinfo, WOES_STATUS_PENDING);
+}
+
+/* snooze(conversation uuid, until timestamptz, reason text DEFAULT NULL) */
+Datum
+woes_snooze(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(status_change(fcinfo,
+								 PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0), PG_ARGISNULL(0),
+								 WOES_STATUS_SNOOZED, false,
+								 ARG_OR_NULL(2) ? PG_GETARG_DATUM(2) : (Datum) 0, !ARG_OR_NULL(2),
+								 PG_ARGISNULL(1) ? (Datum) 0 : PG_GETARG_DATUM(1), PG_ARGISNULL(1)));
 }

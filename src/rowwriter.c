@@ -16,7 +16,9 @@
  * replication applies rows with.  It checks NOT NULL and CHECK
  * constraints, inserts the index entries (unique ones checked), and fires
  * the row triggers, so foreign keys are checked as before (deferred ones at
- * commit).  What does not: row-level security and statement triggers.
+ * commit) -- except where the caller holds the referenced conversation row
+ * locked, see woes_insert_direct.  What does not: row-level security and
+ * statement triggers.
  * Nobody is granted INSERT on these tables; the callers are the woes
  * triggers, writing under a validated context for the row they are
  * processing, which is exactly what those policies would have let through.
@@ -30,13 +32,16 @@
 #include "postgres.h"
 
 #include "access/table.h"
+#include "access/tableam.h"
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/sequence.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "nodes/makefuncs.h"
+#include "optimizer/optimizer.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -65,6 +70,10 @@ typedef struct DirectTable
 	AttrNumber	id_attnum;
 	AttrNumber	created_attnum;
 	AttrNumber	attnums[WOES_DIRECT_MAX_COLUMNS];
+	bool		fk_only;		/* no row triggers on INSERT but FK checks */
+	MemoryContext cxt;			/* the planned CHECK expressions below */
+	int			nchecks;
+	Expr	  **checks;
 } DirectTable;
 
 static const DirectColumn status_event_columns[] = {
@@ -163,6 +172,47 @@ bind_table(DirectTable *t, Relation rel)
 		t->created_attnum == InvalidAttrNumber)
 		elog(ERROR, "woes.%s does not have the columns this version of woes writes", t->relname);
 
+	/*
+	 * The CHECK constraints, parsed and planned once: the executor would
+	 * otherwise read each stored expression from its text form per row.
+	 */
+	if (t->cxt == NULL)
+		t->cxt = AllocSetContextCreate(CacheMemoryContext, "woes row writer",
+									   ALLOCSET_SMALL_SIZES);
+	MemoryContextReset(t->cxt);
+	t->nchecks = 0;
+	t->checks = NULL;
+	if (tupdesc->constr && tupdesc->constr->num_check > 0)
+	{
+		MemoryContext old = MemoryContextSwitchTo(t->cxt);
+		int			n = tupdesc->constr->num_check;
+
+		t->checks = palloc(n * sizeof(Expr *));
+		for (i = 0; i < n; i++)
+			t->checks[i] = expression_planner(stringToNode(tupdesc->constr->check[i].ccbin));
+		t->nchecks = n;
+		MemoryContextSwitchTo(old);
+	}
+
+	/*
+	 * Can the foreign-key checks be left out when the caller vouches for
+	 * the referenced row?  Only if they are all the table has: any other
+	 * row trigger on INSERT (one added by a DBA, say) makes every insert
+	 * take the full path.
+	 */
+	t->fk_only = !(tupdesc->constr && tupdesc->constr->has_generated_stored);
+	if (rel->trigdesc)
+	{
+		for (i = 0; i < rel->trigdesc->numtriggers; i++)
+		{
+			Trigger    *trig = &rel->trigdesc->triggers[i];
+
+			if (TRIGGER_FOR_ROW(trig->tgtype) && TRIGGER_FOR_INSERT(trig->tgtype) &&
+				!(trig->tgisinternal && RI_FKey_trigger_type(trig->tgfoid) == RI_TRIGGER_FK))
+				t->fk_only = false;
+		}
+	}
+
 	if (t->sequence)
 	{
 		t->seqid = get_relname_relid(t->sequence, RelationGetNamespace(rel));
@@ -203,9 +253,16 @@ direct_table(WoesDirectTable which)
  *		Insert one row into a woes history/outbox table.  values/nulls are in
  *		the table's DirectColumn order; id comes from the table's sequence
  *		and created_at is now().  Returns the id.
+ *
+ *		parent_locked: the caller is the trigger of the row this one refers
+ *		to, which it holds locked (an UPDATE of it is under way), so the
+ *		foreign-key check could not fail and is left out.  A creation event
+ *		is written before its conversation row exists, so it passes false
+ *		and the deferred check runs at commit.
  */
 int64
-woes_insert_direct(WoesDirectTable which, const Datum *values, const bool *nulls)
+woes_insert_direct(WoesDirectTable which, const Datum *values, const bool *nulls,
+				   bool parent_locked)
 {
 	DirectTable *t = direct_table(which);
 	Relation	rel;
@@ -235,6 +292,14 @@ woes_insert_direct(WoesDirectTable which, const Datum *values, const bool *nulls
 	estate->es_opened_result_relations = list_make1(rri);
 	estate->es_output_cid = GetCurrentCommandId(true);
 	ExecOpenIndices(rri, false);
+	if (t->nchecks > 0 && RelationGetDescr(rel)->constr &&
+		RelationGetDescr(rel)->constr->num_check == t->nchecks)
+	{
+		/* what ExecRelCheck builds on first use, from the planned copies */
+		rri->ri_ConstraintExprs = palloc(t->nchecks * sizeof(ExprState *));
+		for (i = 0; i < t->nchecks; i++)
+			rri->ri_ConstraintExprs[i] = ExecInitExpr(t->checks[i], NULL);
+	}
 
 	slot = ExecInitExtraTupleSlot(estate, RelationGetDescr(rel), &TTSOpsVirtual);
 	ExecClearTuple(slot);
@@ -254,10 +319,25 @@ woes_insert_direct(WoesDirectTable which, const Datum *values, const bool *nulls
 	slot->tts_isnull[t->created_attnum - 1] = false;
 	ExecStoreVirtualTuple(slot);
 
-	/* row triggers (the foreign-key checks) queue and fire as in a statement */
-	AfterTriggerBeginQuery();
-	ExecSimpleRelationInsert(rri, estate, slot);
-	AfterTriggerEndQuery(estate);
+	if (parent_locked && t->fk_only)
+	{
+		/* ExecSimpleRelationInsert without the row triggers: see above */
+		List	   *recheck = NIL;
+
+		if (rel->rd_att->constr)
+			ExecConstraints(rri, slot, estate);
+		simple_table_tuple_insert(rel, slot);
+		if (rri->ri_NumIndices > 0)
+			recheck = ExecInsertIndexTuples(rri, slot, estate, false, false, NULL, NIL);
+		list_free(recheck);
+	}
+	else
+	{
+		/* row triggers (the foreign-key checks) queue and fire as in a statement */
+		AfterTriggerBeginQuery();
+		ExecSimpleRelationInsert(rri, estate, slot);
+		AfterTriggerEndQuery(estate);
+	}
 
 	ExecCloseIndices(rri);
 	ExecResetTupleTable(estate->es_tupleTable, false);

@@ -86,7 +86,20 @@ extern const pg_uuid_t *woes_context_workspace(void);
 extern const pg_uuid_t *woes_context_actor(void);
 extern int	woes_context_audience(void);
 extern const char *woes_context_reason(void);
+
+typedef struct WoesCallReason
+{
+	bool		active;
+	const char *reason;
+} WoesCallReason;
+
+extern void woes_call_reason_push(WoesCallReason *save, const char *reason);
+extern void woes_call_reason_save(WoesCallReason *save);
+extern void woes_call_reason_pop(const WoesCallReason *save);
 extern void woes_require_context(void);
+extern void woes_require_audience(uint32 mask, const char *action);
+
+#define WOES_AUDIENCE_BIT(a)	((uint32) 1 << (a))
 extern bool woes_restoring(void);
 
 #define WOES_PINNED_SEARCH_PATH "pg_catalog, pg_temp"
@@ -121,7 +134,8 @@ typedef enum WoesDirectTable
 #define WOES_DIRECT_MAX_COLUMNS 16
 
 extern void woes_rowwriter_init(void);
-extern int64 woes_insert_direct(WoesDirectTable which, const Datum *values, const bool *nulls);
+extern int64 woes_insert_direct(WoesDirectTable which, const Datum *values, const bool *nulls,
+								bool parent_locked);
 
 /* visibility.c */
 extern bool woes_audience_can_see(int audience, int visibility, bool own);

@@ -354,7 +354,9 @@ CREATE TABLE @extschema@.events (
     PRIMARY KEY (workspace_id, id)
 );
 ALTER SEQUENCE @extschema@.events_id_seq OWNED BY @extschema@.events.id;
-CREATE INDEX events_conversation_idx ON @extschema@.events (workspace_id, conversation_id, id);
+-- One index only: the outbox is read as a stream by (workspace_id, id).  A
+-- conversation's history is status_events and handoff_events, keyed by
+-- conversation; a second index here would cost every write and serve no query.
 COMMENT ON TABLE @extschema@.events IS
     'Outbox of everything that happened (conversation.created, message.created, conversation.status_changed, handoff.*), written in the same transaction; read with woes.events_since()';
 

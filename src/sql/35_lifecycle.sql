@@ -52,86 +52,41 @@ CREATE TRIGGER message_intake BEFORE INSERT ON @extschema@.messages
 CREATE POLICY status_events_read ON @extschema@.status_events FOR SELECT
     USING (@extschema@.in_audience('{agent,operator,analyst,admin}'));
 
+-- The status API is C (lifecycle.c): one compare-and-set UPDATE as the
+-- caller, with a kept plan; the lifecycle trigger judges and records it.
 CREATE FUNCTION @extschema@.transition(conversation uuid, to_status @extschema@.status,
                                        reason text DEFAULT NULL, snooze_until timestamptz DEFAULT NULL)
     RETURNS boolean
-    LANGUAGE plpgsql VOLATILE
-    SET search_path = pg_catalog, pg_temp
-    SET woes.reason = ''
-AS $$
-BEGIN
-    -- the audience check inline; the raising helper only on failure
-    IF NOT @extschema@.in_audience('{agent,operator,admin}') THEN
-        PERFORM @extschema@.require_audience('{agent,operator,admin}', 'changing a conversation''s status');
-    END IF;
-    IF transition.conversation IS NULL OR transition.to_status IS NULL THEN
-        RAISE EXCEPTION 'conversation and to_status must not be null' USING ERRCODE = 'WO007';
-    END IF;
-    IF transition.snooze_until IS NOT NULL AND transition.to_status OPERATOR(@extschema@.<>) 'snoozed' THEN
-        RAISE EXCEPTION 'snooze_until is only for snoozing'
-            USING ERRCODE = 'WO102', HINT = 'Pass snooze_until only with to_status => ''snoozed''.';
-    END IF;
-    -- the reason travels to the lifecycle trigger in woes.reason; the SET
-    -- clause above restores it when this call ends
-    IF transition.reason IS NOT NULL THEN
-        PERFORM pg_catalog.set_config('woes.reason', transition.reason, true);
-    END IF;
-
-    -- Compare-and-set: the row is changed only if it is not already there.
-    -- If another transaction changes it first, this UPDATE waits, re-reads
-    -- the new version and re-checks the WHERE; the trigger then judges the
-    -- transition from that latest version.  Nothing is decided on a stale read.
-    UPDATE @extschema@.conversations c
-       SET status = transition.to_status,
-           snoozed_until = transition.snooze_until
-     WHERE c.id OPERATOR(pg_catalog.=) transition.conversation
-       AND (c.status OPERATOR(@extschema@.<>) transition.to_status
-            OR (transition.to_status OPERATOR(@extschema@.=) 'snoozed'
-                AND c.snoozed_until IS DISTINCT FROM transition.snooze_until));
-    IF FOUND THEN
-        RETURN true;
-    END IF;
-    IF NOT EXISTS (SELECT FROM @extschema@.conversations c
-                    WHERE c.id OPERATOR(pg_catalog.=) transition.conversation) THEN
-        RAISE EXCEPTION 'conversation % not found in this workspace', transition.conversation
-            USING ERRCODE = 'WO005';
-    END IF;
-    RETURN false;               -- already there: retries are safe no-ops
-END;
-$$;
+    AS 'MODULE_PATHNAME', 'woes_transition'
+    LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.transition(uuid, @extschema@.status, text, timestamptz) IS
     'Move a conversation to another status (with a reason; snooze_until for snoozed); false if it already was there';
 
 CREATE FUNCTION @extschema@.resolve(conversation uuid, reason text DEFAULT NULL) RETURNS boolean
-    LANGUAGE sql VOLATILE
-    SET search_path = pg_catalog, pg_temp
-    RETURN @extschema@.transition(conversation, 'resolved', reason);
+    AS 'MODULE_PATHNAME', 'woes_resolve'
+    LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.resolve(uuid, text) IS 'Resolve a conversation; false if it already was';
 
 CREATE FUNCTION @extschema@.reopen(conversation uuid, reason text DEFAULT NULL) RETURNS boolean
-    LANGUAGE sql VOLATILE
-    SET search_path = pg_catalog, pg_temp
-    RETURN @extschema@.transition(conversation, 'open', reason);
+    AS 'MODULE_PATHNAME', 'woes_reopen'
+    LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.reopen(uuid, text) IS 'Reopen a conversation; false if it already was open';
 
 CREATE FUNCTION @extschema@.close(conversation uuid, reason text DEFAULT NULL) RETURNS boolean
-    LANGUAGE sql VOLATILE
-    SET search_path = pg_catalog, pg_temp
-    RETURN @extschema@.transition(conversation, 'closed', reason);
+    AS 'MODULE_PATHNAME', 'woes_close'
+    LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.close(uuid, text) IS 'Close a conversation for good; false if it already was';
 
 CREATE FUNCTION @extschema@.set_pending(conversation uuid, reason text DEFAULT NULL) RETURNS boolean
-    LANGUAGE sql VOLATILE
-    SET search_path = pg_catalog, pg_temp
-    RETURN @extschema@.transition(conversation, 'pending', reason);
+    AS 'MODULE_PATHNAME', 'woes_set_pending'
+    LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.set_pending(uuid, text) IS
     'Mark a conversation as waiting for the customer; false if it already was';
 
 CREATE FUNCTION @extschema@.snooze(conversation uuid, until timestamptz, reason text DEFAULT NULL)
     RETURNS boolean
-    LANGUAGE sql VOLATILE
-    SET search_path = pg_catalog, pg_temp
-    RETURN @extschema@.transition(conversation, 'snoozed', reason, until);
+    AS 'MODULE_PATHNAME', 'woes_snooze'
+    LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.snooze(uuid, timestamptz, text) IS
     'Snooze a conversation until a future time (again, to move the time); false if already snoozed until then';
 
