@@ -247,3 +247,46 @@ SELECT status FROM woes.conversations WHERE id = :'oz';
 COMMIT;
 RESET ROLE;
 DROP FUNCTION public.try_raw_update(uuid, woes.status, woes.status);
+
+-- The status API restricts its UPDATE to the context's workspace itself:
+-- a caller that bypasses row-level security (here the superuser) with one
+-- workspace's context still cannot move another workspace's conversation.
+BEGIN;
+SELECT woes.set_context(:'ws', 'operator');
+SELECT try_sql(format('SELECT woes.resolve(%L)', :'oz')) AS other_workspace;
+ROLLBACK;
+
+-- History rows are written straight into the table (not through SQL), but
+-- its constraints still hold, also one a DBA adds later, and a row trigger
+-- a DBA adds still fires.
+ALTER TABLE woes.status_events ADD CONSTRAINT no_forbidden_reason
+    CHECK (reason IS DISTINCT FROM 'forbidden');
+CREATE FUNCTION public.history_seen() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE NOTICE 'history row: % -> % (%)', NEW.from_status, NEW.to_status, NEW.reason;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER history_seen AFTER INSERT ON woes.status_events
+    FOR EACH ROW EXECUTE FUNCTION public.history_seen();
+BEGIN;
+SELECT woes.set_context(:'ws', 'operator');
+SELECT try_sql(format('SELECT woes.set_pending(%L, %L)', :'o', 'forbidden')) AS dba_check;
+SELECT woes.set_pending(:'o', 'allowed');
+ROLLBACK;
+DROP TRIGGER history_seen ON woes.status_events;
+DROP FUNCTION public.history_seen();
+ALTER TABLE woes.status_events DROP CONSTRAINT no_forbidden_reason;
+
+-- The reason a call hands to the trigger ends with the call, also when the
+-- call fails: a raw UPDATE afterwards records its own reason.
+BEGIN;
+SELECT woes.set_context(:'ws', 'operator');
+SAVEPOINT a;
+SELECT woes.set_pending(:'o', repeat('x', 1001));
+ROLLBACK TO a;
+SET LOCAL woes.reason = 'raw update';
+UPDATE woes.conversations SET status = 'pending' WHERE id = :'o';
+SELECT woes.reopen(:'o');
+SELECT from_status, to_status, reason FROM woes.status_events
+ WHERE conversation_id = :'o' ORDER BY id DESC LIMIT 2;
+ROLLBACK;
