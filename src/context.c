@@ -626,6 +626,33 @@ woes_require_context_trigger(PG_FUNCTION_ARGS)
 }
 
 /*
+ * woes_api_path_push / woes_api_path_pop
+ *		Statements the API runs as the caller (woes.transition,
+ *		woes.receive_message) resolve names like those woes runs as the owner:
+ *		pg_catalog, then pg_temp (never searched for functions or operators),
+ *		whatever the caller's search_path.  An override path costs no GUC
+ *		scope, and it equals the pinned path, so a kept plan used under both
+ *		is never re-planned for a change of path.  Popped on error by the
+ *		(sub)transaction abort too.
+ */
+void
+woes_api_path_push(void)
+{
+	OverrideSearchPath path = {0};
+
+	path.schemas = NIL;
+	path.addCatalog = true;
+	path.addTemp = true;
+	PushOverrideSearchPath(&path);
+}
+
+void
+woes_api_path_pop(void)
+{
+	PopOverrideSearchPath();
+}
+
+/*
  * woes_owner_begin / woes_owner_end
  *		Run SQL as the owner of the woes tables (owner invalid: as the current
  *		user, e.g. inside a SECURITY DEFINER function) with search_path pinned

@@ -1081,23 +1081,6 @@ PG_FUNCTION_INFO_V1(woes_close);
 PG_FUNCTION_INFO_V1(woes_set_pending);
 PG_FUNCTION_INFO_V1(woes_snooze);
 
-/*
- * Statements the API runs as the caller resolve every name in pg_catalog
- * and woes only, whatever the caller's search_path: parsed and executed
- * under an override path (cheap, no GUC scope), so the kept plan is never
- * re-planned for a caller's path either.
- */
-static void
-push_pinned_path(void)
-{
-	OverrideSearchPath path = {0};
-
-	path.schemas = NIL;
-	path.addCatalog = true;
-	path.addTemp = false;
-	PushOverrideSearchPath(&path);
-}
-
 static bool
 status_change(FunctionCallInfo fcinfo, Datum conversation, bool conversation_null, int to,
 			  bool to_null, Datum reason, bool reason_null, Datum until, bool until_null)
@@ -1136,7 +1119,7 @@ status_change(FunctionCallInfo fcinfo, Datum conversation, bool conversation_nul
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	push_pinned_path();
+	woes_api_path_push();
 	woes_call_reason_push(&save, reason_null ? NULL : TextDatumGetCString(reason));
 	PG_TRY();
 	{
@@ -1193,7 +1176,7 @@ status_change(FunctionCallInfo fcinfo, Datum conversation, bool conversation_nul
 	PG_FINALLY();
 	{
 		woes_call_reason_pop(&save);
-		PopOverrideSearchPath();
+		woes_api_path_pop();
 	}
 	PG_END_TRY();
 	SPI_finish();

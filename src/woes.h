@@ -112,6 +112,8 @@ typedef struct WoesOwnerScope
 	int			nestlevel;
 } WoesOwnerScope;
 
+extern void woes_api_path_push(void);
+extern void woes_api_path_pop(void);
 extern void woes_owner_begin(WoesOwnerScope *scope, Oid owner);
 extern void woes_owner_end(WoesOwnerScope *scope);
 

@@ -62,136 +62,16 @@ $$;
 COMMENT ON FUNCTION @extschema@.require_text(text, text, integer) IS
     'Internal: raise WO007 unless value is 1 to max_length characters';
 
+-- Intake is C (intake.c): the same steps with kept plans, and the writes a
+-- message into a known thread does not need (participant, thread keys,
+-- contact) skipped when nothing is missing.
 CREATE FUNCTION @extschema@.receive_message(channel text, thread_ref text, sender_external_id text,
                                             body text, external_message_id text,
                                             sender_name text DEFAULT NULL,
                                             sent_at timestamptz DEFAULT now())
     RETURNS uuid
-    LANGUAGE plpgsql VOLATILE
-    SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    ws      uuid := @extschema@.current_workspace();
-    keys    text[];
-    contact uuid;
-    conv    uuid;
-    msg     uuid;
-    own_key boolean;
-    found_conv uuid;
-    keys_fn regprocedure;
-BEGIN
-    -- The checks are inline and the raising helpers run only on failure:
-    -- this is the intake's hot path, and each helper call (a function with
-    -- its own pinned search_path) costs more than the check itself.
-    IF NOT @extschema@.in_audience('{operator,admin}') THEN
-        PERFORM @extschema@.require_audience('{operator,admin}', 'receiving a message');
-    END IF;
-    SELECT c.thread_keys INTO keys_fn FROM @extschema@.channels c
-     WHERE c.name OPERATOR(pg_catalog.=) receive_message.channel;
-    IF NOT FOUND THEN
-        PERFORM @extschema@.require_channel(receive_message.channel);
-    END IF;
-    IF receive_message.external_message_id IS NULL
-       OR length(receive_message.external_message_id) NOT BETWEEN 1 AND 512 THEN
-        PERFORM @extschema@.require_text(receive_message.external_message_id, 'external message id', 512);
-    END IF;
-    IF receive_message.sender_external_id IS NULL
-       OR length(receive_message.sender_external_id) NOT BETWEEN 1 AND 512 THEN
-        PERFORM @extschema@.require_text(receive_message.sender_external_id, 'sender external id', 512);
-    END IF;
-    IF length(receive_message.thread_ref) > 10000 THEN
-        RAISE EXCEPTION 'invalid thread reference' USING ERRCODE = 'WO007', HINT = 'At most 10000 characters.';
-    END IF;
-    IF receive_message.sent_at IS NULL THEN
-        RAISE EXCEPTION 'sent_at must not be null'
-            USING ERRCODE = 'WO007', HINT = 'Pass the time the channel received the message, or leave it out for now().';
-    END IF;
-    IF receive_message.body IS NULL OR length(receive_message.body) > 100000 THEN
-        RAISE EXCEPTION 'invalid message body'
-            USING ERRCODE = 'WO007', HINT = 'A body is text of at most 100000 characters (it may be empty).';
-    END IF;
-
-    -- Idempotency: deliveries of one (channel, external message id) are
-    -- serialised by a transaction lock, so a redelivery (even a concurrent
-    -- one) finds the first and writes nothing.
-    PERFORM pg_advisory_xact_lock(hashtextextended(
-        concat_ws(' ', 'woes.message', ws, receive_message.channel, receive_message.external_message_id), 0));
-    SELECT m.id INTO msg FROM @extschema@.messages m
-     WHERE m.workspace_id OPERATOR(pg_catalog.=) ws
-       AND m.channel OPERATOR(pg_catalog.=) receive_message.channel
-       AND m.external_id OPERATOR(pg_catalog.=) receive_message.external_message_id;
-    IF FOUND THEN
-        RETURN msg;
-    END IF;
-
-    -- a channel with a thread_keys function (email) threads by message ids:
-    -- a first message has no reference, and its own id is a key
-    own_key := keys_fn IS NOT NULL;
-    IF own_key THEN
-        keys := @extschema@.thread_keys(receive_message.channel, coalesce(receive_message.thread_ref, ''));
-    ELSE
-        keys := array_remove(ARRAY[btrim(coalesce(receive_message.thread_ref, ''))], '');
-    END IF;
-    IF cardinality(keys) = 0 AND NOT own_key THEN
-        RAISE EXCEPTION 'a % message needs a thread reference', receive_message.channel
-            USING ERRCODE = 'WO007', HINT = 'Pass the chat session, channel or thread id as thread_ref.';
-    END IF;
-    -- one thread, one conversation: serialise a thread's messages
-    PERFORM pg_advisory_xact_lock(hashtextextended(
-        concat_ws(' ', 'woes.thread', ws, receive_message.channel, coalesce(keys[1], receive_message.external_message_id)), 0));
-
-    -- a known sender without news about its name: no need for upsert_contact
-    SELECT i.contact_id INTO contact FROM @extschema@.identities i
-     WHERE i.workspace_id OPERATOR(pg_catalog.=) ws
-       AND i.channel OPERATOR(pg_catalog.=) receive_message.channel
-       AND i.external_id OPERATOR(pg_catalog.=) receive_message.sender_external_id;
-    IF contact IS NULL OR receive_message.sender_name IS NOT NULL THEN
-        contact := @extschema@.upsert_contact(receive_message.channel, receive_message.sender_external_id,
-                                              receive_message.sender_name);
-    END IF;
-    SELECT r.conversation_id INTO conv FROM @extschema@.thread_refs r
-     WHERE r.workspace_id OPERATOR(pg_catalog.=) ws
-       AND r.channel OPERATOR(pg_catalog.=) receive_message.channel
-       AND r.ref OPERATOR(pg_catalog.=) ANY (keys)
-     ORDER BY r.created_at DESC LIMIT 1;
-    found_conv := conv;
-    IF conv IS NULL THEN
-        INSERT INTO @extschema@.conversations (channel, contact_id, thread_ref, created_at)
-        VALUES (receive_message.channel, contact, receive_message.thread_ref,
-                least(receive_message.sent_at, now()))
-        RETURNING id INTO conv;
-    END IF;
-
-    -- the message (the intake trigger reopens, or moves it to a follow-up
-    -- conversation if the thread's conversation is closed)
-    INSERT INTO @extschema@.messages (conversation_id, author_kind, author_id, visibility, body,
-                                      channel, external_id, created_at)
-    VALUES (conv, 'customer', contact, 'public', receive_message.body,
-            receive_message.channel, receive_message.external_message_id, receive_message.sent_at)
-    RETURNING id, conversation_id INTO msg, conv;
-
-    INSERT INTO @extschema@.participants (conversation_id, kind, contact_id)
-    VALUES (conv, 'customer', contact)
-    ON CONFLICT DO NOTHING;
-
-    -- a closed thread written to again moved to a follow-up conversation:
-    -- the whole thread (every key) now leads there
-    IF found_conv IS NOT NULL AND found_conv OPERATOR(pg_catalog.<>) conv THEN
-        UPDATE @extschema@.thread_refs t SET conversation_id = conv
-         WHERE t.conversation_id OPERATOR(pg_catalog.=) found_conv;
-    END IF;
-    -- the thread's keys (and, where a message id is itself a key, as in
-    -- email, this message's id) lead to the conversation it landed in
-    INSERT INTO @extschema@.thread_refs AS t (channel, ref, conversation_id)
-    SELECT DISTINCT receive_message.channel, k, conv
-      FROM unnest(keys || CASE WHEN own_key THEN ARRAY[btrim(receive_message.external_message_id, ' <>')]
-                               ELSE '{}'::text[] END) k
-    ON CONFLICT ON CONSTRAINT thread_refs_pkey DO UPDATE
-       SET conversation_id = excluded.conversation_id
-     WHERE t.conversation_id OPERATOR(pg_catalog.<>) excluded.conversation_id;
-    RETURN msg;
-END;
-$$;
+    AS 'MODULE_PATHNAME', 'woes_receive_message'
+    LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.receive_message(text, text, text, text, text, text, timestamptz) IS
     'Intake of a customer message from a channel: finds or creates identity, contact and conversation by the thread reference, appends the message; idempotent on (channel, external_message_id); returns the message id';
 

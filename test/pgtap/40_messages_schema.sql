@@ -172,10 +172,14 @@ SELECT is(prosecdef, false, format('%s is SECURITY INVOKER', oid::regprocedure))
                'woes.redact_message(uuid, text)'::regprocedure,
                'woes.erase_contact(uuid)'::regprocedure)
  ORDER BY oid::regprocedure::text;
+-- receive_message is C: every name in its statements is schema-qualified, and
+-- they are parsed under the API's pinned path (intake.c), not the caller's
+SELECT is((SELECT l.lanname::text FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+            WHERE p.oid = 'woes.receive_message(text, text, text, text, text, text, timestamptz)'::regprocedure),
+          'c', 'receive_message is C');
 SELECT ok(proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], format('%s pins its search_path', oid::regprocedure))
   FROM pg_proc
- WHERE oid IN ('woes.receive_message(text, text, text, text, text, text, timestamptz)'::regprocedure,
-               'woes.start_conversation(uuid, text, text, text)'::regprocedure,
+ WHERE oid IN ('woes.start_conversation(uuid, text, text, text)'::regprocedure,
                'woes.reply(uuid, text, woes.visibility, jsonb, jsonb)'::regprocedure,
                'woes.add_note(uuid, text)'::regprocedure,
                'woes.redact_message(uuid, text)'::regprocedure,

@@ -1,0 +1,511 @@
+/*-------------------------------------------------------------------------
+ *
+ * intake.c
+ *		woes.receive_message(): a customer message from a channel, placed in
+ *		its thread's conversation, exactly once.
+ *
+ * The data path of a message into a known thread, which is nearly every
+ * message: two transaction-scoped advisory locks (the delivery, the thread),
+ * one lookup statement for the channel and an earlier delivery, one for the
+ * sender's contact, the thread's conversation and whether the sender is
+ * already a participant, and the INSERT of the message (whose trigger
+ * updates the conversation and writes the outbox event).  Everything else
+ * -- a new contact, a new conversation, a participant row, thread keys --
+ * is written only when it is missing or moved, so a redundant upsert never
+ * runs.  All statements run as the caller (row-level security applies) with
+ * plans kept per backend, under the API's pinned name resolution.
+ *
+ * Idempotency: deliveries of one (workspace, channel, external message id)
+ * are serialised by the first lock, and the lookup of an earlier delivery
+ * runs after it, so a redelivery -- also one racing the first -- returns
+ * the first message's id and writes nothing.  Messages of one thread are
+ * serialised by the second lock, so two first messages of a new thread
+ * make one conversation.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "storage/lock.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/timestamp.h"
+#include "utils/uuid.h"
+
+#include "woes.h"
+
+PG_FUNCTION_INFO_V1(woes_receive_message);
+
+typedef enum IntakePlan
+{
+	P_DELIVERY,					/* channel, earlier delivery */
+	P_THREAD,					/* contact, conversation, participant */
+	P_KEYS,						/* a channel's thread keys (email) */
+	P_CONTACT,					/* upsert_contact, for a new or renamed sender */
+	P_CONVERSATION,				/* a new thread's conversation */
+	P_MESSAGE,					/* the message */
+	P_PARTICIPANT,
+	P_MOVE_KEYS,				/* a closed thread's keys to its follow-up */
+	P_ADD_KEYS,
+	P_COUNT
+} IntakePlan;
+
+/* built-in parameter types only: a kept plan outlives a re-created extension */
+static const struct
+{
+	const char *query;
+	int			nargs;
+	Oid			types[8];
+	bool		generic;		/* never re-planned per call */
+}			intake_sql[P_COUNT] = {
+	[P_DELIVERY] = {
+		"SELECT ch.thread_keys IS NOT NULL,"
+		" (SELECT m.id FROM woes.messages m"
+		"   WHERE m.workspace_id OPERATOR(pg_catalog.=) $1"
+		"     AND m.channel OPERATOR(pg_catalog.=) $2"
+		"     AND m.external_id OPERATOR(pg_catalog.=) $3)"
+		" FROM woes.channels ch WHERE ch.name OPERATOR(pg_catalog.=) $2",
+		3, {UUIDOID, TEXTOID, TEXTOID}, false
+	},
+	[P_THREAD] = {
+		"SELECT i.contact_id, t.conversation_id,"
+		" EXISTS (SELECT FROM woes.participants p"
+		"   WHERE p.workspace_id OPERATOR(pg_catalog.=) $1"
+		"     AND p.conversation_id OPERATOR(pg_catalog.=) t.conversation_id"
+		"     AND p.kind OPERATOR(pg_catalog.=) 'customer'"
+		"     AND p.contact_id OPERATOR(pg_catalog.=) i.contact_id)"
+		" FROM (SELECT (SELECT i.contact_id FROM woes.identities i"
+		"                WHERE i.workspace_id OPERATOR(pg_catalog.=) $1"
+		"                  AND i.channel OPERATOR(pg_catalog.=) $2"
+		"                  AND i.external_id OPERATOR(pg_catalog.=) $3)) i(contact_id),"
+		"      (SELECT (SELECT r.conversation_id FROM woes.thread_refs r"
+		"                WHERE r.workspace_id OPERATOR(pg_catalog.=) $1"
+		"                  AND r.channel OPERATOR(pg_catalog.=) $2"
+		"                  AND r.ref OPERATOR(pg_catalog.=) ANY ($4)"
+		"                ORDER BY r.created_at DESC LIMIT 1)) t(conversation_id)",
+		4, {UUIDOID, TEXTOID, TEXTOID, TEXTARRAYOID}, true
+	},
+	[P_KEYS] = {
+		"SELECT woes.thread_keys($1, $2)",
+		2, {TEXTOID, TEXTOID}, false
+	},
+	[P_CONTACT] = {
+		"SELECT woes.upsert_contact($1, $2, $3)",
+		3, {TEXTOID, TEXTOID, TEXTOID}, false
+	},
+	[P_CONVERSATION] = {
+		"INSERT INTO woes.conversations (channel, contact_id, thread_ref, created_at)"
+		" VALUES ($1, $2, $3, LEAST($4, pg_catalog.now())) RETURNING id",
+		4, {TEXTOID, UUIDOID, TEXTOID, TIMESTAMPTZOID}, false
+	},
+	[P_MESSAGE] = {
+		"INSERT INTO woes.messages (conversation_id, author_kind, author_id, visibility, body,"
+		" channel, external_id, created_at)"
+		" VALUES ($1, 'customer', $2, 'public', $3, $4, $5, $6) RETURNING id, conversation_id",
+		6, {UUIDOID, UUIDOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID}, false
+	},
+	[P_PARTICIPANT] = {
+		"INSERT INTO woes.participants (conversation_id, kind, contact_id)"
+		" VALUES ($1, 'customer', $2) ON CONFLICT DO NOTHING",
+		2, {UUIDOID, UUIDOID}, false
+	},
+	[P_MOVE_KEYS] = {
+		"UPDATE woes.thread_refs t SET conversation_id = $2"
+		" WHERE t.workspace_id OPERATOR(pg_catalog.=) $3"
+		"   AND t.conversation_id OPERATOR(pg_catalog.=) $1",
+		3, {UUIDOID, UUIDOID, UUIDOID}, false
+	},
+	[P_ADD_KEYS] = {
+		"INSERT INTO woes.thread_refs AS t (channel, ref, conversation_id)"
+		" SELECT DISTINCT $1, k, $2 FROM pg_catalog.unnest($3) k"
+		" ON CONFLICT ON CONSTRAINT thread_refs_pkey DO UPDATE"
+		"    SET conversation_id = excluded.conversation_id"
+		"  WHERE t.conversation_id OPERATOR(pg_catalog.<>) excluded.conversation_id",
+		3, {TEXTOID, UUIDOID, TEXTARRAYOID}, false
+	},
+};
+
+static SPIPlanPtr intake_plans[P_COUNT];
+
+/* run one of the statements above; SPI is connected, the API path pushed */
+static int
+run(IntakePlan which, Datum *values, const char *nulls, bool read_only)
+{
+	int			ret;
+
+	if (intake_plans[which] == NULL)
+	{
+		SPIPlanPtr	plan;
+
+		plan = SPI_prepare_cursor(intake_sql[which].query, intake_sql[which].nargs,
+								  (Oid *) intake_sql[which].types,
+								  intake_sql[which].generic ? CURSOR_OPT_GENERIC_PLAN : 0);
+		if (plan == NULL || SPI_keepplan(plan) != 0)
+			elog(ERROR, "could not prepare an intake statement: %s",
+				 SPI_result_code_string(SPI_result));
+		intake_plans[which] = plan;
+	}
+	ret = SPI_execute_plan(intake_plans[which], values, nulls, read_only, 0);
+	if (ret < 0)
+		elog(ERROR, "intake statement failed: %s", SPI_result_code_string(ret));
+	return ret;
+}
+
+static Datum
+copy_uuid(Datum d)
+{
+	return datumCopy(d, false, UUID_LEN);
+}
+
+/*
+ * A transaction-scoped exclusive advisory lock on the hash of a key, as
+ * pg_advisory_xact_lock(hashtextextended(key, 0)) takes it.
+ */
+static void
+lock_key(const char *key)
+{
+	uint64		h = DatumGetUInt64(hash_any_extended((const unsigned char *) key, strlen(key), 0));
+	LOCKTAG		tag;
+
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, (uint32) (h >> 32), (uint32) h, 1);
+	(void) LockAcquire(&tag, ExclusiveLock, false, false);
+}
+
+static char *
+uuid_text(const pg_uuid_t *id)
+{
+	return DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum((pg_uuid_t *) id)));
+}
+
+/* characters, as length() counts them */
+static int
+text_chars(text *t)
+{
+	return pg_mbstrlen_with_len(VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t));
+}
+
+static void
+require_text(text *value, const char *what, const char *What, int max_length)
+{
+	int			n = value ? text_chars(value) : 0;
+
+	if (n < 1 || n > max_length)
+		ereport(ERROR,
+				(errcode(ERRCODE_WOES_INVALID_ARGUMENT),
+				 errmsg("invalid %s", what),
+				 errhint("%s is 1 to %d characters.", What, max_length)));
+}
+
+/* the error of an unknown channel, with the known ones (woes.require_channel) */
+static void
+unknown_channel(Datum channel, bool channel_null)
+{
+	Oid			types[1] = {TEXTOID};
+	Datum		values[1] = {channel};
+	char		nulls[1] = {channel_null ? 'n' : ' '};
+
+	(void) SPI_execute_with_args("SELECT woes.require_channel($1)", 1, types, values, nulls, true, 1);
+	/* require_channel raises; if the channel appeared meanwhile, say so plainly */
+	ereport(ERROR,
+			(errcode(ERRCODE_WOES_INVALID_ARGUMENT),
+			 errmsg("unknown channel \"%s\"", channel_null ? "" : TextDatumGetCString(channel))));
+}
+
+/* text[] of C strings */
+static Datum
+text_array(List *strings)
+{
+	Datum	   *elems = palloc(sizeof(Datum) * Max(list_length(strings), 1));
+	ListCell   *lc;
+	int			n = 0;
+
+	foreach(lc, strings)
+		elems[n++] = CStringGetTextDatum((char *) lfirst(lc));
+	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+/* btrim(s) with the default characters (spaces), as a new string */
+static char *
+trim_spaces(const char *s)
+{
+	const char *end = s + strlen(s);
+
+	while (*s == ' ')
+		s++;
+	while (end > s && end[-1] == ' ')
+		end--;
+	return pnstrdup(s, end - s);
+}
+
+/*
+ * receive_message(channel text, thread_ref text, sender_external_id text,
+ *				   body text, external_message_id text,
+ *				   sender_name text DEFAULT NULL, sent_at timestamptz DEFAULT now())
+ *		returns uuid: the message's id (the first delivery's, on a redelivery)
+ */
+Datum
+woes_receive_message(PG_FUNCTION_ARGS)
+{
+	Datum		channel = PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0);
+	text	   *thread_ref = PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1);
+	text	   *sender = PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2);
+	text	   *body = PG_ARGISNULL(3) ? NULL : PG_GETARG_TEXT_PP(3);
+	text	   *external_id = PG_ARGISNULL(4) ? NULL : PG_GETARG_TEXT_PP(4);
+	bool		name_given = PG_NARGS() > 5 && !PG_ARGISNULL(5);
+	bool		sent_null = PG_NARGS() > 6 ? PG_ARGISNULL(6) : false;
+	Datum		sent_at = PG_NARGS() > 6 ? (sent_null ? (Datum) 0 : PG_GETARG_DATUM(6))
+		: TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	const pg_uuid_t *workspace;
+	char	   *ws_text;
+	char	   *channel_name;
+	char	   *ext_text;
+	bool		own_key;
+	List	   *keys = NIL;
+	Datum		keys_array;
+	Datum		contact = (Datum) 0;
+	bool		have_contact;
+	Datum		found_conv = (Datum) 0;
+	bool		have_found_conv;
+	bool		is_participant;
+	Datum		conv;
+	Datum		message;
+	bool		isnull;
+	volatile Datum result = (Datum) 0;
+
+	woes_require_audience(WOES_AUDIENCE_BIT(WOES_AUDIENCE_OPERATOR) |
+						  WOES_AUDIENCE_BIT(WOES_AUDIENCE_ADMIN),
+						  "receiving a message");
+	workspace = woes_context_workspace();
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	woes_api_path_push();
+	PG_TRY();
+	{
+		Datum		values[8];
+		char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+
+		/* the arguments, checked in the order of the documented errors */
+		if (PG_ARGISNULL(0))
+			unknown_channel((Datum) 0, true);
+		require_text(external_id, "external message id", "External Message Id", 512);
+		require_text(sender, "sender external id", "Sender External Id", 512);
+		if (thread_ref && text_chars(thread_ref) > 10000)
+			ereport(ERROR,
+					(errcode(ERRCODE_WOES_INVALID_ARGUMENT),
+					 errmsg("invalid thread reference"),
+					 errhint("At most 10000 characters.")));
+		if (sent_null)
+			ereport(ERROR,
+					(errcode(ERRCODE_WOES_INVALID_ARGUMENT),
+					 errmsg("sent_at must not be null"),
+					 errhint("Pass the time the channel received the message, or leave it out for now().")));
+		if (body == NULL || text_chars(body) > 100000)
+			ereport(ERROR,
+					(errcode(ERRCODE_WOES_INVALID_ARGUMENT),
+					 errmsg("invalid message body"),
+					 errhint("A body is text of at most 100000 characters (it may be empty).")));
+
+		ws_text = uuid_text(workspace);
+		channel_name = TextDatumGetCString(channel);
+		ext_text = text_to_cstring(external_id);
+
+		/* one delivery at a time; then an earlier one is visible */
+		lock_key(psprintf("woes.message %s %s %s", ws_text, channel_name, ext_text));
+		values[0] = UUIDPGetDatum((pg_uuid_t *) workspace);
+		values[1] = channel;
+		values[2] = PointerGetDatum(external_id);
+		run(P_DELIVERY, values, nulls, false);
+		if (SPI_processed == 0)
+			unknown_channel(channel, false);
+		own_key = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		{
+			Datum		earlier = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+
+			if (!isnull)
+			{
+				result = copy_uuid(earlier);
+				goto done;
+			}
+		}
+
+		/*
+		 * The thread's keys.  A channel with a thread_keys function (email)
+		 * threads by message ids: a first message has no reference, and its
+		 * own id is a key too.  Otherwise the reference is the one key.
+		 */
+		if (own_key)
+		{
+			Datum		kv[2];
+			ArrayType  *arr;
+			Datum	   *elems;
+			bool	   *enulls;
+			int			n,
+						i;
+
+			kv[0] = channel;
+			kv[1] = thread_ref ? PointerGetDatum(thread_ref) : CStringGetTextDatum("");
+			run(P_KEYS, kv, NULL, false);
+			arr = DatumGetArrayTypeP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+			if (!isnull)
+			{
+				deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &enulls, &n);
+				for (i = 0; i < n; i++)
+					if (!enulls[i])
+						keys = lappend(keys, TextDatumGetCString(elems[i]));
+			}
+		}
+		else if (thread_ref)
+		{
+			char	   *key = trim_spaces(text_to_cstring(thread_ref));
+
+			if (key[0] != '\0')
+				keys = list_make1(key);
+		}
+		if (keys == NIL && !own_key)
+			ereport(ERROR,
+					(errcode(ERRCODE_WOES_INVALID_ARGUMENT),
+					 errmsg("a %s message needs a thread reference", channel_name),
+					 errhint("Pass the chat session, channel or thread id as thread_ref.")));
+
+		/* one thread, one conversation: a thread's messages one at a time */
+		lock_key(psprintf("woes.thread %s %s %s", ws_text, channel_name,
+						  keys != NIL ? (char *) linitial(keys) : ext_text));
+
+		keys_array = text_array(keys);
+		values[0] = UUIDPGetDatum((pg_uuid_t *) workspace);
+		values[1] = channel;
+		values[2] = PointerGetDatum(sender);
+		values[3] = keys_array;
+		run(P_THREAD, values, nulls, false);
+		{
+			HeapTuple	row = SPI_tuptable->vals[0];
+			TupleDesc	desc = SPI_tuptable->tupdesc;
+			Datum		d;
+
+			d = SPI_getbinval(row, desc, 1, &isnull);
+			have_contact = !isnull;
+			if (have_contact)
+				contact = copy_uuid(d);
+			d = SPI_getbinval(row, desc, 2, &isnull);
+			have_found_conv = !isnull;
+			if (have_found_conv)
+				found_conv = copy_uuid(d);
+			is_participant = DatumGetBool(SPI_getbinval(row, desc, 3, &isnull));
+		}
+
+		/* a new sender, or news about its name: upsert_contact */
+		if (!have_contact || name_given)
+		{
+			values[0] = channel;
+			values[1] = PointerGetDatum(sender);
+			values[2] = name_given ? PG_GETARG_DATUM(5) : (Datum) 0;
+			nulls[2] = name_given ? ' ' : 'n';
+			run(P_CONTACT, values, nulls, false);
+			nulls[2] = ' ';
+			contact = copy_uuid(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+			if (!have_contact)
+				is_participant = false;
+			have_contact = true;
+		}
+
+		if (have_found_conv)
+			conv = found_conv;
+		else
+		{
+			values[0] = channel;
+			values[1] = contact;
+			values[2] = thread_ref ? PointerGetDatum(thread_ref) : (Datum) 0;
+			nulls[2] = thread_ref ? ' ' : 'n';
+			values[3] = sent_at;
+			run(P_CONVERSATION, values, nulls, false);
+			nulls[2] = ' ';
+			conv = copy_uuid(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		}
+
+		/*
+		 * The message.  Its trigger reopens the conversation, or moves the
+		 * message to a follow-up conversation if the thread's is closed.
+		 */
+		values[0] = conv;
+		values[1] = contact;
+		values[2] = PointerGetDatum(body);
+		values[3] = channel;
+		values[4] = PointerGetDatum(external_id);
+		values[5] = sent_at;
+		run(P_MESSAGE, values, nulls, false);
+		message = copy_uuid(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		conv = copy_uuid(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+
+		/* the sender takes part, in the conversation the message landed in */
+		if (!is_participant || !have_found_conv ||
+			!DatumGetBool(DirectFunctionCall2(uuid_eq, conv, found_conv)))
+		{
+			values[0] = conv;
+			values[1] = contact;
+			run(P_PARTICIPANT, values, nulls, false);
+		}
+
+		/*
+		 * The thread keys lead to the conversation the message landed in: a
+		 * closed thread written to again moved to a follow-up (every key
+		 * goes there), and where a message id is itself a key (email), this
+		 * message's id is a new one.  A known thread of one key that stayed
+		 * put needs nothing.
+		 */
+		if (have_found_conv && !DatumGetBool(DirectFunctionCall2(uuid_eq, conv, found_conv)))
+		{
+			values[0] = found_conv;
+			values[1] = conv;
+			values[2] = UUIDPGetDatum((pg_uuid_t *) workspace);
+			run(P_MOVE_KEYS, values, nulls, false);
+		}
+		if (own_key || !have_found_conv || !DatumGetBool(DirectFunctionCall2(uuid_eq, conv, found_conv)))
+		{
+			List	   *all = list_copy(keys);
+
+			if (own_key)
+			{
+				char	   *own = text_to_cstring(external_id);
+				char	   *end = own + strlen(own);
+
+				/* btrim(external_message_id, ' <>') */
+				while (*own == ' ' || *own == '<' || *own == '>')
+					own++;
+				while (end > own && (end[-1] == ' ' || end[-1] == '<' || end[-1] == '>'))
+					end--;
+				all = lappend(all, pnstrdup(own, end - own));
+			}
+			values[0] = channel;
+			values[1] = conv;
+			values[2] = text_array(all);
+			run(P_ADD_KEYS, values, nulls, false);
+		}
+		result = message;
+done:
+		;
+	}
+	PG_FINALLY();
+	{
+		woes_api_path_pop();
+	}
+	PG_END_TRY();
+
+	/* the id outlives SPI's memory */
+	{
+		pg_uuid_t  *out = SPI_palloc(UUID_LEN);
+
+		memcpy(out, DatumGetUUIDP(result), UUID_LEN);
+		SPI_finish();
+		PG_RETURN_UUID_P(out);
+	}
+}
