@@ -31,6 +31,7 @@ _PG_init(void)
 	woes_context_init();
 	woes_events_init();
 	woes_rowwriter_init();
+	woes_intake_init();
 	/* after every definition: no placeholder can ever use the prefix */
 	MarkGUCPrefixReserved("woes");
 }

@@ -139,6 +139,9 @@ extern void woes_rowwriter_init(void);
 extern int64 woes_insert_direct(WoesDirectTable which, const Datum *values, const bool *nulls,
 								bool parent_locked);
 
+/* intake.c */
+extern void woes_intake_init(void);
+
 /* visibility.c */
 extern bool woes_audience_can_see(int audience, int visibility, bool own);
 

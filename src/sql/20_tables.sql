@@ -181,8 +181,8 @@ CREATE INDEX conversations_assignee_idx ON @extschema@.conversations
 -- due snoozes, for woes.wake_snoozed()
 CREATE INDEX conversations_snoozed_idx ON @extschema@.conversations
     (snoozed_until, workspace_id) WHERE status = 'snoozed';
-CREATE INDEX conversations_thread_idx ON @extschema@.conversations
-    (workspace_id, channel, thread_ref) WHERE thread_ref IS NOT NULL;
+-- (no index on thread_ref: threads are found through woes.thread_refs, and
+-- every index here is written again by each message's conversation update)
 COMMENT ON TABLE @extschema@.conversations IS
     'The support record: one per thread on a channel, with its status, control and routing';
 
