@@ -42,6 +42,7 @@
 #include "executor/executor.h"
 #include "nodes/makefuncs.h"
 #include "optimizer/optimizer.h"
+#include "utils/datum.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -60,6 +61,7 @@ typedef struct DirectColumn
 typedef struct DirectTable
 {
 	const char *relname;
+	bool		caller_ids;		/* the caller passes every column, id and created_at too */
 	const char *sequence;		/* of "id": NULL = its identity sequence */
 	int			ncolumns;
 	const DirectColumn *columns;
@@ -88,6 +90,14 @@ static const DirectColumn handoff_event_columns[] = {
 	{"actor_id", "uuid"}, {"operator_id", "uuid"}, {"reason", "text"},
 };
 
+static const DirectColumn message_columns[] = {
+	{"workspace_id", "uuid"}, {"id", "uuid"}, {"conversation_id", "uuid"}, {"contact_id", "uuid"},
+	{"author_kind", "text"}, {"author_id", "uuid"}, {"visibility", "visibility"}, {"body", "text"},
+	{"attachments", "jsonb"}, {"grounding", "jsonb"}, {"channel", "text"}, {"external_id", "text"},
+	{"created_at", "timestamptz"}, {"edited_at", "timestamptz"}, {"redacted_at", "timestamptz"},
+	{"redacted_by", "uuid"}, {"redaction_reason", "text"},
+};
+
 static const DirectColumn event_columns[] = {
 	{"workspace_id", "uuid"}, {"kind", "text"}, {"conversation_id", "uuid"}, {"payload", "jsonb"},
 };
@@ -95,9 +105,10 @@ static const DirectColumn event_columns[] = {
 #define lengthof_cols(a) ((int) (sizeof(a) / sizeof((a)[0])))
 
 static DirectTable tables[] = {
-	[WOES_DIRECT_STATUS_EVENTS] = {"status_events", NULL, lengthof_cols(status_event_columns), status_event_columns},
-	[WOES_DIRECT_HANDOFF_EVENTS] = {"handoff_events", NULL, lengthof_cols(handoff_event_columns), handoff_event_columns},
-	[WOES_DIRECT_EVENTS] = {"events", "events_id_seq", lengthof_cols(event_columns), event_columns},
+	[WOES_DIRECT_STATUS_EVENTS] = {"status_events", false, NULL, lengthof_cols(status_event_columns), status_event_columns},
+	[WOES_DIRECT_HANDOFF_EVENTS] = {"handoff_events", false, NULL, lengthof_cols(handoff_event_columns), handoff_event_columns},
+	[WOES_DIRECT_EVENTS] = {"events", false, "events_id_seq", lengthof_cols(event_columns), event_columns},
+	[WOES_DIRECT_MESSAGES] = {"messages", true, NULL, lengthof_cols(message_columns), message_columns},
 };
 
 /* any change to a bound table (or a full reset) unbinds it */
@@ -150,12 +161,12 @@ bind_table(DirectTable *t, Relation rel)
 		if (att->attisdropped)
 			continue;
 		covered++;
-		if (strcmp(name, "id") == 0 && att->atttypid == INT8OID)
+		if (!t->caller_ids && strcmp(name, "id") == 0 && att->atttypid == INT8OID)
 		{
 			t->id_attnum = att->attnum;
 			continue;
 		}
-		if (strcmp(name, "created_at") == 0 && att->atttypid == TIMESTAMPTZOID)
+		if (!t->caller_ids && strcmp(name, "created_at") == 0 && att->atttypid == TIMESTAMPTZOID)
 		{
 			t->created_attnum = att->attnum;
 			continue;
@@ -168,8 +179,9 @@ bind_table(DirectTable *t, Relation rel)
 				 t->relname, name);
 		t->attnums[c] = att->attnum;
 	}
-	if (covered != t->ncolumns + 2 || t->id_attnum == InvalidAttrNumber ||
-		t->created_attnum == InvalidAttrNumber)
+	if (t->caller_ids ? covered != t->ncolumns :
+		(covered != t->ncolumns + 2 || t->id_attnum == InvalidAttrNumber ||
+		 t->created_attnum == InvalidAttrNumber))
 		elog(ERROR, "woes.%s does not have the columns this version of woes writes", t->relname);
 
 	/*
@@ -213,7 +225,9 @@ bind_table(DirectTable *t, Relation rel)
 		}
 	}
 
-	if (t->sequence)
+	if (t->caller_ids)
+		t->seqid = InvalidOid;
+	else if (t->sequence)
 	{
 		t->seqid = get_relname_relid(t->sequence, RelationGetNamespace(rel));
 		if (!OidIsValid(t->seqid))
@@ -264,6 +278,19 @@ int64
 woes_insert_direct(WoesDirectTable which, const Datum *values, const bool *nulls,
 				   bool parent_locked)
 {
+	return woes_insert_direct_ex(which, values, nulls, parent_locked, NULL, NULL);
+}
+
+/*
+ * woes_insert_direct_ex
+ *		The same; and, if final_values is given, the row as stored (after
+ *		BEFORE triggers changed it), in the DirectColumn order, copied into
+ *		the caller's memory context.
+ */
+int64
+woes_insert_direct_ex(WoesDirectTable which, const Datum *values, const bool *nulls,
+					  bool parent_locked, Datum *final_values, bool *final_nulls)
+{
 	DirectTable *t = direct_table(which);
 	Relation	rel;
 	EState	   *estate;
@@ -275,7 +302,7 @@ woes_insert_direct(WoesDirectTable which, const Datum *values, const bool *nulls
 	int			i;
 
 	rel = table_open(t->relid, RowExclusiveLock);
-	id = nextval_internal(t->seqid, false);
+	id = t->caller_ids ? 0 : nextval_internal(t->seqid, false);
 
 	estate = CreateExecutorState();
 	oldcxt = MemoryContextSwitchTo(estate->es_query_cxt);
@@ -313,10 +340,13 @@ woes_insert_direct(WoesDirectTable which, const Datum *values, const bool *nulls
 		slot->tts_values[t->attnums[i] - 1] = values[i];
 		slot->tts_isnull[t->attnums[i] - 1] = nulls[i];
 	}
-	slot->tts_values[t->id_attnum - 1] = Int64GetDatum(id);
-	slot->tts_isnull[t->id_attnum - 1] = false;
-	slot->tts_values[t->created_attnum - 1] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
-	slot->tts_isnull[t->created_attnum - 1] = false;
+	if (!t->caller_ids)
+	{
+		slot->tts_values[t->id_attnum - 1] = Int64GetDatum(id);
+		slot->tts_isnull[t->id_attnum - 1] = false;
+		slot->tts_values[t->created_attnum - 1] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+		slot->tts_isnull[t->created_attnum - 1] = false;
+	}
 	ExecStoreVirtualTuple(slot);
 
 	if (parent_locked && t->fk_only)
@@ -337,6 +367,21 @@ woes_insert_direct(WoesDirectTable which, const Datum *values, const bool *nulls
 		AfterTriggerBeginQuery();
 		ExecSimpleRelationInsert(rri, estate, slot);
 		AfterTriggerEndQuery(estate);
+	}
+
+	if (final_values)
+	{
+		MemoryContextSwitchTo(oldcxt);
+		slot_getallattrs(slot);
+		for (i = 0; i < t->ncolumns; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel), t->attnums[i] - 1);
+
+			final_nulls[i] = slot->tts_isnull[t->attnums[i] - 1];
+			final_values[i] = final_nulls[i] ? (Datum) 0 :
+				datumCopy(slot->tts_values[t->attnums[i] - 1], att->attbyval, att->attlen);
+		}
+		MemoryContextSwitchTo(estate->es_query_cxt);
 	}
 
 	ExecCloseIndices(rri);

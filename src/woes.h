@@ -130,7 +130,8 @@ typedef enum WoesDirectTable
 {
 	WOES_DIRECT_STATUS_EVENTS,
 	WOES_DIRECT_HANDOFF_EVENTS,
-	WOES_DIRECT_EVENTS
+	WOES_DIRECT_EVENTS,
+	WOES_DIRECT_MESSAGES
 } WoesDirectTable;
 
 #define WOES_DIRECT_MAX_COLUMNS 16
@@ -138,6 +139,8 @@ typedef enum WoesDirectTable
 extern void woes_rowwriter_init(void);
 extern int64 woes_insert_direct(WoesDirectTable which, const Datum *values, const bool *nulls,
 								bool parent_locked);
+extern int64 woes_insert_direct_ex(WoesDirectTable which, const Datum *values, const bool *nulls,
+								   bool parent_locked, Datum *final_values, bool *final_nulls);
 
 /* intake.c */
 extern void woes_intake_init(void);
