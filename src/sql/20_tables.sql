@@ -157,8 +157,10 @@ CREATE TABLE @extschema@.conversations (
     UNIQUE (workspace_id, number),
     -- target of the messages' (conversation, contact) key: a message always
     -- carries its conversation's contact, so customer visibility is a plain
-    -- column test in a policy, with no lookup
-    UNIQUE (workspace_id, id, contact_id),
+    -- column test in a policy, with no lookup.  Its column order makes it a
+    -- customer's list of conversations too (newest first, read backwards):
+    -- one index fewer to write on every update of a conversation.
+    CONSTRAINT conversations_contact_key UNIQUE (workspace_id, contact_id, id),
     FOREIGN KEY (workspace_id, contact_id)
         REFERENCES @extschema@.contacts (workspace_id, id),
     FOREIGN KEY (workspace_id, assignee_id)
@@ -173,9 +175,6 @@ CREATE TABLE @extschema@.conversations (
 -- the inbox: one status, newest activity first, a page at a time
 CREATE INDEX conversations_inbox_idx ON @extschema@.conversations
     (workspace_id, status, last_message_at DESC NULLS LAST, id DESC);
--- a customer's own conversations
-CREATE INDEX conversations_contact_idx ON @extschema@.conversations
-    (workspace_id, contact_id, id DESC);
 CREATE INDEX conversations_assignee_idx ON @extschema@.conversations
     (workspace_id, assignee_id, status) WHERE assignee_id IS NOT NULL;
 -- due snoozes, for woes.wake_snoozed()
