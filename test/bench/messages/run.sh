@@ -457,7 +457,8 @@ SELECT relname AS \"table\", n_tup_ins / $N AS inserts_per_txn, round(n_tup_upd:
        n_tup_hot_upd AS hot_updates
   FROM pg_stat_user_tables WHERE schemaname = 'woes' AND n_tup_ins + n_tup_upd > 0 ORDER BY relname" | sed 's/^/   /'
 
-echo "== diagnosis, intake: the steps of receive_message inside one backend (steps.sql, as $APP)"
+echo "== diagnosis, intake: the SQL steps of the former PL/pgSQL receive_message, inside one backend (steps.sql, as $APP;"
+echo "   the C receive_message replaces the lookups with index probes and skips the participant and thread-key upserts)"
 PGUSER=$APP psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -v ws="$WS_INTAKE" -v threads="$THREADS" \
     -v batches=$([ $quick = 1 ] && echo 8 || echo 40) -v iters=$([ $quick = 1 ] && echo 30 || echo 100) \
     -v tag=steps -f "$HERE/steps.sql" | sed 's/^/   /'
