@@ -671,5 +671,36 @@ SELECT m40_counts() = :'before_bad' AS nothing_written;
 COMMIT;
 \set VERBOSITY terse
 
+--------------------------------------------------------------------------
+-- Intake finds its rows by probing unique indexes (not through SQL): every
+-- probe is bounded to the context's workspace.  The same channel, thread,
+-- sender and external message id in another workspace are another thread,
+-- contact and message there; and a participant removed from a known thread
+-- is recorded again by the thread's next message.
+--------------------------------------------------------------------------
+BEGIN;
+SELECT woes.set_context(:'ws', 'operator');
+SELECT woes.receive_message('live_chat', 'chat-probe', 'visitor-probe', 'first', 'pr-1') AS pr1 \gset
+SELECT conversation_id AS pr_conv, contact_id AS pr_contact FROM woes.messages WHERE id = :'pr1' \gset
+COMMIT;
+BEGIN;
+SELECT woes.set_context(:'other', 'operator');
+SELECT woes.receive_message('live_chat', 'chat-probe', 'visitor-probe', 'twin', 'pr-1') AS twin \gset
+SELECT id <> :'pr1' AS new_message, conversation_id <> :'pr_conv' AS own_conversation,
+       contact_id <> :'pr_contact' AS own_contact, body
+  FROM woes.messages WHERE id = :'twin';
+SELECT woes.receive_message('live_chat', 'chat-probe', 'visitor-probe', 'twin again', 'pr-1') = :'twin'
+       AS redelivery_there;
+COMMIT;
+SET ROLE boss;
+BEGIN;
+SELECT woes.set_context(:'ws', 'admin');
+DELETE FROM woes.participants WHERE conversation_id = :'pr_conv' AND kind = 'customer';
+SELECT woes.receive_message('live_chat', 'chat-probe', 'visitor-probe', 'second', 'pr-2') IS NOT NULL AS received;
+SELECT kind, contact_id = :'pr_contact' AS the_sender FROM woes.participants WHERE conversation_id = :'pr_conv';
+SELECT count(*) AS messages_here FROM woes.messages WHERE conversation_id = :'pr_conv';
+COMMIT;
+SET ROLE app;
+
 RESET ROLE;
 DROP FUNCTION public.m40_try(text), public.m40_counts();
