@@ -205,44 +205,10 @@ woes_context_actor(void)
 	return ctx_actor.valid ? &ctx_actor.id : NULL;
 }
 
-/*
- * The reason an API call (or a trigger) hands to the triggers its statement
- * fires.  It overrides woes.reason for the duration of the call, without the
- * cost of a GUC scope; the caller restores the previous state, also on error
- * (PG_FINALLY).
- */
-static bool call_reason_active = false;
-static const char *call_reason = NULL;
-
-void
-woes_call_reason_push(WoesCallReason *save, const char *reason)
-{
-	save->active = call_reason_active;
-	save->reason = call_reason;
-	call_reason_active = true;
-	call_reason = (reason && reason[0] != '\0') ? reason : NULL;
-}
-
-void
-woes_call_reason_save(WoesCallReason *save)
-{
-	save->active = call_reason_active;
-	save->reason = call_reason;
-}
-
-void
-woes_call_reason_pop(const WoesCallReason *save)
-{
-	call_reason_active = save->active;
-	call_reason = save->reason;
-}
-
 /* the reason of the current scope, or NULL */
 const char *
 woes_context_reason(void)
 {
-	if (call_reason_active)
-		return call_reason;
 	return (reason_setting && reason_setting[0] != '\0') ? reason_setting : NULL;
 }
 
@@ -626,30 +592,35 @@ woes_require_context_trigger(PG_FUNCTION_ARGS)
 }
 
 /*
- * woes_api_path_push / woes_api_path_pop
- *		Statements the API runs as the caller (woes.transition,
- *		woes.receive_message) resolve names like those woes runs as the owner:
- *		pg_catalog, then pg_temp (never searched for functions or operators),
- *		whatever the caller's search_path.  An override path costs no GUC
- *		scope, and it equals the pinned path, so a kept plan used under both
- *		is never re-planned for a change of path.  Popped on error by the
- *		(sub)transaction abort too.
+ * woes_api_begin / woes_api_end
+ *		The scope of a C API function that runs statements as the caller
+ *		(woes.transition, woes.receive_message): search_path pinned to
+ *		pg_catalog, pg_temp -- the path woes's owner-run statements use, so a
+ *		kept plan is shared by both without re-planning -- and woes.reason set
+ *		to the call's reason (reason_given false: left as it is), as SET
+ *		clauses of a SQL function would.  A GUC scope: functions and triggers
+ *		the statements fire still apply their own SET clauses.  An error
+ *		unwinds it with the (sub)transaction.
  */
-void
-woes_api_path_push(void)
+int
+woes_api_begin(bool reason_given, const char *reason)
 {
-	OverrideSearchPath path = {0};
+	int			nestlevel = NewGUCNestLevel();
 
-	path.schemas = NIL;
-	path.addCatalog = true;
-	path.addTemp = true;
-	PushOverrideSearchPath(&path);
+	if (namespace_search_path == NULL ||
+		strcmp(namespace_search_path, WOES_PINNED_SEARCH_PATH) != 0)
+		(void) set_config_option("search_path", WOES_PINNED_SEARCH_PATH, PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	if (reason_given)
+		(void) set_config_option("woes.reason", reason ? reason : "", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	return nestlevel;
 }
 
 void
-woes_api_path_pop(void)
+woes_api_end(int nestlevel)
 {
-	PopOverrideSearchPath();
+	AtEOXact_GUC(true, nestlevel);
 }
 
 /*

@@ -79,10 +79,7 @@ next_possible_id(Oid owner)
 			elog(ERROR, "sequence woes.events_id_seq is missing");
 	}
 
-	/*
-	 * pg_sequence_last_value: NULL before the first nextval (or after a
-	 * RESTART), when any id may come next; 1 is then a safe lower bound.
-	 */
+	/* pg_sequence_last_value: last_value + 1 once called, else NULL */
 	woes_owner_begin(&scope, owner);
 	{
 		LOCAL_FCINFO(fcinfo, 1);
@@ -93,8 +90,24 @@ next_possible_id(Oid owner)
 		last = pg_sequence_last_value(fcinfo);
 		isnull = fcinfo->isnull;
 	}
+	if (isnull)
+	{
+		/*
+		 * Not called since it was created or restarted: the next id is its
+		 * last_value, which only a query reads (rare, so not kept).
+		 */
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		if (SPI_execute("SELECT last_value FROM woes.events_id_seq", true, 1) != SPI_OK_SELECT ||
+			SPI_processed != 1)
+			elog(ERROR, "could not read the events sequence");
+		last = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		SPI_finish();
+		woes_owner_end(&scope);
+		return isnull ? 1 : DatumGetInt64(last);
+	}
 	woes_owner_end(&scope);
-	return isnull ? 1 : DatumGetInt64(last) + 1;
+	return DatumGetInt64(last) + 1;
 }
 
 /*

@@ -62,6 +62,7 @@ typedef enum IntakePlan
 	P_KEYS,						/* a channel's thread keys (email) */
 	P_CONTACT,					/* upsert_contact, for a new or renamed sender */
 	P_CONVERSATION,				/* a new thread's conversation */
+	P_MESSAGE,					/* the message, where it cannot go straight in */
 	P_PARTICIPANT,
 	P_MOVE_KEYS,				/* a closed thread's keys to its follow-up */
 	P_ADD_KEYS,
@@ -88,6 +89,12 @@ static const struct
 		"INSERT INTO woes.conversations (channel, contact_id, thread_ref, created_at)"
 		" VALUES ($1, $2, $3, LEAST($4, pg_catalog.now())) RETURNING id",
 		4, {TEXTOID, UUIDOID, TEXTOID, TIMESTAMPTZOID}, false
+	},
+	[P_MESSAGE] = {
+		"INSERT INTO woes.messages (workspace_id, id, conversation_id, author_kind, author_id, visibility,"
+		" body, attachments, channel, external_id, created_at)"
+		" VALUES ($1, $2, $3, 'customer', $4, 'public', $5, '[]', $6, $7, $8) RETURNING id, conversation_id",
+		8, {UUIDOID, UUIDOID, UUIDOID, UUIDOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID}, false
 	},
 	[P_PARTICIPANT] = {
 		"INSERT INTO woes.participants (conversation_id, kind, contact_id)"
@@ -286,25 +293,22 @@ woes_intake_init(void)
 }
 
 static void
-bind_probe(Probe which)
+bind_probe(Probe which, Relation heap)
 {
-	Oid			nsp = get_namespace_oid("woes", false);
 	int			i;
 
-	probes[which].relid = get_relname_relid(probes[which].table, nsp);
-	probes[which].indexid = get_relname_relid(probes[which].index, nsp);
-	if (!OidIsValid(probes[which].relid) || !OidIsValid(probes[which].indexid))
-		elog(ERROR, "woes.%s or its index %s is missing", probes[which].table, probes[which].index);
+	probes[which].indexid = get_relname_relid(probes[which].index, RelationGetNamespace(heap));
+	if (!OidIsValid(probes[which].indexid))
+		elog(ERROR, "index woes.%s is missing", probes[which].index);
 	for (i = 0; i < 2; i++)
 	{
 		probes[which].fetch_att[i] = InvalidAttrNumber;
 		if (probes[which].fetch[i] == NULL)
 			continue;
-		probes[which].fetch_att[i] = get_attnum(probes[which].relid, probes[which].fetch[i]);
+		probes[which].fetch_att[i] = get_attnum(RelationGetRelid(heap), probes[which].fetch[i]);
 		if (probes[which].fetch_att[i] == InvalidAttrNumber)
 			elog(ERROR, "woes.%s has no column %s", probes[which].table, probes[which].fetch[i]);
 	}
-	probes[which].valid = true;
 }
 
 /*
@@ -323,9 +327,24 @@ probe(Probe which, const Datum *keys, Snapshot snap, Datum *out, bool *out_null)
 	bool		found;
 	int			i;
 
-	if (!probes[which].valid)
-		bind_probe(which);
-	heap = table_open(probes[which].relid, AccessShareLock);
+	{
+		/*
+		 * By name, then under the lock (which delivers the invalidation of a
+		 * concurrent change), then bound; the locks are kept to the end of
+		 * the transaction, as a statement keeps them.
+		 */
+		Oid			relid = get_relname_relid(probes[which].table, get_namespace_oid("woes", false));
+
+		if (!OidIsValid(relid))
+			elog(ERROR, "table woes.%s is missing", probes[which].table);
+		heap = table_open(relid, AccessShareLock);
+		if (!probes[which].valid || probes[which].relid != relid)
+		{
+			probes[which].valid = true;
+			probes[which].relid = relid;
+			bind_probe(which, heap);
+		}
+	}
 	index = index_open(probes[which].indexid, AccessShareLock);
 	if (IndexRelationGetNumberOfKeyAttributes(index) < probes[which].nkeys)
 		elog(ERROR, "index woes.%s does not have the expected columns", probes[which].index);
@@ -354,8 +373,8 @@ probe(Probe which, const Datum *keys, Snapshot snap, Datum *out, bool *out_null)
 			}
 	index_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
-	index_close(index, AccessShareLock);
-	table_close(heap, AccessShareLock);
+	index_close(index, NoLock);
+	table_close(heap, NoLock);
 	return found;
 }
 
@@ -399,17 +418,21 @@ woes_receive_message(PG_FUNCTION_ARGS)
 	Datum		conv;
 	Datum		message;
 	bool		isnull;
-	volatile Datum result = (Datum) 0;
+	Datum		result = (Datum) 0;
+	int			nestlevel;
+	pg_uuid_t	ws_copy;
 
 	woes_require_audience(WOES_AUDIENCE_BIT(WOES_AUDIENCE_OPERATOR) |
 						  WOES_AUDIENCE_BIT(WOES_AUDIENCE_ADMIN),
 						  "receiving a message");
-	workspace = woes_context_workspace();
+	/* a copy: nothing the statements below fire can move it */
+	ws_copy = *woes_context_workspace();
+	workspace = &ws_copy;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	woes_api_path_push();
-	PG_TRY();
+	/* no reason of its own: the trigger names its moves (customer_reply) */
+	nestlevel = woes_api_begin(false, NULL);
 	{
 		Datum		values[8];
 		char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
@@ -417,6 +440,17 @@ woes_receive_message(PG_FUNCTION_ARGS)
 		/* the arguments, checked in the order of the documented errors */
 		if (PG_ARGISNULL(0))
 			unknown_channel((Datum) 0, true);
+		{
+			/* the channel first (its rows do not change under a delivery) */
+			Snapshot	snap = fresh_snapshot();
+			Datum		out[2];
+			bool		out_null[2];
+
+			if (!probe(PR_CHANNEL, &channel, snap, out, out_null))
+				unknown_channel(channel, false);
+			own_key = !out_null[0];
+			UnregisterSnapshot(snap);
+		}
 		require_text(external_id, "external message id", "External Message Id", 512);
 		require_text(sender, "sender external id", "Sender External Id", 512);
 		if (thread_ref && text_chars(thread_ref) > 10000)
@@ -448,9 +482,6 @@ woes_receive_message(PG_FUNCTION_ARGS)
 			Datum		out[2];
 			bool		out_null[2];
 
-			if (!probe(PR_CHANNEL, &channel, snap, out, out_null))
-				unknown_channel(channel, false);
-			own_key = !out_null[0];
 			if (probe(PR_MESSAGE, keys3, snap, out, out_null))
 			{
 				UnregisterSnapshot(snap);
@@ -468,6 +499,7 @@ woes_receive_message(PG_FUNCTION_ARGS)
 		if (own_key)
 		{
 			Datum		kv[2];
+			Datum		kd;
 			ArrayType  *arr;
 			Datum	   *elems;
 			bool	   *enulls;
@@ -477,9 +509,13 @@ woes_receive_message(PG_FUNCTION_ARGS)
 			kv[0] = channel;
 			kv[1] = thread_ref ? PointerGetDatum(thread_ref) : CStringGetTextDatum("");
 			run(P_KEYS, kv, NULL, false);
-			arr = DatumGetArrayTypeP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+			if (SPI_processed != 1)
+				elog(ERROR, "woes.thread_keys() returned no row");
+			kd = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+			/* no keys (NULL): the thread is keyed by the message's own id */
 			if (!isnull)
 			{
+				arr = DatumGetArrayTypeP(kd);
 				deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &enulls, &n);
 				for (i = 0; i < n; i++)
 					if (!enulls[i])
@@ -549,6 +585,8 @@ woes_receive_message(PG_FUNCTION_ARGS)
 			nulls[2] = name_given ? ' ' : 'n';
 			run(P_CONTACT, values, nulls, false);
 			nulls[2] = ' ';
+			if (SPI_processed != 1)
+				elog(ERROR, "woes.upsert_contact() returned no row");
 			contact = copy_uuid(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 			if (!have_contact)
 				is_participant = false;
@@ -566,6 +604,11 @@ woes_receive_message(PG_FUNCTION_ARGS)
 			values[3] = sent_at;
 			run(P_CONVERSATION, values, nulls, false);
 			nulls[2] = ' ';
+			if (SPI_processed != 1)
+				ereport(ERROR,
+						(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
+						 errmsg("the conversation of a new thread was not stored"),
+						 errdetail("A trigger on woes.conversations skipped the row.")));
 			conv = copy_uuid(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 		}
 
@@ -589,6 +632,7 @@ woes_receive_message(PG_FUNCTION_ARGS)
 			bool		mn[17];
 			Datum		fv[17];
 			bool		fn[17];
+			bool		stored;
 			int			i;
 
 			if (empty_array == (Datum) 0)
@@ -619,9 +663,26 @@ woes_receive_message(PG_FUNCTION_ARGS)
 			SETCOL(11, PointerGetDatum(external_id));
 			SETCOL(12, sent_at);
 #undef SETCOL
-			(void) woes_insert_direct_ex(WOES_DIRECT_MESSAGES, mv, mn, false, fv, fn);
-			message = fv[1];
-			conv = fv[2];
+			(void) woes_insert_direct_ex(WOES_DIRECT_MESSAGES, mv, mn, false, true, &stored, fv, fn);
+			if (stored)
+			{
+				message = fv[1];
+				conv = fv[2];
+			}
+			else
+			{
+				/* a DBA's policy, statement trigger or grant on messages: the statement */
+				Datum		qv[8] = {UUIDPGetDatum((pg_uuid_t *) workspace), UUIDPGetDatum(id), conv,
+				contact, PointerGetDatum(body), channel, PointerGetDatum(external_id), sent_at};
+
+				run(P_MESSAGE, qv, NULL, false);
+				if (SPI_processed != 1)
+					ereport(ERROR,
+							(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
+							 errmsg("a trigger on woes.messages skipped a row woes writes")));
+				message = copy_uuid(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+				conv = copy_uuid(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+			}
 		}
 
 		/* the sender takes part, in the conversation the message landed in */
@@ -672,11 +733,7 @@ woes_receive_message(PG_FUNCTION_ARGS)
 done:
 		;
 	}
-	PG_FINALLY();
-	{
-		woes_api_path_pop();
-	}
-	PG_END_TRY();
+	woes_api_end(nestlevel);
 
 	/* the id outlives SPI's memory */
 	{

@@ -496,7 +496,6 @@ in_owner_scope(FunctionCallInfo fcinfo, Datum (*body) (FunctionCallInfo))
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	WoesOwnerScope scope;
-	WoesCallReason outer_reason;
 	Datum		result;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
@@ -504,18 +503,7 @@ in_owner_scope(FunctionCallInfo fcinfo, Datum (*body) (FunctionCallInfo))
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("a woes trigger function must be called as a trigger")));
 	woes_owner_begin(&scope, trigdata->tg_relation->rd_rel->relowner);
-	/* a reason the body hands on is taken back on error too */
-	woes_call_reason_save(&outer_reason);
-	PG_TRY();
-	{
-		result = body(fcinfo);
-	}
-	PG_CATCH();
-	{
-		woes_call_reason_pop(&outer_reason);
-		PG_RE_THROW();
-	}
-	PG_END_TRY();
+	result = body(fcinfo);
 	woes_owner_end(&scope);
 	return result;
 }
@@ -816,8 +804,7 @@ message_intake_body(FunctionCallInfo fcinfo)
 	bool		have_follow_up = false;
 	AsOwner		as;
 	int			ret;
-	bool		reason_pushed = false;
-	WoesCallReason save_reason;
+	int			nestlevel;
 
 	check_trigger_protocol(fcinfo, "woes.message_intake()");
 	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
@@ -949,9 +936,10 @@ message_intake_body(FunctionCallInfo fcinfo)
 		char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', anull ? 'n' : ' '};
 
 		/* the reason of a reopen, takeover or follow-up, for this trigger only */
-		reason_pushed = customer_public || operator_public;
-		if (reason_pushed)
-			woes_call_reason_push(&save_reason, customer_public ? "customer_reply" : "operator_reply");
+		nestlevel = NewGUCNestLevel();
+		if (customer_public || operator_public)
+			(void) set_config_option("woes.reason", customer_public ? "customer_reply" : "operator_reply",
+									 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 		become_owner(&as, owner);
 		ret = SPI_execute_plan(touch_plan, values, nulls, false, 1);
 		restore_user(&as);
@@ -1012,8 +1000,7 @@ message_intake_body(FunctionCallInfo fcinfo)
 			have_follow_up = contact_found = true;
 		}
 	}
-	if (reason_pushed)
-		woes_call_reason_pop(&save_reason);
+	AtEOXact_GUC(true, nestlevel);
 
 	/* a customer writes only in its own conversations; others see "not found" */
 	if (!contact_found ||
@@ -1087,13 +1074,13 @@ status_change(FunctionCallInfo fcinfo, Datum conversation, bool conversation_nul
 {
 	static SPIPlanPtr update_plan = NULL;
 	static SPIPlanPtr exists_plan = NULL;
-	const pg_uuid_t *workspace;
-	WoesCallReason save;
+	pg_uuid_t	workspace;
+	int			nestlevel;
 	Datum		values[4];
 	char		nulls[4] = {' ', ' ', ' ', ' '};
 	int			ret;
-	volatile bool changed = false;
-	volatile bool found = true;
+	bool		changed = false;
+	bool		found = true;
 
 	woes_require_audience(WOES_AUDIENCE_BIT(WOES_AUDIENCE_AGENT) |
 						  WOES_AUDIENCE_BIT(WOES_AUDIENCE_OPERATOR) |
@@ -1109,9 +1096,9 @@ status_change(FunctionCallInfo fcinfo, Datum conversation, bool conversation_nul
 				(errcode(ERRCODE_WOES_INVALID_SNOOZE),
 				 errmsg("snooze_until is only for snoozing"),
 				 errhint("Pass snooze_until only with to_status => 'snoozed'.")));
-	workspace = woes_context_workspace();
+	workspace = *woes_context_workspace();
 
-	values[0] = UUIDPGetDatum((pg_uuid_t *) workspace);
+	values[0] = UUIDPGetDatum(&workspace);
 	values[1] = conversation;
 	values[2] = CStringGetTextDatum(woes_enum_label(&woes_status_type, to));
 	values[3] = until;
@@ -1119,9 +1106,7 @@ status_change(FunctionCallInfo fcinfo, Datum conversation, bool conversation_nul
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	woes_api_path_push();
-	woes_call_reason_push(&save, reason_null ? NULL : TextDatumGetCString(reason));
-	PG_TRY();
+	nestlevel = woes_api_begin(true, reason_null ? NULL : TextDatumGetCString(reason));
 	{
 		if (update_plan == NULL)
 		{
@@ -1167,18 +1152,13 @@ status_change(FunctionCallInfo fcinfo, Datum conversation, bool conversation_nul
 					elog(ERROR, "could not prepare the conversation lookup");
 				exists_plan = plan;
 			}
-			ret = SPI_execute_plan(exists_plan, values, nulls, true, 1);
+			ret = SPI_execute_plan(exists_plan, values, nulls, false, 1);
 			if (ret != SPI_OK_SELECT)
 				elog(ERROR, "could not look up the conversation: %s", SPI_result_code_string(ret));
 			found = SPI_processed > 0;
 		}
 	}
-	PG_FINALLY();
-	{
-		woes_call_reason_pop(&save);
-		woes_api_path_pop();
-	}
-	PG_END_TRY();
+	woes_api_end(nestlevel);
 	SPI_finish();
 
 	if (!found)

@@ -35,17 +35,22 @@
 #include "access/tableam.h"
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_constraint.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/sequence.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
+#include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "optimizer/optimizer.h"
 #include "utils/datum.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
+#include "utils/acl.h"
 #include "utils/rel.h"
+#include "utils/rls.h"
+#include "rewrite/rowsecurity.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
@@ -61,6 +66,7 @@ typedef struct DirectColumn
 typedef struct DirectTable
 {
 	const char *relname;
+	const char *const *insert_policies;	/* as_caller inserts: the policies woes defines */
 	bool		caller_ids;		/* the caller passes every column, id and created_at too */
 	const char *sequence;		/* of "id": NULL = its identity sequence */
 	int			ncolumns;
@@ -72,10 +78,11 @@ typedef struct DirectTable
 	AttrNumber	id_attnum;
 	AttrNumber	created_attnum;
 	AttrNumber	attnums[WOES_DIRECT_MAX_COLUMNS];
-	bool		fk_only;		/* no row triggers on INSERT but FK checks */
-	MemoryContext cxt;			/* the planned CHECK expressions below */
+	bool		fk_only;		/* no row triggers on INSERT but FK checks to conversations */
+	bool		as_designed;	/* INSERT policies and statement triggers are woes's own */
+	MemoryContext cxt;			/* the parsed CHECK expressions below */
 	int			nchecks;
-	Expr	  **checks;
+	Node	  **checks;
 } DirectTable;
 
 static const DirectColumn status_event_columns[] = {
@@ -104,11 +111,15 @@ static const DirectColumn event_columns[] = {
 
 #define lengthof_cols(a) ((int) (sizeof(a) / sizeof((a)[0])))
 
+static const char *const message_insert_policies[] = {
+	"workspace_isolation", "messages_customer_insert", "messages_agent_insert", "messages_staff_insert", NULL
+};
+
 static DirectTable tables[] = {
-	[WOES_DIRECT_STATUS_EVENTS] = {"status_events", false, NULL, lengthof_cols(status_event_columns), status_event_columns},
-	[WOES_DIRECT_HANDOFF_EVENTS] = {"handoff_events", false, NULL, lengthof_cols(handoff_event_columns), handoff_event_columns},
-	[WOES_DIRECT_EVENTS] = {"events", false, "events_id_seq", lengthof_cols(event_columns), event_columns},
-	[WOES_DIRECT_MESSAGES] = {"messages", true, NULL, lengthof_cols(message_columns), message_columns},
+	[WOES_DIRECT_STATUS_EVENTS] = {"status_events", NULL, false, NULL, lengthof_cols(status_event_columns), status_event_columns},
+	[WOES_DIRECT_HANDOFF_EVENTS] = {"handoff_events", NULL, false, NULL, lengthof_cols(handoff_event_columns), handoff_event_columns},
+	[WOES_DIRECT_EVENTS] = {"events", NULL, false, "events_id_seq", lengthof_cols(event_columns), event_columns},
+	[WOES_DIRECT_MESSAGES] = {"messages", message_insert_policies, true, NULL, lengthof_cols(message_columns), message_columns},
 };
 
 /* any change to a bound table (or a full reset) unbinds it */
@@ -148,6 +159,8 @@ bind_table(DirectTable *t, Relation rel)
 	int			covered = 0;
 	int			i;
 
+	if (t->ncolumns > WOES_DIRECT_MAX_COLUMNS)
+		elog(ERROR, "woes row writer: too many columns for woes.%s", t->relname);
 	t->id_attnum = t->created_attnum = InvalidAttrNumber;
 	for (i = 0; i < t->ncolumns; i++)
 		t->attnums[i] = InvalidAttrNumber;
@@ -183,10 +196,15 @@ bind_table(DirectTable *t, Relation rel)
 		(covered != t->ncolumns + 2 || t->id_attnum == InvalidAttrNumber ||
 		 t->created_attnum == InvalidAttrNumber))
 		elog(ERROR, "woes.%s does not have the columns this version of woes writes", t->relname);
+	for (i = 0; i < t->ncolumns; i++)
+		if (t->attnums[i] == InvalidAttrNumber)
+			elog(ERROR, "woes.%s does not have the columns this version of woes writes", t->relname);
 
 	/*
-	 * The CHECK constraints, parsed and planned once: the executor would
-	 * otherwise read each stored expression from its text form per row.
+	 * The CHECK constraints, parsed once: the executor would otherwise read
+	 * each stored expression from its text form per statement.  They are
+	 * still planned per row (as the executor plans them per statement), so
+	 * a function they call is always its current definition.
 	 */
 	if (t->cxt == NULL)
 		t->cxt = AllocSetContextCreate(CacheMemoryContext, "woes row writer",
@@ -199,9 +217,9 @@ bind_table(DirectTable *t, Relation rel)
 		MemoryContext old = MemoryContextSwitchTo(t->cxt);
 		int			n = tupdesc->constr->num_check;
 
-		t->checks = palloc(n * sizeof(Expr *));
+		t->checks = palloc(n * sizeof(Node *));
 		for (i = 0; i < n; i++)
-			t->checks[i] = expression_planner(stringToNode(tupdesc->constr->check[i].ccbin));
+			t->checks[i] = stringToNode(tupdesc->constr->check[i].ccbin);
 		t->nchecks = n;
 		MemoryContextSwitchTo(old);
 	}
@@ -213,15 +231,58 @@ bind_table(DirectTable *t, Relation rel)
 	 * take the full path.
 	 */
 	t->fk_only = !(tupdesc->constr && tupdesc->constr->has_generated_stored);
+	t->as_designed = true;
 	if (rel->trigdesc)
 	{
+		Oid			conversations = get_relname_relid("conversations", RelationGetNamespace(rel));
+
+		if (rel->trigdesc->trig_insert_new_table)
+			t->as_designed = false;
 		for (i = 0; i < rel->trigdesc->numtriggers; i++)
 		{
 			Trigger    *trig = &rel->trigdesc->triggers[i];
 
-			if (TRIGGER_FOR_ROW(trig->tgtype) && TRIGGER_FOR_INSERT(trig->tgtype) &&
-				!(trig->tgisinternal && RI_FKey_trigger_type(trig->tgfoid) == RI_TRIGGER_FK))
+			if (!TRIGGER_FOR_INSERT(trig->tgtype))
+				continue;
+			if (!TRIGGER_FOR_ROW(trig->tgtype))
+			{
+				/* the only statement trigger woes puts on its tables */
+				if (strcmp(trig->tgname, "require_context") != 0)
+					t->as_designed = false;
+				continue;
+			}
+			if (trig->tgisinternal && RI_FKey_trigger_type(trig->tgfoid) == RI_TRIGGER_FK)
+			{
+				HeapTuple	ctup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(trig->tgconstraint));
+
+				if (!HeapTupleIsValid(ctup) ||
+					((Form_pg_constraint) GETSTRUCT(ctup))->confrelid != conversations)
+					t->fk_only = false;
+				if (HeapTupleIsValid(ctup))
+					ReleaseSysCache(ctup);
+			}
+			else
 				t->fk_only = false;
+		}
+	}
+
+	/* as_caller inserts: every policy that can judge an INSERT is woes's own */
+	if (t->insert_policies && rel->rd_rsdesc)
+	{
+		ListCell   *lc;
+
+		foreach(lc, rel->rd_rsdesc->policies)
+		{
+			RowSecurityPolicy *pol = (RowSecurityPolicy *) lfirst(lc);
+			const char *const *known;
+
+			if (pol->polcmd != '*' && pol->polcmd != ACL_INSERT_CHR)
+				continue;
+			for (known = t->insert_policies; *known; known++)
+				if (strcmp(*known, pol->policy_name) == 0)
+					break;
+			if (*known == NULL)
+				t->as_designed = false;
 		}
 	}
 
@@ -237,29 +298,30 @@ bind_table(DirectTable *t, Relation rel)
 		t->seqid = getIdentitySequence(RelationGetRelid(rel), t->id_attnum, false);
 }
 
-static DirectTable *
-direct_table(WoesDirectTable which)
+/*
+ * open_direct
+ *		Open the table (by name: it may have been re-created) under the lock
+ *		the insert needs, then bind it if it changed.  The lock is what
+ *		delivers a concurrent change's invalidation, so the binding is
+ *		checked after it, never before.
+ */
+static Relation
+open_direct(DirectTable *t)
 {
-	DirectTable *t = &tables[which];
+	Oid			relid = get_relname_relid(t->relname, get_namespace_oid("woes", false));
+	Relation	rel;
 
-	if (!t->valid)
+	if (!OidIsValid(relid))
+		elog(ERROR, "table woes.%s is missing", t->relname);
+	rel = table_open(relid, RowExclusiveLock);
+	if (!t->valid || t->relid != relid)
 	{
-		Oid			nsp = get_namespace_oid("woes", false);
-
-		t->relid = get_relname_relid(t->relname, nsp);
-		if (!OidIsValid(t->relid))
-			elog(ERROR, "table woes.%s is missing", t->relname);
-		/* bound under the lock the insert takes anyway */
-		{
-			Relation	rel = table_open(t->relid, RowExclusiveLock);
-
-			bind_table(t, rel);
-			table_close(rel, NoLock);
-		}
-		/* an invalidation during binding leaves it invalid: bind again next time */
+		/* valid first: an invalidation arriving while binding unsets it */
 		t->valid = true;
+		t->relid = relid;
+		bind_table(t, rel);
 	}
-	return t;
+	return rel;
 }
 
 /*
@@ -278,7 +340,7 @@ int64
 woes_insert_direct(WoesDirectTable which, const Datum *values, const bool *nulls,
 				   bool parent_locked)
 {
-	return woes_insert_direct_ex(which, values, nulls, parent_locked, NULL, NULL);
+	return woes_insert_direct_ex(which, values, nulls, parent_locked, false, NULL, NULL, NULL);
 }
 
 /*
@@ -286,12 +348,16 @@ woes_insert_direct(WoesDirectTable which, const Datum *values, const bool *nulls
  *		The same; and, if final_values is given, the row as stored (after
  *		BEFORE triggers changed it), in the DirectColumn order, copied into
  *		the caller's memory context.
+ *
+ *		as_caller: a row the caller could have written with an INSERT
+ *		statement (see below); *stored says whether it was written here.
  */
 int64
 woes_insert_direct_ex(WoesDirectTable which, const Datum *values, const bool *nulls,
-					  bool parent_locked, Datum *final_values, bool *final_nulls)
+					  bool parent_locked, bool as_caller, bool *stored,
+					  Datum *final_values, bool *final_nulls)
 {
-	DirectTable *t = direct_table(which);
+	DirectTable *t = &tables[which];
 	Relation	rel;
 	EState	   *estate;
 	ResultRelInfo *rri;
@@ -301,7 +367,26 @@ woes_insert_direct_ex(WoesDirectTable which, const Datum *values, const bool *nu
 	int64		id;
 	int			i;
 
-	rel = table_open(t->relid, RowExclusiveLock);
+	rel = open_direct(t);
+	if (as_caller)
+	{
+		/*
+		 * A row written for the caller, in place of its INSERT statement:
+		 * only where that statement could add nothing -- the caller may
+		 * insert, row-level security is on for it, and every policy and
+		 * statement trigger on INSERT is woes's own (which the caller's
+		 * checks and the row triggers already stand for).  Otherwise the
+		 * caller runs the statement.
+		 */
+		if (!t->as_designed || !row_security ||
+			pg_class_aclcheck(t->relid, GetUserId(), ACL_INSERT) != ACLCHECK_OK)
+		{
+			table_close(rel, NoLock);
+			if (stored)
+				*stored = false;
+			return 0;
+		}
+	}
 	id = t->caller_ids ? 0 : nextval_internal(t->seqid, false);
 
 	estate = CreateExecutorState();
@@ -325,7 +410,7 @@ woes_insert_direct_ex(WoesDirectTable which, const Datum *values, const bool *nu
 		/* what ExecRelCheck builds on first use, from the planned copies */
 		rri->ri_ConstraintExprs = palloc(t->nchecks * sizeof(ExprState *));
 		for (i = 0; i < t->nchecks; i++)
-			rri->ri_ConstraintExprs[i] = ExecInitExpr(t->checks[i], NULL);
+			rri->ri_ConstraintExprs[i] = ExecPrepareExpr((Expr *) copyObject(t->checks[i]), estate);
 	}
 
 	slot = ExecInitExtraTupleSlot(estate, RelationGetDescr(rel), &TTSOpsVirtual);
@@ -368,6 +453,14 @@ woes_insert_direct_ex(WoesDirectTable which, const Datum *values, const bool *nu
 		ExecSimpleRelationInsert(rri, estate, slot);
 		AfterTriggerEndQuery(estate);
 	}
+
+	/* a row woes must write is never silently dropped by a BEFORE trigger */
+	if (!ItemPointerIsValid(&slot->tts_tid))
+		ereport(ERROR,
+				(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
+				 errmsg("a trigger on woes.%s skipped a row woes writes", t->relname)));
+	if (stored)
+		*stored = true;
 
 	if (final_values)
 	{

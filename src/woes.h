@@ -87,15 +87,6 @@ extern const pg_uuid_t *woes_context_actor(void);
 extern int	woes_context_audience(void);
 extern const char *woes_context_reason(void);
 
-typedef struct WoesCallReason
-{
-	bool		active;
-	const char *reason;
-} WoesCallReason;
-
-extern void woes_call_reason_push(WoesCallReason *save, const char *reason);
-extern void woes_call_reason_save(WoesCallReason *save);
-extern void woes_call_reason_pop(const WoesCallReason *save);
 extern void woes_require_context(void);
 extern void woes_require_audience(uint32 mask, const char *action);
 
@@ -112,8 +103,8 @@ typedef struct WoesOwnerScope
 	int			nestlevel;
 } WoesOwnerScope;
 
-extern void woes_api_path_push(void);
-extern void woes_api_path_pop(void);
+extern int	woes_api_begin(bool reason_given, const char *reason);
+extern void woes_api_end(int nestlevel);
 extern void woes_owner_begin(WoesOwnerScope *scope, Oid owner);
 extern void woes_owner_end(WoesOwnerScope *scope);
 
@@ -134,13 +125,14 @@ typedef enum WoesDirectTable
 	WOES_DIRECT_MESSAGES
 } WoesDirectTable;
 
-#define WOES_DIRECT_MAX_COLUMNS 16
+#define WOES_DIRECT_MAX_COLUMNS 32
 
 extern void woes_rowwriter_init(void);
 extern int64 woes_insert_direct(WoesDirectTable which, const Datum *values, const bool *nulls,
 								bool parent_locked);
 extern int64 woes_insert_direct_ex(WoesDirectTable which, const Datum *values, const bool *nulls,
-								   bool parent_locked, Datum *final_values, bool *final_nulls);
+								   bool parent_locked, bool as_caller, bool *stored,
+								   Datum *final_values, bool *final_nulls);
 
 /* intake.c */
 extern void woes_intake_init(void);

@@ -1,0 +1,113 @@
+--
+-- What a DBA adds to woes's tables keeps working through the C API, whose
+-- hot paths write some rows without an SQL statement: a trigger's own
+-- SET search_path, the woes.reason setting during a call, a policy, a
+-- statement trigger or a revoked grant on messages, and a channel whose
+-- thread-key function finds no key.
+--
+\set VERBOSITY terse
+\set ON_ERROR_ROLLBACK on
+SET search_path = public;
+
+SELECT woes.create_workspace('dba43', 'DBA additions') AS ws \gset
+GRANT CREATE ON SCHEMA public TO app;
+
+-- an audit trigger written the careful way: SECURITY DEFINER, with its own
+-- search_path, naming its table unqualified
+CREATE SCHEMA audit;
+CREATE TABLE audit.log (what text, conversation uuid, reason text);
+CREATE FUNCTION audit.conversation_changed() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = audit, pg_temp
+AS $$
+BEGIN
+    INSERT INTO log VALUES ('conversation ' || TG_OP, NEW.id, current_setting('woes.reason'));
+    RETURN NEW;
+END $$;
+CREATE TRIGGER zz_audit AFTER UPDATE ON woes.conversations
+    FOR EACH ROW EXECUTE FUNCTION audit.conversation_changed();
+
+SET ROLE app;
+-- a caller's temporary table of the same name is not the audit log
+CREATE TEMP TABLE log (what text, conversation uuid, reason text);
+BEGIN;
+SELECT woes.set_context(:'ws', 'operator');
+SELECT woes.receive_message('live_chat', 'chat-a', 'visitor-a', 'hello', 'a-1') AS m1 \gset
+SELECT conversation_id AS c1 FROM woes.messages WHERE id = :'m1' \gset
+SELECT woes.set_pending(:'c1', 'asked for the order number');
+SELECT woes.receive_message('live_chat', 'chat-a', 'visitor-a', 'it is 42', 'a-2') IS NOT NULL AS replied;
+SET LOCAL woes.reason = 'set by the session';
+SELECT woes.resolve(:'c1');
+COMMIT;
+SELECT count(*) AS rows_in_the_callers_temp_table FROM pg_temp.log;
+RESET ROLE;
+-- the audit trigger saw the reason of each call (none for resolve: the
+-- call's reason, not the session's)
+SELECT what, conversation = :'c1' AS that_conversation, reason FROM audit.log ORDER BY ctid;
+
+-- a thread-key function that finds no key: the message is keyed by its own id
+CREATE FUNCTION public.sms_thread_keys(ref text) RETURNS text[]
+    LANGUAGE sql IMMUTABLE RETURN CASE WHEN ref ~ '^\+[0-9]+$' THEN ARRAY[ref] END;
+INSERT INTO woes.channels (name, description, thread_keys)
+VALUES ('sms', 'Text messages', 'public.sms_thread_keys(text)'::regprocedure);
+SET ROLE app;
+BEGIN;
+SELECT woes.set_context(:'ws', 'operator');
+SELECT woes.receive_message('sms', 'not a number', '+15550001', 'hi', 'sms-1') AS s1 \gset
+SELECT woes.receive_message('sms', '+15550001', '+15550001', 'hi again', 'sms-2') AS s2 \gset
+SELECT m.external_id, c.thread_ref, (SELECT array_agg(r.ref ORDER BY r.ref) FROM woes.thread_refs r
+                                       WHERE r.conversation_id = c.id) AS keys
+  FROM woes.messages m JOIN woes.conversations c ON c.id = m.conversation_id
+ WHERE m.channel = 'sms' ORDER BY m.external_id;
+COMMIT;
+RESET ROLE;
+
+-- a policy a DBA adds on messages holds for intake too
+CREATE POLICY no_forbidden_words ON woes.messages AS RESTRICTIVE FOR INSERT
+    WITH CHECK (body NOT LIKE '%forbidden%');
+SET ROLE app;
+BEGIN;
+SELECT woes.set_context(:'ws', 'operator');
+SELECT woes.receive_message('live_chat', 'chat-b', 'visitor-b', 'a forbidden word', 'b-1');
+SELECT woes.receive_message('live_chat', 'chat-b', 'visitor-b', 'fine words', 'b-2') IS NOT NULL AS allowed;
+COMMIT;
+RESET ROLE;
+DROP POLICY no_forbidden_words ON woes.messages;
+
+-- a statement trigger a DBA adds on messages fires for intake too
+CREATE FUNCTION public.messages_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE NOTICE 'messages: % % statement', TG_WHEN, TG_OP;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER messages_inserted AFTER INSERT ON woes.messages
+    FOR EACH STATEMENT EXECUTE FUNCTION public.messages_inserted();
+SET ROLE app;
+BEGIN;
+SELECT woes.set_context(:'ws', 'operator');
+SELECT woes.receive_message('live_chat', 'chat-b', 'visitor-b', 'more words', 'b-3') IS NOT NULL AS received;
+COMMIT;
+RESET ROLE;
+DROP TRIGGER messages_inserted ON woes.messages;
+DROP FUNCTION public.messages_inserted();
+
+-- a grant a DBA takes back holds for intake too
+REVOKE INSERT ON woes.messages FROM woes_service;
+SET ROLE app;
+BEGIN;
+SELECT woes.set_context(:'ws', 'operator');
+SELECT woes.receive_message('live_chat', 'chat-b', 'visitor-b', 'no grant', 'b-4');
+COMMIT;
+RESET ROLE;
+GRANT INSERT ON woes.messages TO woes_service;
+
+SET ROLE app;
+BEGIN;
+SELECT woes.set_context(:'ws', 'operator');
+SELECT external_id, body FROM woes.messages WHERE channel = 'live_chat' AND external_id LIKE 'b-%' ORDER BY 1;
+COMMIT;
+RESET ROLE;
+
+DROP TRIGGER zz_audit ON woes.conversations;
+DROP SCHEMA audit CASCADE;
+DELETE FROM woes.channels WHERE name = 'sms' AND NOT EXISTS (SELECT FROM woes.messages WHERE channel = 'sms');
+REVOKE CREATE ON SCHEMA public FROM app;
