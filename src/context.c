@@ -594,7 +594,7 @@ woes_require_context_trigger(PG_FUNCTION_ARGS)
 /*
  * woes_api_begin / woes_api_end
  *		The scope of a C API function that runs statements as the caller
- *		(woes.transition, woes.receive_message): search_path pinned to
+ *		(woes.transition and its shorthands): search_path pinned to
  *		pg_catalog, pg_temp -- the path woes's owner-run statements use, so a
  *		kept plan is shared by both without re-planning -- and woes.reason set
  *		to the call's reason (reason_given false: left as it is), as SET

@@ -13,7 +13,7 @@
  * -- a new contact, a new conversation, a participant row, thread keys --
  * is written only when it is missing or moved, so a redundant upsert never
  * runs.  All statements run as the caller (row-level security applies) with
- * plans kept per backend, under the API's pinned name resolution.
+ * plans kept per backend; every name in them is schema-qualified.
  *
  * Idempotency: deliveries of one (workspace, channel, external message id)
  * are serialised by the first lock, and the lookup of an earlier delivery
@@ -419,7 +419,6 @@ woes_receive_message(PG_FUNCTION_ARGS)
 	Datum		message;
 	bool		isnull;
 	Datum		result = (Datum) 0;
-	int			nestlevel;
 	pg_uuid_t	ws_copy;
 
 	woes_require_audience(WOES_AUDIENCE_BIT(WOES_AUDIENCE_OPERATOR) |
@@ -431,8 +430,12 @@ woes_receive_message(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	/* no reason of its own: the trigger names its moves (customer_reply) */
-	nestlevel = woes_api_begin(false, NULL);
+	/*
+	 * No setting scope: the statements below name everything with its
+	 * schema (or use operators and functions of pg_catalog explicitly) and
+	 * do not depend on search_path; the triggers they fire pin their own;
+	 * and the trigger names the reason of its moves (customer_reply).
+	 */
 	{
 		Datum		values[8];
 		char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
@@ -733,7 +736,6 @@ woes_receive_message(PG_FUNCTION_ARGS)
 done:
 		;
 	}
-	woes_api_end(nestlevel);
 
 	/* the id outlives SPI's memory */
 	{

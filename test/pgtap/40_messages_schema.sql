@@ -172,8 +172,8 @@ SELECT is(prosecdef, false, format('%s is SECURITY INVOKER', oid::regprocedure))
                'woes.redact_message(uuid, text)'::regprocedure,
                'woes.erase_contact(uuid)'::regprocedure)
  ORDER BY oid::regprocedure::text;
--- receive_message is C: every name in its statements is schema-qualified, and
--- they are parsed under the API's pinned path (intake.c), not the caller's
+-- receive_message is C: every name and operator in its statements is
+-- schema-qualified (intake.c), so the caller's search_path does not matter
 SELECT is((SELECT l.lanname::text FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
             WHERE p.oid = 'woes.receive_message(text, text, text, text, text, text, timestamptz)'::regprocedure),
           'c', 'receive_message is C');
