@@ -100,6 +100,52 @@ COMMIT;
 RESET ROLE;
 GRANT INSERT ON woes.messages TO woes_service;
 
+-- a rule, a column default and a read policy a DBA adds on messages hold for
+-- intake too (the row an INSERT ... RETURNING writes)
+CREATE TABLE public.rule_log (body text);
+GRANT INSERT ON public.rule_log TO woes_service;
+CREATE RULE log_messages AS ON INSERT TO woes.messages DO ALSO INSERT INTO public.rule_log VALUES (NEW.body);
+ALTER TABLE woes.messages ALTER COLUMN grounding SET DEFAULT '["set by the DBA"]';
+SET ROLE app;
+BEGIN;
+SELECT woes.set_context(:'ws', 'operator');
+SELECT woes.receive_message('live_chat', 'chat-b', 'visitor-b', 'ruled', 'b-5') AS b5 \gset
+SELECT grounding FROM woes.messages WHERE id = :'b5';
+COMMIT;
+RESET ROLE;
+SELECT body FROM public.rule_log;
+DROP RULE log_messages ON woes.messages;
+DROP TABLE public.rule_log;
+ALTER TABLE woes.messages ALTER COLUMN grounding DROP DEFAULT;
+CREATE POLICY hide_new_words ON woes.messages AS RESTRICTIVE FOR SELECT USING (body <> 'hidden');
+SET ROLE app;
+BEGIN;
+SELECT woes.set_context(:'ws', 'operator');
+SELECT woes.receive_message('live_chat', 'chat-b', 'visitor-b', 'hidden', 'b-6');
+COMMIT;
+RESET ROLE;
+DROP POLICY hide_new_words ON woes.messages;
+
+-- a column the history writer does not know: every call fails, none writes
+-- a wrong row, and dropping the column again heals it
+ALTER TABLE woes.status_events ADD COLUMN source text DEFAULT 'app';
+SET ROLE app;
+BEGIN;
+SELECT woes.set_context(:'ws', 'operator');
+SELECT woes.reopen(:'c1');
+SELECT woes.reopen(:'c1');
+COMMIT;
+RESET ROLE;
+ALTER TABLE woes.status_events DROP COLUMN source;
+SET ROLE app;
+BEGIN;
+SELECT woes.set_context(:'ws', 'operator');
+SELECT woes.reopen(:'c1');
+SELECT count(*) FILTER (WHERE to_status::text = 'open') AS reopen_events FROM woes.status_events
+ WHERE conversation_id = :'c1' AND from_status::text = 'resolved';
+COMMIT;
+RESET ROLE;
+
 SET ROLE app;
 BEGIN;
 SELECT woes.set_context(:'ws', 'operator');

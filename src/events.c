@@ -66,18 +66,15 @@ woes_events_init(void)
 static int64
 next_possible_id(Oid owner)
 {
-	static Oid	seqid = InvalidOid;
+	Oid			seqid;
 	WoesOwnerScope scope;
 	Datum		last;
 	bool		isnull;
 
-	/* the sequence's OID, looked up again if it is gone (extension re-created) */
-	if (!OidIsValid(seqid) || !SearchSysCacheExists1(RELOID, ObjectIdGetDatum(seqid)))
-	{
-		seqid = get_relname_relid("events_id_seq", get_namespace_oid("woes", false));
-		if (!OidIsValid(seqid))
-			elog(ERROR, "sequence woes.events_id_seq is missing");
-	}
+	/* by name each time (the extension may have been re-created): a cache lookup */
+	seqid = get_relname_relid("events_id_seq", get_namespace_oid("woes", false));
+	if (!OidIsValid(seqid))
+		elog(ERROR, "sequence woes.events_id_seq is missing");
 
 	/* pg_sequence_last_value: last_value + 1 once called, else NULL */
 	woes_owner_begin(&scope, owner);
@@ -101,10 +98,15 @@ next_possible_id(Oid owner)
 		if (SPI_execute("SELECT last_value FROM woes.events_id_seq", true, 1) != SPI_OK_SELECT ||
 			SPI_processed != 1)
 			elog(ERROR, "could not read the events sequence");
-		last = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-		SPI_finish();
-		woes_owner_end(&scope);
-		return isnull ? 1 : DatumGetInt64(last);
+		{
+			int64		next;
+
+			last = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+			next = isnull ? 1 : DatumGetInt64(last);	/* before SPI frees it */
+			SPI_finish();
+			woes_owner_end(&scope);
+			return next;
+		}
 	}
 	woes_owner_end(&scope);
 	return DatumGetInt64(last) + 1;

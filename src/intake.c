@@ -342,7 +342,17 @@ probe(Probe which, const Datum *keys, Snapshot snap, Datum *out, bool *out_null)
 		{
 			probes[which].valid = true;
 			probes[which].relid = relid;
-			bind_probe(which, heap);
+			PG_TRY();
+			{
+				bind_probe(which, heap);
+			}
+			PG_CATCH();
+			{
+				/* a binding that failed part-way is never used */
+				probes[which].valid = false;
+				PG_RE_THROW();
+			}
+			PG_END_TRY();
 		}
 	}
 	index = index_open(probes[which].indexid, AccessShareLock);

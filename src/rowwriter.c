@@ -67,6 +67,7 @@ typedef struct DirectTable
 {
 	const char *relname;
 	const char *const *insert_policies;	/* as_caller inserts: the policies woes defines */
+	const char *const *defaults;	/* as_caller inserts: the columns woes gives a default */
 	bool		caller_ids;		/* the caller passes every column, id and created_at too */
 	const char *sequence;		/* of "id": NULL = its identity sequence */
 	int			ncolumns;
@@ -112,14 +113,20 @@ static const DirectColumn event_columns[] = {
 #define lengthof_cols(a) ((int) (sizeof(a) / sizeof((a)[0])))
 
 static const char *const message_insert_policies[] = {
-	"workspace_isolation", "messages_customer_insert", "messages_agent_insert", "messages_staff_insert", NULL
+	"workspace_isolation", "messages_customer_insert", "messages_agent_insert", "messages_staff_insert",
+	"messages_read", NULL
+};
+
+/* the columns of messages with a default (the intake passes each of them) */
+static const char *const message_defaults[] = {
+	"workspace_id", "id", "visibility", "attachments", "created_at", NULL
 };
 
 static DirectTable tables[] = {
-	[WOES_DIRECT_STATUS_EVENTS] = {"status_events", NULL, false, NULL, lengthof_cols(status_event_columns), status_event_columns},
-	[WOES_DIRECT_HANDOFF_EVENTS] = {"handoff_events", NULL, false, NULL, lengthof_cols(handoff_event_columns), handoff_event_columns},
-	[WOES_DIRECT_EVENTS] = {"events", NULL, false, "events_id_seq", lengthof_cols(event_columns), event_columns},
-	[WOES_DIRECT_MESSAGES] = {"messages", message_insert_policies, true, NULL, lengthof_cols(message_columns), message_columns},
+	[WOES_DIRECT_STATUS_EVENTS] = {"status_events", NULL, NULL, false, NULL, lengthof_cols(status_event_columns), status_event_columns},
+	[WOES_DIRECT_HANDOFF_EVENTS] = {"handoff_events", NULL, NULL, false, NULL, lengthof_cols(handoff_event_columns), handoff_event_columns},
+	[WOES_DIRECT_EVENTS] = {"events", NULL, NULL, false, "events_id_seq", lengthof_cols(event_columns), event_columns},
+	[WOES_DIRECT_MESSAGES] = {"messages", message_insert_policies, message_defaults, true, NULL, lengthof_cols(message_columns), message_columns},
 };
 
 /* any change to a bound table (or a full reset) unbinds it */
@@ -266,7 +273,29 @@ bind_table(DirectTable *t, Relation rel)
 		}
 	}
 
-	/* as_caller inserts: every policy that can judge an INSERT is woes's own */
+	/*
+	 * as_caller inserts: no rule, no column default but the ones woes sets
+	 * (the caller passes those columns), and every policy that can judge an
+	 * INSERT ... RETURNING is woes's own.
+	 */
+	if (t->insert_policies && rel->rd_rules)
+		t->as_designed = false;
+	if (t->insert_policies)
+	{
+		for (i = 0; i < tupdesc->natts; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+			const char *const *known;
+
+			if (att->attisdropped || !att->atthasdef)
+				continue;
+			for (known = t->defaults; *known; known++)
+				if (strcmp(*known, NameStr(att->attname)) == 0)
+					break;
+			if (*known == NULL)
+				t->as_designed = false;
+		}
+	}
 	if (t->insert_policies && rel->rd_rsdesc)
 	{
 		ListCell   *lc;
@@ -276,7 +305,7 @@ bind_table(DirectTable *t, Relation rel)
 			RowSecurityPolicy *pol = (RowSecurityPolicy *) lfirst(lc);
 			const char *const *known;
 
-			if (pol->polcmd != '*' && pol->polcmd != ACL_INSERT_CHR)
+			if (pol->polcmd != '*' && pol->polcmd != ACL_INSERT_CHR && pol->polcmd != ACL_SELECT_CHR)
 				continue;
 			for (known = t->insert_policies; *known; known++)
 				if (strcmp(*known, pol->policy_name) == 0)
@@ -316,10 +345,22 @@ open_direct(DirectTable *t)
 	rel = table_open(relid, RowExclusiveLock);
 	if (!t->valid || t->relid != relid)
 	{
-		/* valid first: an invalidation arriving while binding unsets it */
+		/*
+		 * valid first: an invalidation arriving while binding unsets it; a
+		 * binding that fails part-way is never used
+		 */
 		t->valid = true;
 		t->relid = relid;
-		bind_table(t, rel);
+		PG_TRY();
+		{
+			bind_table(t, rel);
+		}
+		PG_CATCH();
+		{
+			t->valid = false;
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
 	}
 	return rel;
 }
