@@ -1057,9 +1057,11 @@ message_intake_body(FunctionCallInfo fcinfo)
  * decides what it may touch), with a plan kept per backend.  The trigger
  * above judges the change on the locked, latest row version and writes the
  * history; this function only checks its arguments, hands the reason to the
- * trigger and reports whether anything changed.  In C rather than PL/pgSQL:
- * it is the hot path of every status change, and a PL/pgSQL function with
- * SET clauses pays two GUC scopes and a search_path recomputation per call.
+ * trigger (in woes.reason, set in the call's one GUC scope with the pinned
+ * search_path: see woes_api_begin) and reports whether anything changed.
+ * In C rather than PL/pgSQL: it is the hot path of every status change, and
+ * the shorthands as SQL functions went through the SQL-function executor on
+ * top of it.
  */
 PG_FUNCTION_INFO_V1(woes_transition);
 PG_FUNCTION_INFO_V1(woes_resolve);
