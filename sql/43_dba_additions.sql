@@ -153,6 +153,24 @@ SELECT external_id, body FROM woes.messages WHERE channel = 'live_chat' AND exte
 COMMIT;
 RESET ROLE;
 
+-- a row trigger that skips history rows: the change fails, no status
+-- changes without its history
+CREATE FUNCTION public.skip_row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$;
+CREATE TRIGGER skip_history BEFORE INSERT ON woes.status_events
+    FOR EACH ROW EXECUTE FUNCTION public.skip_row();
+SET ROLE app;
+BEGIN;
+SELECT woes.set_context(:'ws', 'operator');
+SELECT woes.set_pending(:'c1');
+\set VERBOSITY sqlstate
+SELECT woes.set_pending(:'c1');
+\set VERBOSITY terse
+SELECT status FROM woes.conversations WHERE id = :'c1';
+COMMIT;
+RESET ROLE;
+DROP TRIGGER skip_history ON woes.status_events;
+DROP FUNCTION public.skip_row();
+
 DROP TRIGGER zz_audit ON woes.conversations;
 DROP SCHEMA audit CASCADE;
 DELETE FROM woes.channels WHERE name = 'sms' AND NOT EXISTS (SELECT FROM woes.messages WHERE channel = 'sms');

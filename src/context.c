@@ -260,8 +260,9 @@ woes_require_audience(uint32 mask, const char *action)
 			 errhint("Allowed audiences: %s.", allowed.data)));
 }
 
-static char *
-uuid_text(const pg_uuid_t *id)
+/* the text form of an id */
+char *
+woes_uuid_text(const pg_uuid_t *id)
 {
 	return DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum((pg_uuid_t *) id)));
 }
@@ -393,9 +394,9 @@ woes_set_context(PG_FUNCTION_ARGS)
 				 errhint("Pass the %s id as actor.",
 						 audience == WOES_AUDIENCE_CUSTOMER ? "contact" : "agent")));
 
-	set_setting("woes.workspace", uuid_text(workspace), local);
+	set_setting("woes.workspace", woes_uuid_text(workspace), local);
 	set_setting("woes.audience", woes_enum_label(&woes_audience_type, audience), local);
-	set_setting("woes.actor", actor ? uuid_text(actor) : "", local);
+	set_setting("woes.actor", actor ? woes_uuid_text(actor) : "", local);
 
 	/*
 	 * Validate under the new context.  A failure raises an error, and the
@@ -405,7 +406,7 @@ woes_set_context(PG_FUNCTION_ARGS)
 	if (!context_row_exists(CQ_WORKSPACE, args))
 		ereport(ERROR,
 				(errcode(ERRCODE_WOES_INVALID_CONTEXT),
-				 errmsg("workspace %s does not exist", uuid_text(workspace))));
+				 errmsg("workspace %s does not exist", woes_uuid_text(workspace))));
 	if (actor != NULL)
 	{
 		args[1] = UUIDPGetDatum(actor);
@@ -413,7 +414,7 @@ woes_set_context(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_WOES_INVALID_CONTEXT),
 					 errmsg("actor %s is not a%s %s of this workspace",
-							uuid_text(actor),
+							woes_uuid_text(actor),
 							audience == WOES_AUDIENCE_CUSTOMER ? "" : "n",
 							audience == WOES_AUDIENCE_CUSTOMER ? "contact" :
 							audience == WOES_AUDIENCE_AGENT ? "agent" : "operator")));

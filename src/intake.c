@@ -163,12 +163,6 @@ lock_key(const char *key)
 	(void) LockAcquire(&tag, ExclusiveLock, false, false);
 }
 
-static char *
-uuid_text(const pg_uuid_t *id)
-{
-	return DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum((pg_uuid_t *) id)));
-}
-
 /* characters, as length() counts them */
 static int
 text_chars(text *t)
@@ -482,7 +476,7 @@ woes_receive_message(PG_FUNCTION_ARGS)
 					 errmsg("invalid message body"),
 					 errhint("A body is text of at most 100000 characters (it may be empty).")));
 
-		ws_text = uuid_text(workspace);
+		ws_text = woes_uuid_text(workspace);
 		channel_name = TextDatumGetCString(channel);
 		ext_text = text_to_cstring(external_id);
 

@@ -208,6 +208,17 @@ uuid_datum(const pg_uuid_t *id)
 	return UUIDPGetDatum((pg_uuid_t *) id);
 }
 
+/* a reason is at most 1000 characters (the histories' CHECK, with a clear error first) */
+static void
+check_reason(const char *reason)
+{
+	if (reason && strlen(reason) > 1000)
+		ereport(ERROR,
+				(errcode(ERRCODE_WOES_INVALID_ARGUMENT),
+				 errmsg("reason is too long"),
+				 errhint("A reason is at most 1000 characters.")));
+}
+
 /*
  * write_status_event
  *		Append one woes.status_events row (from < 0: creation).
@@ -221,11 +232,7 @@ write_status_event(Oid owner, Datum workspace, Datum conversation, int from, int
 	Datum		values[8];
 	bool		nulls[8] = {false, false, false, false, false, false, false, false};
 
-	if (reason && strlen(reason) > 1000)
-		ereport(ERROR,
-				(errcode(ERRCODE_WOES_INVALID_ARGUMENT),
-				 errmsg("reason is too long"),
-				 errhint("A reason is at most 1000 characters.")));
+	check_reason(reason);
 
 	values[0] = workspace;
 	values[1] = conversation;
@@ -320,11 +327,7 @@ write_handoff_event(Oid owner, Datum workspace, Datum conversation, int from, in
 	Datum		values[9];
 	bool		nulls[9] = {false, false, false, false, false, false, false, false, false};
 
-	if (reason && strlen(reason) > 1000)
-		ereport(ERROR,
-				(errcode(ERRCODE_WOES_INVALID_ARGUMENT),
-				 errmsg("reason is too long"),
-				 errhint("A reason is at most 1000 characters.")));
+	check_reason(reason);
 
 	values[0] = workspace;
 	values[1] = conversation;

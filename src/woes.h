@@ -88,6 +88,7 @@ extern int	woes_context_audience(void);
 extern const char *woes_context_reason(void);
 
 extern void woes_require_context(void);
+extern char *woes_uuid_text(const pg_uuid_t *id);
 extern void woes_require_audience(uint32 mask, const char *action);
 
 #define WOES_AUDIENCE_BIT(a)	((uint32) 1 << (a))
