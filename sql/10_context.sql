@@ -112,7 +112,50 @@ SELECT woes.set_context(:'globex', 'operator');
 SELECT woes.current_workspace() = :'globex' AS switched, woes.current_actor() IS NULL AS actor_cleared;
 SELECT subject FROM woes.conversations ORDER BY 1;
 COMMIT;
--- local => false: the context lasts for the session
+-- A context that would outlast its transaction is refused by default:
+-- behind a transaction pooler the next client would act with it.
+-- local => false, at once:
+SELECT woes.set_context(:'acme', 'customer', :'carol', local => false);
+SELECT woes.current_workspace() IS NULL AS no_session_context;
+-- a plain session SET by a woes_service member, at the end of its
+-- transaction, in or out of a transaction block:
+SET woes.workspace = :'acme';
+SELECT woes.current_workspace() IS NULL AS set_refused;
+BEGIN;
+SET woes.workspace = :'acme';
+SET woes.audience = 'operator';
+SELECT woes.current_workspace() = :'acme' AS set_within;
+SELECT count(*) > 0 AS reads_within FROM woes.conversations;
+COMMIT;
+SELECT woes.current_workspace() IS NULL AS refused_at_commit, woes.current_audience() IS NULL AS no_audience;
+-- set_config(..., false) is the same SET; so is SET then SET LOCAL (the
+-- SET would survive) and SET in a subtransaction that is released
+SELECT set_config('woes.actor', :'carol', false);
+SELECT woes.current_actor() IS NULL AS set_config_refused;
+BEGIN;
+SET woes.workspace = :'acme';
+SET LOCAL woes.workspace = :'globex';
+COMMIT;
+BEGIN;
+SAVEPOINT s;
+SET woes.audience = 'customer';
+RELEASE SAVEPOINT s;
+COMMIT;
+SELECT woes.current_workspace() IS NULL AS still_none, woes.current_audience() IS NULL AS still_no_audience;
+-- but SET LOCAL, a SET undone by a rollback, and clearing are fine
+BEGIN;
+SET woes.workspace = :'acme';
+ROLLBACK;
+SET woes.workspace = '';
+RESET woes.audience;
+-- the allowance is a superuser's setting: app cannot give it to itself
+SET woes.allow_session_context = on;
+SELECT woes.current_workspace() IS NULL AS still_none;
+-- A superuser may allow it (e.g. per role, for a direct connection); then
+-- local => false keeps the context for the session
+RESET ROLE;
+SET woes.allow_session_context = on;
+SET ROLE app;
 SELECT woes.set_context(:'acme', 'customer', :'carol', local => false);
 SELECT woes.current_workspace() = :'acme' AS session_ws, woes.current_audience() AS aud;
 BEGIN;
@@ -138,6 +181,9 @@ RESET woes.workspace;
 RESET woes.audience;
 RESET woes.actor;
 SELECT woes.current_workspace() IS NULL AS reset_ws, woes.current_audience() IS NULL AS reset_aud;
+RESET ROLE;
+RESET woes.allow_session_context;
+SET ROLE app;
 
 -- The Citus path: woes_service may SET LOCAL the settings directly (GRANT
 -- SET ON PARAMETER); they are transaction-local too.

@@ -144,10 +144,14 @@ SELECT to_char(woes.uuid_v7_time('017f22e2-79b0-7cc3-98c4-dc0c0c07398f'), 'YYYY-
 SELECT woes.uuid_v7_time('919108f7-52d1-4320-9bac-f847db4148a8') IS NULL AS v4_has_no_time,
        woes.uuid_v7_time(NULL) IS NULL AS null_in_null_out;
 RESET timezone;
--- every id column defaults to it
+-- every uuid id column gets it from the assign_id trigger (no default: a
+-- writer cannot choose ids; see 11_isolation_attacks)
 SELECT count(*) >= 8 AS enough_id_columns,
-       count(*) FILTER (WHERE d.adbin IS NULL
-                           OR pg_get_expr(d.adbin, d.adrelid) NOT LIKE '%uuid_generate_v7()') AS not_v7
+       count(*) FILTER (WHERE d.adbin IS NOT NULL) AS with_default,
+       count(*) FILTER (WHERE NOT EXISTS (
+           SELECT FROM pg_trigger t
+            WHERE t.tgrelid = c.oid AND t.tgname = '_assign_id'
+              AND t.tgfoid = 'woes.assign_id()'::regprocedure)) AS without_trigger
   FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
   LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
  WHERE c.relnamespace = 'woes'::regnamespace AND c.relkind = 'r' AND a.attname = 'id'

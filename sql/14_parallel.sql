@@ -82,7 +82,10 @@ SELECT * FROM public.worker_rows('SELECT id FROM woes.conversations');
 SELECT woes.clear_context();
 SELECT * FROM public.worker_rows('SELECT id FROM woes.conversations');
 COMMIT;
--- a session-level context reaches them as well
+-- a session-level context (where a superuser allows it) reaches them as well
+RESET ROLE;
+SET woes.allow_session_context = on;
+SET ROLE app;
 SELECT woes.set_context(:'par_a', 'customer', :'pa1', local => false);
 BEGIN;
 SET LOCAL max_parallel_workers_per_gather = 2;
@@ -97,6 +100,7 @@ RESET woes.workspace;
 RESET woes.audience;
 RESET woes.actor;
 RESET ROLE;
+RESET woes.allow_session_context;
 
 --------------------------------------------------------------------------
 -- The policies' workspace test is an index condition: current_workspace()

@@ -7,6 +7,7 @@ SELECT woes.create_workspace('nulls', 'Nulls Inc') AS ws \gset
 BEGIN;
 SELECT woes.set_context(:'ws', 'operator');
 SELECT woes.upsert_contact('api', 'null-test') AS c \gset
+-- (a NULL id asks woes for one, as DEFAULT does: these two rows are written)
 INSERT INTO woes.conversations (id, channel, contact_id) VALUES (NULL, 'api', :'c');
 INSERT INTO woes.conversations (channel, contact_id) VALUES ('api', :'c') RETURNING id AS conv \gset
 INSERT INTO woes.messages (conversation_id, author_kind, body) VALUES (:'conv', NULL, 'x');
@@ -16,7 +17,7 @@ INSERT INTO woes.messages (conversation_id, author_kind, body) VALUES (NULL, 'sy
 UPDATE woes.conversations SET control = NULL WHERE id = :'conv';
 UPDATE woes.conversations SET status = NULL WHERE id = :'conv';
 UPDATE woes.conversations SET status = 'snoozed', snoozed_until = NULL WHERE id = :'conv';
--- nothing of the failed statements was written
+-- nothing of the failed statements was written (the two NULL-id rows are)
 SELECT count(*) AS conversations, (SELECT count(*) FROM woes.messages) AS messages,
        (SELECT count(*) FROM woes.status_events) AS status_events
   FROM woes.conversations;

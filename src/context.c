@@ -22,6 +22,7 @@
  */
 #include "postgres.h"
 
+#include "access/parallel.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
@@ -35,6 +36,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/guc_tables.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/rls.h"
@@ -52,12 +54,14 @@ PG_FUNCTION_INFO_V1(woes_in_workspace);
 PG_FUNCTION_INFO_V1(woes_in_audience);
 PG_FUNCTION_INFO_V1(woes_in_audience_support);
 PG_FUNCTION_INFO_V1(woes_require_context_trigger);
+PG_FUNCTION_INFO_V1(woes_restoring_sql);
 
 /* the settings as text (owned by the GUC machinery) */
 static char *workspace_setting = NULL;
 static char *actor_setting = NULL;
 static int	audience_setting = WOES_AUDIENCE_NONE;
 static char *reason_setting = NULL;
+static bool allow_session_context = false;
 
 /* parsed copies, kept by the assign hooks */
 typedef struct ParsedId
@@ -68,6 +72,22 @@ typedef struct ParsedId
 
 static ParsedId ctx_workspace;
 static ParsedId ctx_actor;
+
+/*
+ * The context is checked against the tables (the workspace exists, the
+ * actor is a contact, agent or operator of it) once per change, before its
+ * first write: every assignment of one of the three settings -- SET, SET
+ * LOCAL, a role default, set_context(), the undo at transaction or
+ * subtransaction end -- bumps the generation, and a write finds it checked
+ * only if the generation has not moved since.
+ */
+static uint64 ctx_generation = 1;
+static uint64 ctx_checked_generation = 0;
+
+/* the three settings' GUC records, for the end-of-transaction check */
+static struct config_generic *ctx_gucs[3];
+
+static void check_context(void);
 
 static const struct config_enum_entry audience_options[] = {
 	{"none", WOES_AUDIENCE_NONE, false},
@@ -110,6 +130,7 @@ assign_workspace(const char *newval, void *extra)
 		ctx_workspace = *(ParsedId *) extra;
 	else
 		ctx_workspace.valid = false;
+	ctx_generation++;
 }
 
 static void
@@ -119,6 +140,13 @@ assign_actor(const char *newval, void *extra)
 		ctx_actor = *(ParsedId *) extra;
 	else
 		ctx_actor.valid = false;
+	ctx_generation++;
+}
+
+static void
+assign_audience(int newval, void *extra)
+{
+	ctx_generation++;
 }
 
 /* true if the current user has the privileges of the named role */
@@ -152,6 +180,93 @@ check_audience(int *newval, void **extra, GucSource source)
 }
 
 /*
+ * The GUC record of one of our settings.  Found once, after definition:
+ * the records of custom settings stay where they are for the backend's
+ * life.
+ */
+static struct config_generic *
+woes_find_guc(const char *name)
+{
+#if PG_VERSION_NUM >= 160000
+	return find_option(name, false, false, ERROR);
+#else
+	struct config_generic **vars = get_guc_variables();
+	int			n = GetNumConfigOptions();
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(vars[i]->name, name) == 0)
+			return vars[i];
+	elog(ERROR, "setting \"%s\" is not defined", name);
+	return NULL;				/* keep the compiler quiet */
+#endif
+}
+
+/*
+ * Is gconf's value one this transaction set for the session (plain SET,
+ * set_config(..., false), set_context(local => false)), that differs from
+ * what the session had to begin with (the server's or role's default) and
+ * names a context?  Only the top GUC stack entry can be open at top-level
+ * commit; SET LOCAL and function SET clauses are undone by it.
+ */
+static bool
+session_value_set(struct config_generic *gconf)
+{
+	GucStack   *stack = gconf->stack;
+	bool		current;
+
+	if (stack == NULL || (stack->state != GUC_SET && stack->state != GUC_SET_LOCAL))
+		return false;
+	current = stack->state == GUC_SET;
+	if (gconf->vartype == PGC_STRING)
+	{
+		struct config_string *conf = (struct config_string *) gconf;
+		const char *value = current ? *conf->variable : stack->masked.val.stringval;
+
+		return value != NULL && value[0] != '\0' &&
+			(conf->reset_val == NULL || strcmp(value, conf->reset_val) != 0);
+	}
+	if (gconf->vartype == PGC_ENUM)
+	{
+		struct config_enum *conf = (struct config_enum *) gconf;
+		int			value = current ? *conf->variable : stack->masked.val.enumval;
+
+		return value != WOES_AUDIENCE_NONE && value != conf->reset_val;
+	}
+	return false;
+}
+
+/*
+ * At commit: refuse a context that would outlast the transaction, unless a
+ * superuser allowed it.  Behind a transaction pooler (PgBouncer in
+ * transaction mode) the server connection, with every session setting on
+ * it, goes to the next client, which would then read and write as this
+ * one.  The error aborts the transaction, which undoes the SET.  Per-role
+ * defaults (woes.bind_role) are not set by a transaction, so they pass.
+ */
+static void
+context_xact_callback(XactEvent event, void *arg)
+{
+	int			i;
+
+	/*
+	 * A parallel worker receives the leader's settings as session values,
+	 * in a transaction of its own: they end with the worker.
+	 */
+	if (event != XACT_EVENT_PRE_COMMIT || allow_session_context || IsParallelWorker())
+		return;
+	for (i = 0; i < 3; i++)
+		if (ctx_gucs[i] != NULL && session_value_set(ctx_gucs[i]))
+			ereport(ERROR,
+					(errcode(ERRCODE_WOES_NOT_ALLOWED),
+					 errmsg("a session-level woes context is not allowed"),
+					 errdetail("%s was set for the session; behind a transaction pooler the next client would act with it.",
+							   ctx_gucs[i]->name),
+					 errhint("Set the context inside the transaction: woes.set_context(...) or SET LOCAL. "
+							 "A superuser may allow session contexts with woes.allow_session_context = on.")));
+}
+
+/*
  * woes_context_init
  *		Define the settings; called from _PG_init.
  */
@@ -174,7 +289,7 @@ woes_context_init(void)
 							 audience_options,
 							 PGC_SUSET,
 							 GUC_NOT_IN_SAMPLE,
-							 check_audience, NULL, NULL);
+							 check_audience, assign_audience, NULL);
 	DefineCustomStringVariable("woes.actor",
 							   "The actor (contact, agent or operator id) the current transaction acts for.",
 							   NULL,
@@ -191,6 +306,20 @@ woes_context_init(void)
 							   PGC_USERSET,
 							   GUC_NOT_IN_SAMPLE,
 							   NULL, NULL, NULL);
+	DefineCustomBoolVariable("woes.allow_session_context",
+							 "Allow a woes context that outlasts its transaction (set_context(local => false), a session SET).",
+							 "Off: behind a transaction pooler such a context would pass to the next client. "
+							 "Per-role defaults (woes.bind_role) are not affected.",
+							 &allow_session_context,
+							 false,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	ctx_gucs[0] = woes_find_guc("woes.workspace");
+	ctx_gucs[1] = woes_find_guc("woes.audience");
+	ctx_gucs[2] = woes_find_guc("woes.actor");
+	RegisterXactCallback(context_xact_callback, NULL);
 }
 
 const pg_uuid_t *
@@ -232,6 +361,8 @@ woes_require_context(void)
 				 errmsg("no woes context is set"),
 				 errdetail("Every read and write of woes data acts for one workspace, audience and actor."),
 				 errhint("Call woes.set_context(workspace, audience, actor) in this transaction first.")));
+	if (ctx_checked_generation != ctx_generation)
+		check_context();
 }
 
 /*
@@ -323,6 +454,66 @@ context_row_exists(ContextQuery q, Datum *values)
 	return found;
 }
 
+/*
+ * check_context
+ *		The one check of a context, whichever way it was set: the workspace
+ *		exists, the customer and agent audiences have an actor, and the
+ *		actor is a contact (customer), an agent (agent) or an operator
+ *		(every staff audience) of that workspace -- so no row woes writes
+ *		ever names a person of another workspace as its author or actor.
+ *		Run by set_context() and, for a context set any other way (SET
+ *		LOCAL, a role default), before its first write.  The ids in the
+ *		messages are the caller's own settings.
+ */
+static void
+check_context(void)
+{
+	uint64		generation = ctx_generation;
+	int			audience = audience_setting;
+	ContextQuery actor_query;
+	Datum		args[2];
+
+	switch (audience)
+	{
+		case WOES_AUDIENCE_CUSTOMER:
+			actor_query = CQ_CONTACT;
+			break;
+		case WOES_AUDIENCE_AGENT:
+			actor_query = CQ_AGENT;
+			break;
+		default:
+			actor_query = CQ_OPERATOR;
+			break;
+	}
+	if (!ctx_actor.valid && (audience == WOES_AUDIENCE_CUSTOMER ||
+							 audience == WOES_AUDIENCE_AGENT))
+		ereport(ERROR,
+				(errcode(ERRCODE_WOES_INVALID_CONTEXT),
+				 errmsg("the %s audience needs an actor",
+						woes_enum_label(&woes_audience_type, audience)),
+				 errhint("Pass the %s id as actor.",
+						 audience == WOES_AUDIENCE_CUSTOMER ? "contact" : "agent")));
+
+	args[0] = UUIDPGetDatum(&ctx_workspace.id);
+	if (!context_row_exists(CQ_WORKSPACE, args))
+		ereport(ERROR,
+				(errcode(ERRCODE_WOES_INVALID_CONTEXT),
+				 errmsg("workspace %s does not exist", woes_uuid_text(&ctx_workspace.id))));
+	if (ctx_actor.valid)
+	{
+		args[1] = UUIDPGetDatum(&ctx_actor.id);
+		if (!context_row_exists(actor_query, args))
+			ereport(ERROR,
+					(errcode(ERRCODE_WOES_INVALID_CONTEXT),
+					 errmsg("actor %s is not a%s %s of this workspace",
+							woes_uuid_text(&ctx_actor.id),
+							audience == WOES_AUDIENCE_CUSTOMER ? "" : "n",
+							audience == WOES_AUDIENCE_CUSTOMER ? "contact" :
+							audience == WOES_AUDIENCE_AGENT ? "agent" : "operator")));
+	}
+	ctx_checked_generation = generation;
+}
+
 static void
 set_setting(const char *name, const char *value, bool local)
 {
@@ -349,8 +540,6 @@ woes_set_context(PG_FUNCTION_ARGS)
 	int			audience;
 	pg_uuid_t  *actor = PG_ARGISNULL(2) ? NULL : PG_GETARG_UUID_P(2);
 	bool		local = PG_ARGISNULL(3) ? true : PG_GETARG_BOOL(3);
-	ContextQuery actor_query;
-	Datum		args[2];
 
 	if (!has_role("woes_service") && !has_role("woes_admin"))
 		ereport(ERROR,
@@ -373,52 +562,23 @@ woes_set_context(PG_FUNCTION_ARGS)
 				 errmsg("permission denied to act in the admin audience"),
 				 errhint("Only members of woes_admin may use the admin audience.")));
 
-	switch (audience)
-	{
-		case WOES_AUDIENCE_CUSTOMER:
-			actor_query = CQ_CONTACT;
-			break;
-		case WOES_AUDIENCE_AGENT:
-			actor_query = CQ_AGENT;
-			break;
-		default:
-			actor_query = CQ_OPERATOR;
-			break;
-	}
-	if (actor == NULL && (audience == WOES_AUDIENCE_CUSTOMER ||
-						  audience == WOES_AUDIENCE_AGENT))
+	if (!local && !allow_session_context)
 		ereport(ERROR,
-				(errcode(ERRCODE_WOES_INVALID_CONTEXT),
-				 errmsg("the %s audience needs an actor",
-						woes_enum_label(&woes_audience_type, audience)),
-				 errhint("Pass the %s id as actor.",
-						 audience == WOES_AUDIENCE_CUSTOMER ? "contact" : "agent")));
+				(errcode(ERRCODE_WOES_NOT_ALLOWED),
+				 errmsg("a session-level woes context is not allowed"),
+				 errdetail("Behind a transaction pooler the next client would act with it."),
+				 errhint("Call woes.set_context() in each transaction (local => true). "
+						 "A superuser may allow session contexts with woes.allow_session_context = on.")));
 
 	set_setting("woes.workspace", woes_uuid_text(workspace), local);
 	set_setting("woes.audience", woes_enum_label(&woes_audience_type, audience), local);
 	set_setting("woes.actor", actor ? woes_uuid_text(actor) : "", local);
 
 	/*
-	 * Validate under the new context.  A failure raises an error, and the
+	 * Check under the new context.  A failure raises an error, and the
 	 * error undoes the settings with the rest of the (sub)transaction.
 	 */
-	args[0] = UUIDPGetDatum(workspace);
-	if (!context_row_exists(CQ_WORKSPACE, args))
-		ereport(ERROR,
-				(errcode(ERRCODE_WOES_INVALID_CONTEXT),
-				 errmsg("workspace %s does not exist", woes_uuid_text(workspace))));
-	if (actor != NULL)
-	{
-		args[1] = UUIDPGetDatum(actor);
-		if (!context_row_exists(actor_query, args))
-			ereport(ERROR,
-					(errcode(ERRCODE_WOES_INVALID_CONTEXT),
-					 errmsg("actor %s is not a%s %s of this workspace",
-							woes_uuid_text(actor),
-							audience == WOES_AUDIENCE_CUSTOMER ? "" : "n",
-							audience == WOES_AUDIENCE_CUSTOMER ? "contact" :
-							audience == WOES_AUDIENCE_AGENT ? "agent" : "operator")));
-	}
+	check_context();
 	PG_RETURN_VOID();
 }
 
@@ -558,14 +718,72 @@ woes_in_workspace(PG_FUNCTION_ARGS)
 
 /*
  * woes_restoring
- *		True while pg_restore loads data.  Restores (pg_restore, which runs with row_security off) load rows exactly
- * as dumped.  Only a role that bypasses row-level security gets that far
- * with row_security off, so this is no way around the checks.
+ *		True while a restore loads data: the triggers then keep rows exactly
+ *		as dumped (numbers, history, ids) instead of applying their rules.
+ *
+ * pg_restore runs with row_security off, but so may any session: the
+ * setting alone proves nothing, and inside a SECURITY DEFINER function the
+ * current user is woes's owner, for whom row security does not apply
+ * anyway.  So the role that counts is the session's own (the outer user,
+ * which SET ROLE sets and SECURITY DEFINER does not change): only a
+ * superuser or a BYPASSRLS role, which could write the tables without
+ * woes's rules in any case, can restore.  And woes's own API never runs in
+ * this mode: it pins row_security on (woes_api_begin, the C entry points,
+ * and the SET clause of every SQL API function).
  */
 bool
 woes_restoring(void)
 {
-	return !row_security;
+	Oid			outer;
+
+	if (row_security)
+		return false;
+	outer = GetOuterUserId();
+	return superuser_arg(outer) || has_bypassrls_privilege(outer);
+}
+
+/*
+ * restoring() returns boolean
+ *		woes_restoring() for the SQL triggers.
+ */
+Datum
+woes_restoring_sql(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(woes_restoring());
+}
+
+/* pin row_security on in the current GUC scope: woes's rules always apply */
+void
+woes_pin_row_security(void)
+{
+	if (!row_security)
+		(void) set_config_option("row_security", "on", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+}
+
+/*
+ * woes_pin_rules_begin / woes_pin_rules_end
+ *		For an API function without a GUC scope of its own: row_security on
+ *		until the end call (a scope is opened only when it is off, so the
+ *		common case costs nothing).  An error unwinds it.
+ */
+int
+woes_pin_rules_begin(void)
+{
+	int			nestlevel;
+
+	if (row_security)
+		return -1;
+	nestlevel = NewGUCNestLevel();
+	woes_pin_row_security();
+	return nestlevel;
+}
+
+void
+woes_pin_rules_end(int nestlevel)
+{
+	if (nestlevel >= 0)
+		AtEOXact_GUC(true, nestlevel);
 }
 
 /*
@@ -612,6 +830,7 @@ woes_api_begin(bool reason_given, const char *reason)
 		strcmp(namespace_search_path, WOES_PINNED_SEARCH_PATH) != 0)
 		(void) set_config_option("search_path", WOES_PINNED_SEARCH_PATH, PGC_USERSET, PGC_S_SESSION,
 								 GUC_ACTION_SAVE, true, 0, false);
+	woes_pin_row_security();
 	if (reason_given)
 		(void) set_config_option("woes.reason", reason ? reason : "", PGC_USERSET, PGC_S_SESSION,
 								 GUC_ACTION_SAVE, true, 0, false);

@@ -1,14 +1,16 @@
 /*-------------------------------------------------------------------------
  *
  * guard.c
- *		The row guard every workspace table carries: key columns that can
- *		never change, and updated_at kept true on every write path.
+ *		The row guard every workspace table carries: ids that only woes
+ *		makes, key columns that can never change, and updated_at kept true
+ *		on every write path.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -19,6 +21,71 @@
 #include "woes.h"
 
 PG_FUNCTION_INFO_V1(woes_guard_update_trigger);
+PG_FUNCTION_INFO_V1(woes_assign_id_trigger);
+
+/*
+ * assign_id() trigger, BEFORE INSERT FOR EACH ROW on every table with a
+ * uuid id; the column has no default.
+ *
+ * Ids are made here, never by the writer: consumers that key by id (a
+ * warehouse, a webhook receiver) must never see two rows of two workspaces
+ * under one id, and a writer who could choose ids could reuse another
+ * workspace's.  A supplied id is refused (428C9, as PostgreSQL refuses a
+ * value for a GENERATED ALWAYS column), except while a restore loads rows
+ * as dumped and in the admin audience, which may import rows with their
+ * ids.  The trigger is named to fire before any other BEFORE INSERT
+ * trigger (they fire in name order), so those see the id.
+ */
+Datum
+woes_assign_id_trigger(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TupleDesc	tupdesc;
+	HeapTuple	newtuple;
+	int			attnum;
+	bool		isnull;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("woes.assign_id() must be called as a trigger")));
+	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("woes.assign_id() must be fired BEFORE INSERT FOR EACH ROW")));
+
+	tupdesc = RelationGetDescr(trigdata->tg_relation);
+	newtuple = trigdata->tg_trigtuple;
+	attnum = SPI_fnumber(tupdesc, "id");
+	if (attnum <= 0 || TupleDescAttr(tupdesc, attnum - 1)->atttypid != UUIDOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("woes.assign_id(): table \"%s\" has no uuid column \"id\"",
+						RelationGetRelationName(trigdata->tg_relation))));
+
+	(void) heap_getattr(newtuple, attnum, tupdesc, &isnull);
+	if (isnull)
+	{
+		pg_uuid_t  *id = palloc(sizeof(pg_uuid_t));
+		Datum		value;
+		bool		null = false;
+
+		woes_uuid_v7(id);
+		value = UUIDPGetDatum(id);
+		return PointerGetDatum(heap_modify_tuple_by_cols(newtuple, tupdesc, 1, &attnum, &value, &null));
+	}
+	if (woes_restoring() || woes_context_audience() == WOES_AUDIENCE_ADMIN)
+		return PointerGetDatum(newtuple);
+	ereport(ERROR,
+			(errcode(ERRCODE_GENERATED_ALWAYS),
+			 errmsg("cannot insert a value into column \"id\" of woes.%s",
+					RelationGetRelationName(trigdata->tg_relation)),
+			 errdetail("Ids are made by woes."),
+			 errhint("Leave id out of the INSERT (or write DEFAULT); only the admin audience may import rows with their ids.")));
+	return PointerGetDatum(NULL);	/* keep the compiler quiet */
+}
 
 /*
  * guard_update(column ...) trigger, BEFORE UPDATE FOR EACH ROW.

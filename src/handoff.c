@@ -120,6 +120,7 @@ woes_handoff(PG_FUNCTION_ARGS)
 	values[3] = BoolGetDatum(customer);
 
 	nestlevel = NewGUCNestLevel();
+	woes_pin_row_security();
 	if (!PG_ARGISNULL(2))
 		(void) set_config_option("woes.reason", text_to_cstring(PG_GETARG_TEXT_PP(2)),
 								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);

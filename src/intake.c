@@ -91,10 +91,10 @@ static const struct
 		4, {TEXTOID, UUIDOID, TEXTOID, TIMESTAMPTZOID}, false
 	},
 	[P_MESSAGE] = {
-		"INSERT INTO woes.messages (workspace_id, id, conversation_id, author_kind, author_id, visibility,"
+		"INSERT INTO woes.messages (workspace_id, conversation_id, author_kind, author_id, visibility,"
 		" body, attachments, channel, external_id, created_at)"
-		" VALUES ($1, $2, $3, 'customer', $4, 'public', $5, '[]', $6, $7, $8) RETURNING id, conversation_id",
-		8, {UUIDOID, UUIDOID, UUIDOID, UUIDOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID}, false
+		" VALUES ($1, $2, 'customer', $3, 'public', $4, '[]', $5, $6, $7) RETURNING id, conversation_id",
+		7, {UUIDOID, UUIDOID, UUIDOID, TEXTOID, TEXTOID, TEXTOID, TIMESTAMPTZOID}, false
 	},
 	[P_PARTICIPANT] = {
 		"INSERT INTO woes.participants (conversation_id, kind, contact_id)"
@@ -418,6 +418,7 @@ woes_receive_message(PG_FUNCTION_ARGS)
 	bool		have_contact;
 	Datum		found_conv = (Datum) 0;
 	bool		have_found_conv;
+	int			rules_nestlevel;
 	bool		is_participant;
 	Datum		conv;
 	Datum		message;
@@ -432,6 +433,8 @@ woes_receive_message(PG_FUNCTION_ARGS)
 	ws_copy = *woes_context_workspace();
 	workspace = &ws_copy;
 
+	/* woes's rules apply whatever the caller's row_security (see woes_restoring) */
+	rules_nestlevel = woes_pin_rules_begin();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	/*
@@ -634,7 +637,6 @@ woes_receive_message(PG_FUNCTION_ARGS)
 			 * workspace) do not.
 			 */
 			static Datum empty_array = (Datum) 0;
-			pg_uuid_t  *id = palloc(sizeof(pg_uuid_t));
 			Datum		mv[17];
 			bool		mn[17];
 			Datum		fv[17];
@@ -649,7 +651,6 @@ woes_receive_message(PG_FUNCTION_ARGS)
 				empty_array = DirectFunctionCall1(jsonb_in, CStringGetDatum("[]"));
 				MemoryContextSwitchTo(old);
 			}
-			woes_uuid_v7(id);
 			for (i = 0; i < 17; i++)
 			{
 				mv[i] = (Datum) 0;
@@ -657,7 +658,7 @@ woes_receive_message(PG_FUNCTION_ARGS)
 			}
 #define SETCOL(n, v) (mv[(n)] = (v), mn[(n)] = false)
 			SETCOL(0, UUIDPGetDatum((pg_uuid_t *) workspace));
-			SETCOL(1, UUIDPGetDatum(id));
+			/* 1 id: the assign_id trigger makes it */
 			SETCOL(2, conv);
 			/* 3 contact_id: the trigger fills it from the conversation */
 			SETCOL(4, CStringGetTextDatum("customer"));
@@ -679,7 +680,7 @@ woes_receive_message(PG_FUNCTION_ARGS)
 			else
 			{
 				/* a DBA's policy, statement trigger or grant on messages: the statement */
-				Datum		qv[8] = {UUIDPGetDatum((pg_uuid_t *) workspace), UUIDPGetDatum(id), conv,
+				Datum		qv[7] = {UUIDPGetDatum((pg_uuid_t *) workspace), conv,
 				contact, PointerGetDatum(body), channel, PointerGetDatum(external_id), sent_at};
 
 				run(P_MESSAGE, qv, NULL, false);
@@ -747,6 +748,7 @@ done:
 
 		memcpy(out, DatumGetUUIDP(result), UUID_LEN);
 		SPI_finish();
+		woes_pin_rules_end(rules_nestlevel);
 		PG_RETURN_UUID_P(out);
 	}
 }

@@ -523,6 +523,60 @@ woes_message_intake_trigger(PG_FUNCTION_ARGS)
 	return in_owner_scope(fcinfo, message_intake_body);
 }
 
+/*
+ * check_author
+ *		A message's author is a person of its workspace, of its kind: a
+ *		contact (customer), an agent (agent) or an operator (operator,
+ *		system), so that no message names someone of another workspace.
+ *		The common cases need no lookup: the context's own actor writing as
+ *		its own kind (the context was checked when it was set) and a
+ *		customer message by the conversation's contact (held by the foreign
+ *		key).  SPI is connected.
+ */
+static void
+check_author(Oid owner, const pg_uuid_t *workspace, const char *kind, Datum author, Datum contact)
+{
+	static const char *const tables[3] = {"contacts", "agents", "operators"};
+	static const char *const what[3] = {"a contact", "an agent", "an operator"};
+	static SPIPlanPtr plans[3];
+	const pg_uuid_t *actor = woes_context_actor();
+	int			audience = woes_context_audience();
+	int			which = strcmp(kind, "customer") == 0 ? 0 : strcmp(kind, "agent") == 0 ? 1 : 2;
+	WoesOwnerScope as;
+	Datum		values[2];
+	int			ret;
+
+	if (actor != NULL && memcmp(DatumGetUUIDP(author)->data, actor->data, UUID_LEN) == 0 &&
+		((which == 0 && audience == WOES_AUDIENCE_CUSTOMER) ||
+		 (which == 1 && audience == WOES_AUDIENCE_AGENT) ||
+		 (which == 2 && audience >= WOES_AUDIENCE_OPERATOR)))
+		return;
+	if (which == 0 && memcmp(DatumGetUUIDP(author)->data, DatumGetUUIDP(contact)->data, UUID_LEN) == 0)
+		return;
+	if (plans[which] == NULL)
+	{
+		Oid			types[2] = {UUIDOID, UUIDOID};
+
+		plans[which] = prepare_kept(psprintf("SELECT 1 FROM woes.%s"
+											 " WHERE workspace_id OPERATOR(pg_catalog.=) $1"
+											 "   AND id OPERATOR(pg_catalog.=) $2", tables[which]),
+									2, types);
+	}
+	values[0] = UUIDPGetDatum((pg_uuid_t *) workspace);
+	values[1] = author;
+	become_owner(&as, owner);
+	/* not read-only: a contact the intake added just now must be seen */
+	ret = SPI_execute_plan(plans[which], values, NULL, false, 1);
+	restore_user(&as);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not look up the author: %s", SPI_result_code_string(ret));
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_WOES_INVALID_ARGUMENT),
+				 errmsg("author_id of a%s %s message must be %s of this workspace",
+						strchr("aeiou", kind[0]) ? "n" : "", kind, what[which])));
+}
+
 static Datum
 lifecycle_body(FunctionCallInfo fcinfo)
 {
@@ -1013,6 +1067,13 @@ message_intake_body(FunctionCallInfo fcinfo)
 		ereport(ERROR,
 				(errcode(ERRCODE_WOES_NOT_FOUND),
 				 errmsg("conversation not found in this workspace")));
+	{
+		bool		anull;
+		Datum		author = heap_getattr(newtuple, att_of(tupdesc, "author_id"), tupdesc, &anull);
+
+		if (!anull)
+			check_author(owner, workspace, kind, author, contact);
+	}
 	SPI_finish();
 
 	{

@@ -119,7 +119,7 @@ static const char *const message_insert_policies[] = {
 
 /* the columns of messages with a default (the intake passes each of them) */
 static const char *const message_defaults[] = {
-	"workspace_id", "id", "visibility", "attachments", "created_at", NULL
+	"workspace_id", "visibility", "attachments", "created_at", NULL
 };
 
 static DirectTable tables[] = {

@@ -104,6 +104,9 @@ typedef struct WoesOwnerScope
 	int			nestlevel;
 } WoesOwnerScope;
 
+extern void woes_pin_row_security(void);
+extern int	woes_pin_rules_begin(void);
+extern void woes_pin_rules_end(int nestlevel);
 extern int	woes_api_begin(bool reason_given, const char *reason);
 extern void woes_api_end(int nestlevel);
 extern void woes_owner_begin(WoesOwnerScope *scope, Oid owner);

@@ -85,6 +85,18 @@ CREATE FUNCTION @extschema@.require_context() RETURNS trigger
 COMMENT ON FUNCTION @extschema@.require_context() IS
     'Internal trigger: a write without a woes context fails with WO001';
 
+CREATE FUNCTION @extschema@.assign_id() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'woes_assign_id_trigger'
+    LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.assign_id() IS
+    'Internal trigger: a new row gets its uuid id from woes; a supplied id is refused (428C9) except in the admin audience and in a restore';
+
+CREATE FUNCTION @extschema@.restoring() RETURNS boolean
+    AS 'MODULE_PATHNAME', 'woes_restoring_sql'
+    LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.restoring() IS
+    'Internal: whether a restore is loading rows (row_security off in a session whose own role is a superuser or BYPASSRLS); the triggers then keep rows as dumped';
+
 CREATE FUNCTION @extschema@.guard_update() RETURNS trigger
     AS 'MODULE_PATHNAME', 'woes_guard_update_trigger'
     LANGUAGE C;

@@ -3,6 +3,8 @@
 -- Tables.  Every workspace table leads its primary key with workspace_id
 -- and every foreign key between workspace tables includes it, so no row can
 -- point into another workspace and the schema shards by workspace_id.
+-- uuid ids have no default: the assign_id trigger makes them, and refuses
+-- one a writer supplies (see 30_policies.sql).
 -- Row-level security, the context trigger, frozen columns and the dump
 -- registration are added to every table in 30_policies.sql.
 --------------------------------------------------------------------------
@@ -28,7 +30,7 @@ INSERT INTO @extschema@.channels (name, description, builtin) VALUES
 -- (email's thread_keys function is set once it exists, in 45_messages.sql)
 
 CREATE TABLE @extschema@.workspaces (
-    id          uuid PRIMARY KEY DEFAULT @extschema@.uuid_generate_v7(),
+    id          uuid PRIMARY KEY,
     slug        text NOT NULL UNIQUE CHECK (slug ~ '^[a-z0-9][a-z0-9-]{0,62}$'),
     name        text NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
     settings    jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(settings) = 'object'),
@@ -43,7 +45,7 @@ COMMENT ON TABLE @extschema@.workspaces IS
 CREATE TABLE @extschema@.contacts (
     workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace()
                  REFERENCES @extschema@.workspaces (id),
-    id          uuid NOT NULL DEFAULT @extschema@.uuid_generate_v7(),
+    id          uuid NOT NULL,
     name        text CHECK (length(name) <= 200),
     email       text CHECK (length(email) <= 320),
     blocked     boolean NOT NULL DEFAULT false,
@@ -58,7 +60,7 @@ COMMENT ON TABLE @extschema@.contacts IS
 
 CREATE TABLE @extschema@.identities (
     workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace(),
-    id          uuid NOT NULL DEFAULT @extschema@.uuid_generate_v7(),
+    id          uuid NOT NULL,
     contact_id  uuid NOT NULL,
     channel     text NOT NULL REFERENCES @extschema@.channels (name),
     external_id text NOT NULL CHECK (length(external_id) BETWEEN 1 AND 512),
@@ -75,7 +77,7 @@ COMMENT ON TABLE @extschema@.identities IS
 CREATE TABLE @extschema@.operators (
     workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace()
                  REFERENCES @extschema@.workspaces (id),
-    id          uuid NOT NULL DEFAULT @extschema@.uuid_generate_v7(),
+    id          uuid NOT NULL,
     name        text NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
     email       text NOT NULL CHECK (email ~ '^[^@\s]+@[^@\s]+$' AND length(email) <= 320),
     active      boolean NOT NULL DEFAULT true,
@@ -88,7 +90,7 @@ COMMENT ON TABLE @extschema@.operators IS 'People who answer conversations';
 CREATE TABLE @extschema@.teams (
     workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace()
                  REFERENCES @extschema@.workspaces (id),
-    id          uuid NOT NULL DEFAULT @extschema@.uuid_generate_v7(),
+    id          uuid NOT NULL,
     name        text NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
     created_at  timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (workspace_id, id),
@@ -98,7 +100,7 @@ COMMENT ON TABLE @extschema@.teams IS 'Groups of operators that conversations ca
 
 CREATE TABLE @extschema@.team_members (
     workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace(),
-    id          uuid NOT NULL DEFAULT @extschema@.uuid_generate_v7(),
+    id          uuid NOT NULL,
     team_id     uuid NOT NULL,
     operator_id uuid NOT NULL,
     created_at  timestamptz NOT NULL DEFAULT now(),
@@ -115,7 +117,7 @@ COMMENT ON TABLE @extschema@.team_members IS 'Which operators belong to which te
 CREATE TABLE @extschema@.agents (
     workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace()
                  REFERENCES @extschema@.workspaces (id),
-    id          uuid NOT NULL DEFAULT @extschema@.uuid_generate_v7(),
+    id          uuid NOT NULL,
     name        text NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
     -- NULL: serves every channel
     channels    text[] CHECK (cardinality(channels) > 0),
@@ -128,7 +130,7 @@ COMMENT ON TABLE @extschema@.agents IS 'AI agents and bots that answer under aut
 
 CREATE TABLE @extschema@.conversations (
     workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace(),
-    id          uuid NOT NULL DEFAULT @extschema@.uuid_generate_v7(),
+    id          uuid NOT NULL,
     -- per-workspace ticket number, gap-free; set by the allocate_number trigger
     number      bigint NOT NULL,
     channel     text NOT NULL REFERENCES @extschema@.channels (name),
@@ -235,7 +237,7 @@ COMMENT ON TABLE @extschema@.handoff_events IS
 
 CREATE TABLE @extschema@.participants (
     workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace(),
-    id          uuid NOT NULL DEFAULT @extschema@.uuid_generate_v7(),
+    id          uuid NOT NULL,
     conversation_id uuid NOT NULL,
     kind        text NOT NULL CHECK (kind IN ('customer', 'operator', 'agent', 'channel')),
     contact_id  uuid,
@@ -269,7 +271,7 @@ COMMENT ON TABLE @extschema@.participants IS
 
 CREATE TABLE @extschema@.messages (
     workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace(),
-    id          uuid NOT NULL DEFAULT @extschema@.uuid_generate_v7(),
+    id          uuid NOT NULL,
     conversation_id uuid NOT NULL,
     -- the conversation's contact, kept in step by the foreign key (ON UPDATE
     -- CASCADE); it is what the customer policy tests

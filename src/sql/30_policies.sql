@@ -23,9 +23,9 @@ CREATE FUNCTION @extschema@.allocate_conversation_number() RETURNS trigger
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    -- a restore (row_security off, only possible when bypassing RLS) keeps
-    -- the dumped numbers; the dumped counter comes with the workspace row
-    IF NEW.number IS NOT NULL AND NOT pg_catalog.current_setting('row_security')::boolean THEN
+    -- a restore keeps the dumped numbers; the dumped counter comes with the
+    -- workspace row (see woes.restoring() for what counts as a restore)
+    IF NEW.number IS NOT NULL AND @extschema@.restoring() THEN
         RETURN NEW;
     END IF;
     -- never touch (or lock) another workspace's counter: check first
@@ -98,6 +98,34 @@ BEGIN
             ' FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_update(%s)',
             t.relname,
             (SELECT pg_catalog.string_agg(pg_catalog.quote_literal(f), ', ') FROM pg_catalog.unnest(frozen) f));
+
+        -- ids: made by woes, never by the writer (woes.assign_id); named to
+        -- fire before every other BEFORE INSERT trigger, so they see the id
+        IF EXISTS (SELECT FROM pg_catalog.pg_attribute a
+                    WHERE a.attrelid OPERATOR(pg_catalog.=) t.oid AND a.attname OPERATOR(pg_catalog.=) 'id'
+                      AND a.atttypid OPERATOR(pg_catalog.=) 'pg_catalog.uuid'::pg_catalog.regtype) THEN
+            EXECUTE format(
+                'CREATE TRIGGER _assign_id BEFORE INSERT ON @extschema@.%I'
+                ' FOR EACH ROW EXECUTE FUNCTION @extschema@.assign_id()', t.relname);
+        END IF;
+
+        -- free text stays out of the planner's value statistics: text
+        -- equality is leakproof, so with most-common values of every
+        -- workspace in pg_statistic, EXPLAIN's estimate for a guessed text
+        -- would tell whether another workspace wrote it.  Every text, jsonb
+        -- and array column is free text except the few that hold one of a
+        -- fixed set of names (channel, kinds).
+        FOR key IN
+            SELECT a.attname FROM pg_catalog.pg_attribute a
+             WHERE a.attrelid OPERATOR(pg_catalog.=) t.oid AND a.attnum OPERATOR(pg_catalog.>) 0
+               AND NOT a.attisdropped
+               AND (a.atttypid OPERATOR(pg_catalog.=) ANY ('{text,jsonb,json}'::pg_catalog.regtype[])
+                    OR (SELECT ty.typcategory FROM pg_catalog.pg_type ty
+                         WHERE ty.oid OPERATOR(pg_catalog.=) a.atttypid) OPERATOR(pg_catalog.=) 'A')
+               AND NOT a.attname OPERATOR(pg_catalog.=) ANY ('{channel,channels,kind,author_kind,actor_kind}')
+        LOOP
+            EXECUTE format('ALTER TABLE @extschema@.%I ALTER COLUMN %I SET STATISTICS 0', t.relname, key);
+        END LOOP;
 
         PERFORM pg_catalog.pg_extension_config_dump(t.oid::regclass, '');
         -- and the sequences its columns draw from (identity and serial)

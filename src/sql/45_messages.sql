@@ -253,6 +253,38 @@ CREATE POLICY message_traces_insert ON @extschema@.message_traces FOR INSERT
 CREATE POLICY message_traces_staff_delete ON @extschema@.message_traces FOR DELETE
     USING (@extschema@.in_audience('{operator,admin}'));
 
+-- A trace's author_id is its message's author (the agents' "own traces"
+-- rule reads it): filled in from the message, and a different one refused,
+-- so no writer can name someone else, or someone of another workspace.
+CREATE FUNCTION @extschema@.trace_author() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    author uuid;
+BEGIN
+    IF @extschema@.restoring() THEN
+        RETURN NEW;
+    END IF;
+    -- never read (or reveal) another workspace's message: check first
+    PERFORM @extschema@.in_workspace(NEW.workspace_id);
+    SELECT m.author_id INTO author FROM @extschema@.messages m
+     WHERE m.workspace_id OPERATOR(pg_catalog.=) NEW.workspace_id
+       AND m.id OPERATOR(pg_catalog.=) NEW.message_id;
+    -- (no message: the foreign key says so)
+    IF NEW.author_id IS NOT NULL AND NEW.author_id IS DISTINCT FROM author THEN
+        RAISE EXCEPTION 'author_id of a trace must be its message''s author'
+            USING ERRCODE = 'WO007', HINT = 'Leave author_id out; it is filled in from the message.';
+    END IF;
+    NEW.author_id := author;
+    RETURN NEW;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.trace_author() IS
+    'Internal trigger: a trace''s author_id is its message''s author (WO007 for any other)';
+CREATE TRIGGER trace_author BEFORE INSERT OR UPDATE OF author_id ON @extschema@.message_traces
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.trace_author();
+
 -- thread keys: the intake's business (operators, admins)
 CREATE POLICY thread_refs_staff ON @extschema@.thread_refs FOR ALL
     USING (@extschema@.in_audience('{operator,admin}'));

@@ -13,6 +13,7 @@ DECLARE
     r pg_catalog.pg_roles;
     saved_workspace text := coalesce(@extschema@.current_workspace()::text, '');
     saved_audience  text := coalesce(@extschema@.current_audience()::text, 'none');
+    saved_actor     text := coalesce(@extschema@.current_actor()::text, '');
 BEGIN
     -- SECURITY DEFINER: writing per-role defaults of superuser-only settings
     -- (ALTER ROLE ... SET) needs the owner's rights.  EXECUTE: woes_admin only.
@@ -27,6 +28,15 @@ BEGIN
     IF r.rolname OPERATOR(pg_catalog.=) ANY ('{woes_service,woes_admin,woes_analyst}') THEN
         RAISE EXCEPTION 'the group role "%" cannot be bound', r.rolname
             USING ERRCODE = 'WO007', HINT = 'Bind a login role (a member of the group) instead.';
+    END IF;
+    -- a binding is a per-role default, so it reaches every session of the
+    -- role: bound, a pooled application role would give every transaction
+    -- of every client that forgot its context this workspace and audience
+    IF pg_catalog.pg_has_role(bind_role.role, 'woes_service', 'USAGE') THEN
+        RAISE EXCEPTION 'role "%" is a member of woes_service and cannot be bound', r.rolname
+            USING ERRCODE = 'WO003',
+                  DETAIL = 'A binding would give every transaction of the application, and of every client sharing its pooled connections, a default context.',
+                  HINT = 'Applications set the context in each transaction; bind a separate login role for BI tools and people.';
     END IF;
     IF bind_role.audience OPERATOR(@extschema@.=) 'admin'
        AND NOT pg_catalog.pg_has_role(bind_role.role, 'woes_admin', 'USAGE') THEN
@@ -63,11 +73,13 @@ BEGIN
     -- each workspace touched (the caller's context is restored after).
     PERFORM @extschema@.unbind_role(bind_role.role);
     PERFORM pg_catalog.set_config('woes.workspace', bind_role.workspace::text, true),
-            pg_catalog.set_config('woes.audience', 'admin', true);
+            pg_catalog.set_config('woes.audience', 'admin', true),
+            pg_catalog.set_config('woes.actor', '', true);
     INSERT INTO @extschema@.role_bindings (workspace_id, role_name, audience, actor)
     VALUES (bind_role.workspace, r.rolname, bind_role.audience, bind_role.actor);
     PERFORM pg_catalog.set_config('woes.workspace', saved_workspace, true),
-            pg_catalog.set_config('woes.audience', saved_audience, true);
+            pg_catalog.set_config('woes.audience', saved_audience, true),
+            pg_catalog.set_config('woes.actor', saved_actor, true);
     -- per role in this database only: the binding (and its workspace) lives here
     EXECUTE format('ALTER ROLE %I IN DATABASE %I SET woes.workspace = %L',
                    r.rolname, pg_catalog.current_database(), bind_role.workspace);
@@ -88,6 +100,7 @@ DECLARE
     rolname name := (SELECT r.rolname FROM pg_catalog.pg_roles r WHERE r.oid OPERATOR(pg_catalog.=) unbind_role.role);
     saved_workspace text := coalesce(@extschema@.current_workspace()::text, '');
     saved_audience  text := coalesce(@extschema@.current_audience()::text, 'none');
+    saved_actor     text := coalesce(@extschema@.current_actor()::text, '');
     ws uuid;
     found_any boolean := false;
 BEGIN
@@ -103,14 +116,16 @@ BEGIN
                WHERE b.role_name OPERATOR(pg_catalog.=) rolname
     LOOP
         PERFORM pg_catalog.set_config('woes.workspace', ws::text, true),
-                pg_catalog.set_config('woes.audience', 'admin', true);
+                pg_catalog.set_config('woes.audience', 'admin', true),
+                pg_catalog.set_config('woes.actor', '', true);
         DELETE FROM @extschema@.role_bindings b
          WHERE b.workspace_id OPERATOR(pg_catalog.=) ws
            AND b.role_name OPERATOR(pg_catalog.=) rolname;
         found_any := true;
     END LOOP;
     PERFORM pg_catalog.set_config('woes.workspace', saved_workspace, true),
-            pg_catalog.set_config('woes.audience', saved_audience, true);
+            pg_catalog.set_config('woes.audience', saved_audience, true),
+            pg_catalog.set_config('woes.actor', saved_actor, true);
     RETURN found_any;
 END;
 $$;
@@ -202,6 +217,30 @@ AS $$
           FROM funcs WHERE lanname NOT IN ('c', 'internal')
            AND NOT coalesce(proconfig::text[] && ARRAY['search_path=pg_catalog, pg_temp'], false)
         UNION ALL
+        -- the API runs with row_security on whatever the caller set (see
+        -- woes.restoring()); triggers are where a restore is recognised
+        SELECT 'rules_pinned', array_agg(f.sig ORDER BY f.sig)
+          FROM funcs f JOIN pg_catalog.pg_proc p ON p.oid = f.oid
+         WHERE f.lanname NOT IN ('c', 'internal') AND p.provolatile = 'v'
+           AND p.prorettype <> 'pg_catalog.trigger'::regtype
+           AND NOT coalesce(f.proconfig::text[] && ARRAY['row_security=on'], false)
+        UNION ALL
+        SELECT 'ids_made_by_woes', array_agg(t.relname ORDER BY t.relname)
+          FROM tables t JOIN pg_catalog.pg_attribute a
+            ON a.attrelid = t.oid AND a.attname = 'id' AND a.atttypid = 'pg_catalog.uuid'::regtype
+         WHERE a.atthasdef OR NOT EXISTS (
+                SELECT FROM pg_catalog.pg_trigger g
+                 WHERE g.tgrelid = t.oid AND g.tgname = '_assign_id' AND g.tgenabled <> 'D'
+                   AND g.tgfoid = '@extschema@.assign_id()'::regprocedure)
+        UNION ALL
+        SELECT 'free_text_statistics', array_agg(t.relname || '.' || a.attname ORDER BY t.relname, a.attname)
+          FROM tables t JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid
+         WHERE t.per_workspace AND a.attnum > 0 AND NOT a.attisdropped
+           AND (a.atttypid IN ('pg_catalog.text'::regtype, 'pg_catalog.jsonb'::regtype, 'pg_catalog.json'::regtype)
+                OR (SELECT ty.typcategory FROM pg_catalog.pg_type ty WHERE ty.oid = a.atttypid) = 'A')
+           AND NOT a.attname = ANY ('{channel,channels,kind,author_kind,actor_kind}')
+           AND a.attstattarget IS DISTINCT FROM 0
+        UNION ALL
         SELECT 'internal_not_public', array_agg(sig ORDER BY sig)
           FROM funcs WHERE doc LIKE 'Internal%'
            AND (proacl IS NULL OR EXISTS (
@@ -229,4 +268,4 @@ AS $$
       FROM findings f
 $$;
 COMMENT ON FUNCTION @extschema@.doctor() IS
-    'Self-check: one row per safety check (forced RLS, isolation policies, context triggers, pinned search_path, dump registration, privileges); ok = false names the offenders';
+    'Self-check: one row per safety check (forced RLS, isolation policies, context triggers, pinned search_path and row_security, ids made by woes, free text out of statistics, dump registration, privileges); ok = false names the offenders';

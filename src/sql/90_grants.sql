@@ -107,3 +107,25 @@ BEGIN
     END IF;
 END;
 $$;
+
+-- woes's rules apply on every write path: a SQL API function runs with
+-- row_security on whatever its caller set (the C API does the same in
+-- code), so no session can make the triggers take a call for a restore
+-- (see woes.restoring()).  Trigger functions are left alone: they are
+-- where a real restore is recognised.
+DO $$
+DECLARE
+    f regprocedure;
+BEGIN
+    FOR f IN
+        SELECT p.oid FROM pg_catalog.pg_proc p
+         WHERE p.pronamespace OPERATOR(pg_catalog.=) '@extschema@'::regnamespace
+           AND p.provolatile OPERATOR(pg_catalog.=) 'v'
+           AND p.prolang OPERATOR(pg_catalog.<>) (SELECT l.oid FROM pg_catalog.pg_language l
+                                                   WHERE l.lanname OPERATOR(pg_catalog.=) 'c')
+           AND p.prorettype OPERATOR(pg_catalog.<>) 'pg_catalog.trigger'::pg_catalog.regtype
+    LOOP
+        EXECUTE format('ALTER FUNCTION %s SET row_security = on', f);
+    END LOOP;
+END;
+$$;
