@@ -2,6 +2,7 @@
 -- was found.  Every write below is made by app (a woes_service member)
 -- unless the test says otherwise; results are read back as the superuser.
 \set VERBOSITY terse
+SELECT current_user AS su \gset
 SELECT id AS acme FROM woes.workspaces WHERE slug = 'acme' \gset
 SELECT id AS globex FROM woes.workspaces WHERE slug = 'globex' \gset
 SELECT id AS carol FROM woes.contacts WHERE name = 'Carol' \gset
@@ -168,6 +169,49 @@ SELECT try_sql(format('SELECT woes.bind_role(%L, %L, %L, %L)', 'app', :'acme', '
 RESET ROLE;
 SELECT count(*) AS app_settings FROM pg_db_role_setting s JOIN pg_roles r ON r.oid = s.setrole
  WHERE r.rolname = 'app';
+
+-- The ways around the commit check (see 10_context for the check itself)
+-- are closed when the next transaction first reads the context.
+-- A session SET made before the woes library is loaded in the session: the
+-- value waits as a placeholder, and is discarded when the library loads.
+\c - app
+SET woes.workspace = :'acme';
+SET woes.audience = 'operator';
+SELECT count(*) AS visible FROM woes.conversations;
+SELECT woes.current_workspace() IS NULL AS no_workspace, woes.current_audience() IS NULL AS no_audience;
+-- a session woes.reason would end up in the next client's history
+SET woes.reason = 'from an earlier client';
+SELECT current_setting('woes.reason') = '' AS no_session_reason;
+-- a prepared transaction ends like a commit
+BEGIN;
+SET woes.workspace = :'acme';
+PREPARE TRANSACTION 'woes_session_context';
+SELECT count(*) AS prepared FROM pg_prepared_xacts WHERE gid = 'woes_session_context';
+SELECT woes.current_workspace() IS NULL AS no_workspace;
+-- per-role defaults a woes_service member gives itself
+ALTER ROLE app IN DATABASE contrib_regression SET woes.workspace = :'acme';
+ALTER ROLE app IN DATABASE contrib_regression SET woes.audience = 'operator';
+\c - app
+SELECT count(*) AS visible FROM woes.conversations;
+SELECT woes.current_workspace() IS NULL AS no_workspace;
+-- (discarded for the session: a transaction after it starts clean)
+SELECT count(*) AS visible_later FROM woes.conversations;
+\c - app
+-- changed by the transaction before anything read it: refused
+BEGIN;
+SET LOCAL woes.audience = 'customer';
+SELECT try_sql('SELECT count(*) FROM woes.conversations');
+ROLLBACK;
+-- set_context judges what it replaces first
+BEGIN;
+SELECT woes.set_context(:'acme', 'operator', :'ann');
+SELECT count(*) > 0 AS visible_with_context FROM woes.conversations;
+COMMIT;
+ALTER ROLE app IN DATABASE contrib_regression RESET woes.workspace;
+ALTER ROLE app IN DATABASE contrib_regression RESET woes.audience;
+\c - :su
+-- a bound role that is not a woes_service member keeps its defaults: see
+-- 10_context (role bindings)
 
 --------------------------------------------------------------------------
 -- 4. Ids are made by woes

@@ -84,8 +84,23 @@ static ParsedId ctx_actor;
 static uint64 ctx_generation = 1;
 static uint64 ctx_checked_generation = 0;
 
-/* the three settings' GUC records, for the end-of-transaction check */
-static struct config_generic *ctx_gucs[3];
+/*
+ * The GUC records of the context's settings and woes.reason: what a
+ * transaction sets must end with it (see context_xact_callback and
+ * check_inherited_context).
+ */
+#define CTX_NGUCS 4
+static struct config_generic *ctx_gucs[CTX_NGUCS];
+
+/* set at every transaction end: check what the next one inherits */
+static bool ctx_inherited_unchecked = true;
+static void check_inherited_context(void);
+
+#define CTX_READY() \
+	do { \
+		if (unlikely(ctx_inherited_unchecked)) \
+			check_inherited_context(); \
+	} while (0)
 
 static void check_context(void);
 
@@ -249,13 +264,20 @@ context_xact_callback(XactEvent event, void *arg)
 {
 	int			i;
 
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT || event == XACT_EVENT_PREPARE)
+	{
+		ctx_inherited_unchecked = true;
+		return;
+	}
+
 	/*
 	 * A parallel worker receives the leader's settings as session values,
 	 * in a transaction of its own: they end with the worker.
 	 */
-	if (event != XACT_EVENT_PRE_COMMIT || allow_session_context || IsParallelWorker())
+	if ((event != XACT_EVENT_PRE_COMMIT && event != XACT_EVENT_PRE_PREPARE) ||
+		allow_session_context || IsParallelWorker())
 		return;
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < CTX_NGUCS; i++)
 		if (ctx_gucs[i] != NULL && session_value_set(ctx_gucs[i]))
 			ereport(ERROR,
 					(errcode(ERRCODE_WOES_NOT_ALLOWED),
@@ -264,6 +286,100 @@ context_xact_callback(XactEvent event, void *arg)
 							   ctx_gucs[i]->name),
 					 errhint("Set the context inside the transaction: woes.set_context(...) or SET LOCAL. "
 							 "A superuser may allow session contexts with woes.allow_session_context = on.")));
+}
+
+/*
+ * The value gconf had when the transaction began, and where it came from:
+ * the prior value of the oldest entry of its stack, if the transaction
+ * changed it, else the current one.  NULL or "" (none) means no context.
+ */
+static bool
+inherited_value_set(struct config_generic *gconf, GucSource *source)
+{
+	GucStack   *stack = gconf->stack;
+
+	while (stack != NULL && stack->prev != NULL)
+		stack = stack->prev;
+	*source = stack ? stack->source : gconf->source;
+	if (gconf->vartype == PGC_STRING)
+	{
+		const char *value = stack ? stack->prior.val.stringval :
+		*((struct config_string *) gconf)->variable;
+
+		return value != NULL && value[0] != '\0';
+	}
+	if (gconf->vartype == PGC_ENUM)
+		return (stack ? stack->prior.val.enumval :
+				*((struct config_enum *) gconf)->variable) != WOES_AUDIENCE_NONE;
+	return false;
+}
+
+/*
+ * check_inherited_context
+ *		Run once per transaction, before the context is first read: a
+ *		context (or reason) the transaction inherits must not be one that
+ *		an earlier transaction left on the connection.  The commit check
+ *		refuses such settings when they are made; this catches the ways
+ *		around it -- a session SET made before the woes library was loaded
+ *		in the session (kept as a placeholder, then taken over), a prepared
+ *		transaction -- and per-role or per-database defaults of a
+ *		woes_service member (woes.bind_role refuses to bind those: behind a
+ *		pooler every client would inherit them; a role could give itself
+ *		such defaults with ALTER ROLE).  What is found is discarded with a
+ *		WARNING for the rest of the session, or, if this transaction has
+ *		already changed the setting, refused.  woes.allow_session_context
+ *		allows all of it.
+ */
+static void
+check_inherited_context(void)
+{
+	int			i;
+	bool		service = false;
+	bool		service_known = false;
+
+	if (!IsTransactionState())
+		return;
+	ctx_inherited_unchecked = false;
+	if (allow_session_context || IsParallelWorker())
+		return;
+	for (i = 0; i < CTX_NGUCS; i++)
+	{
+		struct config_generic *gconf = ctx_gucs[i];
+		GucSource	source;
+
+		if (gconf == NULL || !inherited_value_set(gconf, &source) || source == PGC_S_DEFAULT)
+			continue;
+		if (source != PGC_S_SESSION)
+		{
+			/* a default: refused for woes_service members only (the reason never has one) */
+			if (!service_known)
+			{
+				Oid			roleid = get_role_oid("woes_service", true);
+
+				service = OidIsValid(roleid) && has_privs_of_role(GetSessionUserId(), roleid);
+				service_known = true;
+			}
+			if (!service && i < 3)
+				continue;
+		}
+		if (gconf->stack != NULL)
+		{
+			ctx_inherited_unchecked = true;
+			ereport(ERROR,
+					(errcode(ERRCODE_WOES_NOT_ALLOWED),
+					 errmsg("a woes context left on this connection outside a transaction is not allowed"),
+					 errdetail("%s was set for the session, not by this transaction.", gconf->name),
+					 errhint("Set the context in each transaction; for a pooled application role, remove its "
+							 "per-role woes settings (ALTER ROLE ... RESET woes.workspace).")));
+		}
+		ereport(WARNING,
+				(errcode(ERRCODE_WOES_NOT_ALLOWED),
+				 errmsg("discarded %s, set for the session outside a transaction", gconf->name),
+				 errhint("Set the context in each transaction; for a pooled application role, remove its "
+						 "per-role woes settings (ALTER ROLE ... RESET woes.workspace).")));
+		(void) set_config_option(gconf->name, gconf->vartype == PGC_ENUM ? "none" : "",
+								 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_SET, true, 0, false);
+	}
 }
 
 /*
@@ -319,18 +435,21 @@ woes_context_init(void)
 	ctx_gucs[0] = woes_find_guc("woes.workspace");
 	ctx_gucs[1] = woes_find_guc("woes.audience");
 	ctx_gucs[2] = woes_find_guc("woes.actor");
+	ctx_gucs[3] = woes_find_guc("woes.reason");
 	RegisterXactCallback(context_xact_callback, NULL);
 }
 
 const pg_uuid_t *
 woes_context_workspace(void)
 {
+	CTX_READY();
 	return ctx_workspace.valid ? &ctx_workspace.id : NULL;
 }
 
 const pg_uuid_t *
 woes_context_actor(void)
 {
+	CTX_READY();
 	return ctx_actor.valid ? &ctx_actor.id : NULL;
 }
 
@@ -338,12 +457,14 @@ woes_context_actor(void)
 const char *
 woes_context_reason(void)
 {
+	CTX_READY();
 	return (reason_setting && reason_setting[0] != '\0') ? reason_setting : NULL;
 }
 
 int
 woes_context_audience(void)
 {
+	CTX_READY();
 	return audience_setting;
 }
 
@@ -355,6 +476,7 @@ woes_context_audience(void)
 void
 woes_require_context(void)
 {
+	CTX_READY();
 	if (!ctx_workspace.valid || audience_setting == WOES_AUDIENCE_NONE)
 		ereport(ERROR,
 				(errcode(ERRCODE_WOES_NO_CONTEXT),
@@ -541,6 +663,9 @@ woes_set_context(PG_FUNCTION_ARGS)
 	pg_uuid_t  *actor = PG_ARGISNULL(2) ? NULL : PG_GETARG_UUID_P(2);
 	bool		local = PG_ARGISNULL(3) ? true : PG_GETARG_BOOL(3);
 
+	/* what the transaction inherited is judged before it is replaced */
+	CTX_READY();
+
 	if (!has_role("woes_service") && !has_role("woes_admin"))
 		ereport(ERROR,
 				(errcode(ERRCODE_WOES_NOT_ALLOWED),
@@ -589,6 +714,7 @@ woes_set_context(PG_FUNCTION_ARGS)
 Datum
 woes_clear_context(PG_FUNCTION_ARGS)
 {
+	CTX_READY();
 	set_setting("woes.workspace", "", true);
 	set_setting("woes.audience", "none", true);
 	set_setting("woes.actor", "", true);
@@ -608,6 +734,7 @@ id_datum(const pg_uuid_t *id)
 Datum
 woes_current_workspace(PG_FUNCTION_ARGS)
 {
+	CTX_READY();
 	if (!ctx_workspace.valid)
 		PG_RETURN_NULL();
 	return id_datum(&ctx_workspace.id);
@@ -617,6 +744,7 @@ woes_current_workspace(PG_FUNCTION_ARGS)
 Datum
 woes_current_actor(PG_FUNCTION_ARGS)
 {
+	CTX_READY();
 	if (!ctx_actor.valid)
 		PG_RETURN_NULL();
 	return id_datum(&ctx_actor.id);
@@ -626,6 +754,7 @@ woes_current_actor(PG_FUNCTION_ARGS)
 Datum
 woes_current_audience(PG_FUNCTION_ARGS)
 {
+	CTX_READY();
 	if (audience_setting == WOES_AUDIENCE_NONE)
 		PG_RETURN_NULL();
 	PG_RETURN_CHAR((char) audience_setting);
@@ -642,6 +771,7 @@ woes_in_audience(PG_FUNCTION_ARGS)
 {
 	uint32	   *mask = (uint32 *) fcinfo->flinfo->fn_extra;
 
+	CTX_READY();
 	if (mask == NULL || PG_ARGISNULL(0))
 	{
 		uint32		bits = 0;
