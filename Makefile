@@ -3,7 +3,9 @@ EXTENSION = woes
 EXTVERSION := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" woes.control)
 
 MODULE_big = woes
-OBJS = src/woes.o src/context.o src/guard.o src/ids.o src/enums.o src/lifecycle.o src/visibility.o src/events.o src/handoff.o src/rowwriter.o src/intake.o
+OBJS = src/woes.o src/context.o src/scope.o src/ids.o src/enums.o src/guard.o src/visibility.o \
+       src/rowwriter.o src/events.o src/conversations.o src/lifecycle.o src/handoff.o \
+       src/messages.o src/intake.o
 
 # The install script is built from one SQL file per concern, in this order.
 SQL_SOURCES = \

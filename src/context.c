@@ -43,7 +43,11 @@
 #include "utils/uuid.h"
 
 #include "compat.h"
-#include "woes.h"
+#include "context.h"
+#include "enums.h"
+#include "errcodes.h"
+#include "ids.h"
+#include "scope.h"
 
 PG_FUNCTION_INFO_V1(woes_set_context);
 PG_FUNCTION_INFO_V1(woes_clear_context);
@@ -104,15 +108,12 @@ static void check_inherited_context(void);
 
 static void check_context(void);
 
+#define WOES_AUDIENCE_OPTION(name, label) {label, name, false},
 static const struct config_enum_entry audience_options[] = {
-	{"none", WOES_AUDIENCE_NONE, false},
-	{"customer", WOES_AUDIENCE_CUSTOMER, false},
-	{"agent", WOES_AUDIENCE_AGENT, false},
-	{"operator", WOES_AUDIENCE_OPERATOR, false},
-	{"analyst", WOES_AUDIENCE_ANALYST, false},
-	{"admin", WOES_AUDIENCE_ADMIN, false},
+	WOES_AUDIENCE_LABELS(WOES_AUDIENCE_OPTION)
 	{NULL, 0, false}
 };
+#undef WOES_AUDIENCE_OPTION
 
 /* check hook of the uuid settings: empty, or a uuid */
 static bool
@@ -453,12 +454,20 @@ woes_context_actor(void)
 	return ctx_actor.valid ? &ctx_actor.id : NULL;
 }
 
-/* the reason of the current scope, or NULL */
+/* the reason of the current scope (at most 1000 characters: WO007), or NULL */
 const char *
 woes_context_reason(void)
 {
 	CTX_READY();
-	return (reason_setting && reason_setting[0] != '\0') ? reason_setting : NULL;
+	if (reason_setting == NULL || reason_setting[0] == '\0')
+		return NULL;
+	/* the histories' CHECK, with a clear error first */
+	if (strlen(reason_setting) > 1000)
+		ereport(ERROR,
+				(errcode(ERRCODE_WOES_INVALID_ARGUMENT),
+				 errmsg("reason is too long"),
+				 errhint("A reason is at most 1000 characters.")));
+	return reason_setting;
 }
 
 int
@@ -511,6 +520,21 @@ woes_require_audience(uint32 mask, const char *action)
 			 errmsg("%s is not allowed in the %s audience", action,
 					woes_enum_label(&woes_audience_type, audience_setting)),
 			 errhint("Allowed audiences: %s.", allowed.data)));
+}
+
+/* who the context says is acting, as recorded in history */
+const char *
+woes_context_actor_kind(void)
+{
+	switch (woes_context_audience())
+	{
+		case WOES_AUDIENCE_CUSTOMER:
+			return "customer";
+		case WOES_AUDIENCE_AGENT:
+			return "agent";
+		default:
+			return woes_context_actor() ? "operator" : "system";
+	}
 }
 
 /* the text form of an id */
@@ -882,40 +906,6 @@ woes_restoring_sql(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(woes_restoring());
 }
 
-/* pin row_security on in the current GUC scope: woes's rules always apply */
-void
-woes_pin_row_security(void)
-{
-	if (!row_security)
-		(void) set_config_option("row_security", "on", PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
-}
-
-/*
- * woes_pin_rules_begin / woes_pin_rules_end
- *		For an API function without a GUC scope of its own: row_security on
- *		until the end call (a scope is opened only when it is off, so the
- *		common case costs nothing).  An error unwinds it.
- */
-int
-woes_pin_rules_begin(void)
-{
-	int			nestlevel;
-
-	if (row_security)
-		return -1;
-	nestlevel = NewGUCNestLevel();
-	woes_pin_row_security();
-	return nestlevel;
-}
-
-void
-woes_pin_rules_end(int nestlevel)
-{
-	if (nestlevel >= 0)
-		AtEOXact_GUC(true, nestlevel);
-}
-
 /*
  * require_context() trigger, BEFORE INSERT OR UPDATE OR DELETE FOR EACH
  * STATEMENT on every workspace table: a write without a context fails with
@@ -940,76 +930,3 @@ woes_require_context_trigger(PG_FUNCTION_ARGS)
 	return PointerGetDatum(NULL);
 }
 
-/*
- * woes_api_begin / woes_api_end
- *		The scope of a C API function that runs statements as the caller
- *		(woes.transition and its shorthands): search_path pinned to
- *		pg_catalog, pg_temp -- the path woes's owner-run statements use, so a
- *		kept plan is shared by both without re-planning -- and woes.reason set
- *		to the call's reason (reason_given false: left as it is), as SET
- *		clauses of a SQL function would.  A GUC scope: functions and triggers
- *		the statements fire still apply their own SET clauses.  An error
- *		unwinds it with the (sub)transaction.
- */
-int
-woes_api_begin(bool reason_given, const char *reason)
-{
-	int			nestlevel = NewGUCNestLevel();
-
-	if (namespace_search_path == NULL ||
-		strcmp(namespace_search_path, WOES_PINNED_SEARCH_PATH) != 0)
-		(void) set_config_option("search_path", WOES_PINNED_SEARCH_PATH, PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
-	woes_pin_row_security();
-	if (reason_given)
-		(void) set_config_option("woes.reason", reason ? reason : "", PGC_USERSET, PGC_S_SESSION,
-								 GUC_ACTION_SAVE, true, 0, false);
-	return nestlevel;
-}
-
-void
-woes_api_end(int nestlevel)
-{
-	AtEOXact_GUC(true, nestlevel);
-}
-
-/*
- * woes_owner_begin / woes_owner_end
- *		Run SQL as the owner of the woes tables (owner invalid: as the current
- *		user, e.g. inside a SECURITY DEFINER function) with search_path pinned
- *		to pg_catalog, pg_temp.  Pinning matters: every statement woes runs
- *		with raised rights must resolve its operators, functions and casts in
- *		pg_catalog, never in a schema the caller put on its search_path.  An
- *		error inside restores both with the (sub)transaction.
- */
-void
-woes_owner_begin(WoesOwnerScope *scope, Oid owner)
-{
-	Oid			target = OidIsValid(owner) ? owner : GetUserId();
-
-	/*
-	 * Already the owner with the pinned path (an outer scope, e.g. the
-	 * trigger around its helpers): nothing to do.  Checked against the real
-	 * state, not a counter, so nothing stale can survive an error.
-	 */
-	scope->nested = GetUserId() == target &&
-		namespace_search_path != NULL &&
-		strcmp(namespace_search_path, WOES_PINNED_SEARCH_PATH) == 0;
-	if (scope->nested)
-		return;
-	GetUserIdAndSecContext(&scope->save_userid, &scope->save_sec);
-	if (OidIsValid(owner))
-		SetUserIdAndSecContext(owner, scope->save_sec | SECURITY_LOCAL_USERID_CHANGE);
-	scope->nestlevel = NewGUCNestLevel();
-	(void) set_config_option("search_path", WOES_PINNED_SEARCH_PATH, PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-}
-
-void
-woes_owner_end(WoesOwnerScope *scope)
-{
-	if (scope->nested)
-		return;
-	AtEOXact_GUC(true, scope->nestlevel);
-	SetUserIdAndSecContext(scope->save_userid, scope->save_sec);
-}

@@ -22,44 +22,34 @@
 #include "libpq/pqformat.h"
 #include "utils/builtins.h"
 
-#include "woes.h"
+#include "enums.h"
 
-static const char *const audience_labels[] = {
-	"", "customer", "agent", "operator", "analyst", "admin"
-};
+#define WOES_ENUM_LABEL(name, label) label,
 
+static const char *const audience_labels[] = {WOES_AUDIENCE_LABELS(WOES_ENUM_LABEL)};
+static const char *const status_labels[] = {WOES_STATUS_LABELS(WOES_ENUM_LABEL)};
+static const char *const visibility_labels[] = {WOES_VISIBILITY_LABELS(WOES_ENUM_LABEL)};
+static const char *const control_labels[] = {WOES_CONTROL_LABELS(WOES_ENUM_LABEL)};
+
+/* the audience's "none" (position 0) is the setting's, not a value of the type */
 const WoesEnumType woes_audience_type = {
-	"woes.audience", lengthof(audience_labels), audience_labels
+	"woes.audience", WOES_AUDIENCE_CUSTOMER, lengthof(audience_labels), audience_labels
 };
-
-static const char *const status_labels[] = {
-	"open", "pending", "snoozed", "resolved", "closed"
-};
-
 const WoesEnumType woes_status_type = {
-	"woes.status", lengthof(status_labels), status_labels
+	"woes.status", 0, lengthof(status_labels), status_labels
 };
-
-static const char *const visibility_labels[] = {
-	"public", "internal", "debug"
-};
-
 const WoesEnumType woes_visibility_type = {
-	"woes.visibility", lengthof(visibility_labels), visibility_labels
+	"woes.visibility", 0, lengthof(visibility_labels), visibility_labels
 };
-
-static const char *const control_labels[] = {
-	"automation", "handoff_requested", "operator"
-};
-
 const WoesEnumType woes_control_type = {
-	"woes.control", lengthof(control_labels), control_labels
+	"woes.control", 0, lengthof(control_labels), control_labels
 };
 
 /*
  * woes_enum_parse
  *		The position of label str in type, or -1 (missing_ok) / an error.
- *		Empty labels (position 0 of woes.audience) are never accepted.
+ *		Labels before the type's first (the audience's "none") are never
+ *		accepted.
  */
 int
 woes_enum_parse(const WoesEnumType *type, const char *str, bool missing_ok)
@@ -67,19 +57,17 @@ woes_enum_parse(const WoesEnumType *type, const char *str, bool missing_ok)
 	int			i;
 	StringInfoData valid;
 
-	for (i = 0; i < type->nlabels; i++)
+	for (i = type->first; i < type->nlabels; i++)
 	{
-		if (type->labels[i][0] != '\0' && strcmp(str, type->labels[i]) == 0)
+		if (strcmp(str, type->labels[i]) == 0)
 			return i;
 	}
 	if (missing_ok)
 		return -1;
 
 	initStringInfo(&valid);
-	for (i = 0; i < type->nlabels; i++)
+	for (i = type->first; i < type->nlabels; i++)
 	{
-		if (type->labels[i][0] == '\0')
-			continue;
 		if (valid.len > 0)
 			appendStringInfoString(&valid, ", ");
 		appendStringInfoString(&valid, type->labels[i]);
@@ -98,7 +86,7 @@ woes_enum_parse(const WoesEnumType *type, const char *str, bool missing_ok)
 const char *
 woes_enum_label(const WoesEnumType *type, int value)
 {
-	if (value < 0 || value >= type->nlabels || type->labels[value][0] == '\0')
+	if (value < type->first || value >= type->nlabels)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("invalid internal value %d for %s", value, type->typname)));

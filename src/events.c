@@ -31,12 +31,15 @@
 #include "miscadmin.h"
 #include "storage/lock.h"
 #include "utils/builtins.h"
+#include "utils/numeric.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/resowner.h"
 #include "utils/syscache.h"
 
-#include "woes.h"
+#include "events.h"
+#include "rowwriter.h"
+#include "scope.h"
 
 PG_FUNCTION_INFO_V1(woes_event_horizon);
 
@@ -137,14 +140,57 @@ register_in_flight(Oid owner)
 	registered_fxid = fxid;
 }
 
+/* the payload builder: keys and values pushed into a jsonb object */
+void
+woes_payload_begin(WoesPayload *payload)
+{
+	payload->state = NULL;
+	(void) pushJsonbValue(&payload->state, WJB_BEGIN_OBJECT, NULL);
+}
+
+static void
+payload_string(WoesPayload *payload, JsonbIteratorToken token, const char *str)
+{
+	JsonbValue	v;
+
+	v.type = jbvString;
+	v.val.string.val = (char *) str;
+	v.val.string.len = strlen(str);
+	(void) pushJsonbValue(&payload->state, token, &v);
+}
+
+void
+woes_payload_text(WoesPayload *payload, const char *key, const char *value)
+{
+	payload_string(payload, WJB_KEY, key);
+	payload_string(payload, WJB_VALUE, value);
+}
+
+void
+woes_payload_uuid(WoesPayload *payload, const char *key, Datum uuid)
+{
+	woes_payload_text(payload, key, DatumGetCString(DirectFunctionCall1(uuid_out, uuid)));
+}
+
+void
+woes_payload_int64(WoesPayload *payload, const char *key, int64 value)
+{
+	JsonbValue	v;
+
+	payload_string(payload, WJB_KEY, key);
+	v.type = jbvNumeric;
+	v.val.numeric = int64_to_numeric(value);
+	(void) pushJsonbValue(&payload->state, WJB_VALUE, &v);
+}
+
 /*
  * woes_emit_event
- *		Append one event (payload: a JSON object text of ids and non-sensitive
- *		fields) as the owner, and send the NOTIFY wake-ups (event id only).
+ *		Append one event as the owner, and send the NOTIFY wake-ups (the
+ *		event id only).
  */
 void
 woes_emit_event(Oid owner, Datum workspace, const char *kind, Datum conversation,
-				bool conversation_null, const char *payload)
+				bool conversation_null, WoesPayload *payload)
 {
 	Datum		values[4];
 	bool		nulls[4] = {false, false, false, false};
@@ -157,7 +203,7 @@ woes_emit_event(Oid owner, Datum workspace, const char *kind, Datum conversation
 	values[1] = CStringGetTextDatum(kind);
 	values[2] = conversation;
 	nulls[2] = conversation_null;
-	values[3] = DirectFunctionCall1(jsonb_in, CStringGetDatum(payload));
+	values[3] = JsonbPGetDatum(JsonbValueToJsonb(pushJsonbValue(&payload->state, WJB_END_OBJECT, NULL)));
 	id = woes_insert_direct(WOES_DIRECT_EVENTS, values, nulls, false);
 
 	if (notify_enabled)

@@ -18,7 +18,10 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
-#include "woes.h"
+#include "context.h"
+#include "enums.h"
+#include "errcodes.h"
+#include "ids.h"
 
 PG_FUNCTION_INFO_V1(woes_guard_update_trigger);
 PG_FUNCTION_INFO_V1(woes_assign_id_trigger);

@@ -1,14 +1,18 @@
 /*-------------------------------------------------------------------------
  *
  * handoff.c
- *		The handoff API: a request for a person, an operator's takeover, and
- *		the release back to automation.
+ *		Who answers a conversation: automation (an AI agent), a request for
+ *		a person, or an operator who holds it.  The control table, the
+ *		holder rules and their history (the handoff hook of the conversation
+ *		trigger), the automation stop point for agents' messages, and the
+ *		API: a request for a person, an operator's takeover, and the release
+ *		back to automation.
  *
- * Each call locks the conversation row, judges the locked (latest) version
- * and changes its control: of two operators taking over at once, the second
- * waits for the first, is judged on what the first committed, and is told
- * who has it.  The lifecycle trigger then
- * records the handoff event, the outbox event and the NOTIFY.
+ * Each API call locks the conversation row, judges the locked (latest)
+ * version and changes its control: of two operators taking over at once,
+ * the second waits for the first, is judged on what the first committed,
+ * and is told who has it.  The hook then records the handoff event, the
+ * outbox event and the NOTIFY, whatever path changed the control.
  *
  * woes.handoff() is SECURITY DEFINER (a customer may ask for a person but
  * may not update conversations), so it restricts every statement to the
@@ -20,6 +24,7 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -27,9 +32,190 @@
 #include "utils/guc.h"
 #include "utils/uuid.h"
 
-#include "woes.h"
+#include "context.h"
+#include "conversations.h"
+#include "enums.h"
+#include "errcodes.h"
+#include "events.h"
+#include "handoff.h"
+#include "rowwriter.h"
+#include "scope.h"
 
 PG_FUNCTION_INFO_V1(woes_handoff);
+
+/*
+ * The control rules, in one place: who answers a conversation.  Every
+ * change between different holders is allowed (a request for a person, a
+ * takeover, a release back to automation, a re-queue by an operator); what
+ * is refused is a change on a closed conversation and, in the API, a
+ * takeover of a conversation another operator holds.
+ */
+static const bool control_allowed[WOES_CONTROL_COUNT][WOES_CONTROL_COUNT] = {
+	/* to:           automation handoff_requested operator */
+	/* automation */ {false, true, true},
+	/* handoff_requested */ {true, false, true},
+	/* operator */ {true, true, false},
+};
+
+bool
+woes_control_can_change(int from, int to)
+{
+	if (from < 0 || from >= WOES_CONTROL_COUNT || to < 0 || to >= WOES_CONTROL_COUNT)
+		return false;
+	return control_allowed[from][to];
+}
+
+/* the operator holding the conversation, if any, as the row stands */
+static bool
+holder(WoesConversationRow *row, HeapTuple tuple, Datum *value)
+{
+	bool		isnull;
+
+	*value = tuple == row->newtuple
+		? woes_conversation_get(row, row->atts->controller_id, &isnull)
+		: heap_getattr(tuple, row->atts->controller_id, row->tupdesc, &isnull);
+	return !isnull;
+}
+
+/* did the control change?  A change of holder is a takeover too */
+static bool
+control_changed(WoesConversationRow *row)
+{
+	Datum		old_holder,
+				new_holder;
+	bool		had,
+				has;
+
+	/* (a NULL control: its NOT NULL constraint refuses the row) */
+	if (row->insert || row->to_control < 0)
+		return false;
+	if (row->from_control != row->to_control)
+		return true;
+	if (row->to_control != WOES_CONTROL_OPERATOR)
+		return false;
+	had = holder(row, row->oldtuple, &old_holder);
+	has = holder(row, row->newtuple, &new_holder);
+	return had != has ||
+		(has && memcmp(DatumGetUUIDP(old_holder)->data, DatumGetUUIDP(new_holder)->data, UUID_LEN) != 0);
+}
+
+/*
+ * woes_handoff_check
+ *		INSERT: the control, unless given, is automation when an active
+ *		agent serves the channel (and the contact is not blocked), otherwise
+ *		operator.  UPDATE: under operator the holder is controller_id (the
+ *		acting operator unless given); elsewhere there is none; the control
+ *		of a closed conversation never changes.
+ */
+void
+woes_handoff_check(WoesConversationRow *row)
+{
+	Datum		value;
+
+	if (row->insert)
+	{
+		if (row->to_control < 0)
+		{
+			woes_conversation_facts(row);
+			row->to_control = (row->agent_serves && !row->contact_blocked)
+				? WOES_CONTROL_AUTOMATION : WOES_CONTROL_OPERATOR;
+			woes_conversation_set(row, row->atts->control, CharGetDatum((char) row->to_control), false);
+		}
+		return;
+	}
+	if (row->to_control < 0)
+		return;					/* NOT NULL refuses the row */
+
+	if (row->to_control == WOES_CONTROL_OPERATOR)
+	{
+		/* a change to operator without a holder: the acting operator */
+		if (!holder(row, row->newtuple, &value) && row->from_control != WOES_CONTROL_OPERATOR &&
+			woes_context_actor() != NULL &&
+			(woes_context_audience() == WOES_AUDIENCE_OPERATOR ||
+			 woes_context_audience() == WOES_AUDIENCE_ADMIN))
+			woes_conversation_set(row, row->atts->controller_id,
+								  UUIDPGetDatum((pg_uuid_t *) woes_context_actor()), false);
+	}
+	else if (holder(row, row->newtuple, &value))
+		woes_conversation_set(row, row->atts->controller_id, (Datum) 0, true);
+
+	if (!control_changed(row))
+		return;
+	if (row->to_status == WOES_STATUS_CLOSED && row->from_status == WOES_STATUS_CLOSED)
+		ereport(ERROR,
+				(errcode(ERRCODE_WOES_INVALID_HANDOFF),
+				 errmsg("the control of a closed conversation cannot change"),
+				 errhint("A closed conversation is final.")));
+	if (row->from_control != row->to_control &&
+		!woes_control_can_change(row->from_control, row->to_control))
+		ereport(ERROR,
+				(errcode(ERRCODE_WOES_INVALID_HANDOFF),
+				 errmsg("invalid control change from %s to %s",
+						woes_enum_label(&woes_control_type, row->from_control),
+						woes_enum_label(&woes_control_type, row->to_control))));
+}
+
+/*
+ * woes_handoff_record
+ *		Every change of control writes one handoff_events row and a
+ *		handoff.requested, handoff.taken_over or handoff.released event.
+ */
+void
+woes_handoff_record(WoesConversationRow *row)
+{
+	const pg_uuid_t *actor = woes_context_actor();
+	const char *reason;
+	const char *kind;
+	Datum		controller;
+	bool		held;
+	Datum		values[9];
+	bool		nulls[9] = {false, false, false, false, false, false, false, false, false};
+	WoesPayload payload;
+
+	if (!control_changed(row))
+		return;
+	reason = woes_context_reason();
+	kind = row->to_control == WOES_CONTROL_HANDOFF ? "requested" :
+		row->to_control == WOES_CONTROL_OPERATOR ? "taken_over" : "released";
+	held = holder(row, row->newtuple, &controller);
+
+	values[0] = row->workspace;
+	values[1] = row->id;
+	values[2] = CStringGetTextDatum(kind);
+	values[3] = CharGetDatum((char) row->from_control);
+	values[4] = CharGetDatum((char) row->to_control);
+	values[5] = CStringGetTextDatum(woes_context_actor_kind());
+	nulls[6] = !(actor && woes_context_audience() != WOES_AUDIENCE_NONE);
+	values[6] = nulls[6] ? (Datum) 0 : UUIDPGetDatum((pg_uuid_t *) actor);
+	values[7] = controller;
+	nulls[7] = !held;
+	nulls[8] = reason == NULL;
+	values[8] = reason ? CStringGetTextDatum(reason) : (Datum) 0;
+	(void) woes_insert_direct(WOES_DIRECT_HANDOFF_EVENTS, values, nulls, true);
+
+	woes_payload_begin(&payload);
+	woes_payload_text(&payload, "from", woes_enum_label(&woes_control_type, row->from_control));
+	woes_payload_text(&payload, "to", woes_enum_label(&woes_control_type, row->to_control));
+	if (held)
+		woes_payload_uuid(&payload, "operator_id", controller);
+	woes_emit_event(row->owner, row->workspace, psprintf("handoff.%s", kind), row->id, false, &payload);
+}
+
+/*
+ * woes_handoff_check_agent_message
+ *		The automation stop point: once a person is asked for or has the
+ *		conversation, an agent may only suggest (internally).
+ */
+void
+woes_handoff_check_agent_message(int control)
+{
+	if (control != WOES_CONTROL_AUTOMATION)
+		ereport(ERROR,
+				(errcode(ERRCODE_WOES_AUTOMATION_STOPPED),
+				 errmsg("automation is stopped for this conversation"),
+				 errdetail("Its control is %s.", woes_enum_label(&woes_control_type, control)),
+				 errhint("Post the answer with visibility 'internal' as a suggestion for the operator.")));
+}
 
 static void
 not_found(pg_uuid_t *conversation)
@@ -47,16 +233,6 @@ closed_error(void)
 			(errcode(ERRCODE_WOES_INVALID_HANDOFF),
 			 errmsg("the conversation is closed"),
 			 errhint("A closed conversation is final; a new customer message starts a follow-up.")));
-}
-
-static void
-not_allowed(const char *action, int audience)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_WOES_NOT_ALLOWED),
-			 errmsg("%s is not allowed in the %s audience", action,
-					audience == WOES_AUDIENCE_NONE ? "none" :
-					woes_enum_label(&woes_audience_type, audience))));
 }
 
 /*
@@ -91,12 +267,14 @@ woes_handoff(PG_FUNCTION_ARGS)
 	switch (target)
 	{
 		case WOES_CONTROL_HANDOFF:
-			if (audience == WOES_AUDIENCE_ANALYST)
-				not_allowed("requesting a handoff", audience);
+			woes_require_audience(WOES_AUDIENCE_BIT(WOES_AUDIENCE_CUSTOMER) |
+								  WOES_AUDIENCE_BIT(WOES_AUDIENCE_AGENT) |
+								  WOES_AUDIENCE_BIT(WOES_AUDIENCE_OPERATOR) |
+								  WOES_AUDIENCE_BIT(WOES_AUDIENCE_ADMIN), "requesting a handoff");
 			break;
 		case WOES_CONTROL_OPERATOR:
-			if (audience != WOES_AUDIENCE_OPERATOR && audience != WOES_AUDIENCE_ADMIN)
-				not_allowed("taking over", audience);
+			woes_require_audience(WOES_AUDIENCE_BIT(WOES_AUDIENCE_OPERATOR) |
+								  WOES_AUDIENCE_BIT(WOES_AUDIENCE_ADMIN), "taking over");
 			if (actor == NULL)
 				ereport(ERROR,
 						(errcode(ERRCODE_WOES_INVALID_CONTEXT),
@@ -104,8 +282,8 @@ woes_handoff(PG_FUNCTION_ARGS)
 						 errhint("Set the context with the operator's id as actor.")));
 			break;
 		case WOES_CONTROL_AUTOMATION:
-			if (audience != WOES_AUDIENCE_OPERATOR && audience != WOES_AUDIENCE_ADMIN)
-				not_allowed("releasing to automation", audience);
+			woes_require_audience(WOES_AUDIENCE_BIT(WOES_AUDIENCE_OPERATOR) |
+								  WOES_AUDIENCE_BIT(WOES_AUDIENCE_ADMIN), "releasing to automation");
 			break;
 		default:
 			elog(ERROR, "invalid control %d", target);
@@ -119,11 +297,7 @@ woes_handoff(PG_FUNCTION_ARGS)
 		nulls[2] = 'n';
 	values[3] = BoolGetDatum(customer);
 
-	nestlevel = NewGUCNestLevel();
-	woes_pin_row_security();
-	if (!PG_ARGISNULL(2))
-		(void) set_config_option("woes.reason", text_to_cstring(PG_GETARG_TEXT_PP(2)),
-								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	nestlevel = woes_api_begin(!PG_ARGISNULL(2), PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2)));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	/* already the owner (SECURITY DEFINER): pin the search_path */
@@ -211,6 +385,6 @@ woes_handoff(PG_FUNCTION_ARGS)
 	}
 	woes_owner_end(&scope);
 	SPI_finish();
-	AtEOXact_GUC(true, nestlevel);
+	woes_api_end(nestlevel);
 	PG_RETURN_VOID();
 }

@@ -23,7 +23,7 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
-#include "woes.h"
+#include "ids.h"
 
 PG_FUNCTION_INFO_V1(woes_uuid_generate_v7);
 PG_FUNCTION_INFO_V1(woes_uuid_v7_time);

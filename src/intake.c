@@ -53,7 +53,12 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
-#include "woes.h"
+#include "context.h"
+#include "enums.h"
+#include "errcodes.h"
+#include "intake.h"
+#include "rowwriter.h"
+#include "scope.h"
 
 PG_FUNCTION_INFO_V1(woes_receive_message);
 
@@ -637,10 +642,10 @@ woes_receive_message(PG_FUNCTION_ARGS)
 			 * workspace) do not.
 			 */
 			static Datum empty_array = (Datum) 0;
-			Datum		mv[17];
-			bool		mn[17];
-			Datum		fv[17];
-			bool		fn[17];
+			Datum		mv[WOES_MESSAGE_NCOLUMNS];
+			bool		mn[WOES_MESSAGE_NCOLUMNS];
+			Datum		fv[WOES_MESSAGE_NCOLUMNS];
+			bool		fn[WOES_MESSAGE_NCOLUMNS];
 			bool		stored;
 			int			i;
 
@@ -651,31 +656,31 @@ woes_receive_message(PG_FUNCTION_ARGS)
 				empty_array = DirectFunctionCall1(jsonb_in, CStringGetDatum("[]"));
 				MemoryContextSwitchTo(old);
 			}
-			for (i = 0; i < 17; i++)
+			for (i = 0; i < WOES_MESSAGE_NCOLUMNS; i++)
 			{
 				mv[i] = (Datum) 0;
 				mn[i] = true;
 			}
-#define SETCOL(n, v) (mv[(n)] = (v), mn[(n)] = false)
-			SETCOL(0, UUIDPGetDatum((pg_uuid_t *) workspace));
-			/* 1 id: the assign_id trigger makes it */
-			SETCOL(2, conv);
-			/* 3 contact_id: the trigger fills it from the conversation */
-			SETCOL(4, CStringGetTextDatum("customer"));
-			SETCOL(5, contact);
-			SETCOL(6, CharGetDatum((char) WOES_VISIBILITY_PUBLIC));
-			SETCOL(7, PointerGetDatum(body));
-			SETCOL(8, empty_array);
-			/* 9 grounding */
-			SETCOL(10, channel);
-			SETCOL(11, PointerGetDatum(external_id));
-			SETCOL(12, sent_at);
+#define SETCOL(n, v) (mv[WOES_MESSAGE_COL_##n] = (v), mn[WOES_MESSAGE_COL_##n] = false)
+			SETCOL(WORKSPACE_ID, UUIDPGetDatum((pg_uuid_t *) workspace));
+			/* id: the assign_id trigger makes it */
+			SETCOL(CONVERSATION_ID, conv);
+			/* contact_id: the trigger fills it from the conversation */
+			SETCOL(AUTHOR_KIND, CStringGetTextDatum("customer"));
+			SETCOL(AUTHOR_ID, contact);
+			SETCOL(VISIBILITY, CharGetDatum((char) WOES_VISIBILITY_PUBLIC));
+			SETCOL(BODY, PointerGetDatum(body));
+			SETCOL(ATTACHMENTS, empty_array);
+			/* no grounding */
+			SETCOL(CHANNEL, channel);
+			SETCOL(EXTERNAL_ID, PointerGetDatum(external_id));
+			SETCOL(CREATED_AT, sent_at);
 #undef SETCOL
 			(void) woes_insert_direct_ex(WOES_DIRECT_MESSAGES, mv, mn, false, true, &stored, fv, fn);
 			if (stored)
 			{
-				message = fv[1];
-				conv = fv[2];
+				message = fv[WOES_MESSAGE_COL_ID];
+				conv = fv[WOES_MESSAGE_COL_CONVERSATION_ID];
 			}
 			else
 			{

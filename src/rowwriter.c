@@ -54,7 +54,7 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
-#include "woes.h"
+#include "rowwriter.h"
 
 /* the columns a caller passes, in its order; id and created_at are filled here */
 typedef struct DirectColumn
@@ -98,13 +98,11 @@ static const DirectColumn handoff_event_columns[] = {
 	{"actor_id", "uuid"}, {"operator_id", "uuid"}, {"reason", "text"},
 };
 
+#define WOES_MESSAGE_COL_BINDING(name, column, type) {column, type},
 static const DirectColumn message_columns[] = {
-	{"workspace_id", "uuid"}, {"id", "uuid"}, {"conversation_id", "uuid"}, {"contact_id", "uuid"},
-	{"author_kind", "text"}, {"author_id", "uuid"}, {"visibility", "visibility"}, {"body", "text"},
-	{"attachments", "jsonb"}, {"grounding", "jsonb"}, {"channel", "text"}, {"external_id", "text"},
-	{"created_at", "timestamptz"}, {"edited_at", "timestamptz"}, {"redacted_at", "timestamptz"},
-	{"redacted_by", "uuid"}, {"redaction_reason", "text"},
+	WOES_MESSAGE_COLUMNS(WOES_MESSAGE_COL_BINDING)
 };
+#undef WOES_MESSAGE_COL_BINDING
 
 static const DirectColumn event_columns[] = {
 	{"workspace_id", "uuid"}, {"kind", "text"}, {"conversation_id", "uuid"}, {"payload", "jsonb"},

@@ -20,7 +20,8 @@
 
 #include "fmgr.h"
 
-#include "woes.h"
+#include "enums.h"
+#include "visibility.h"
 
 PG_FUNCTION_INFO_V1(woes_can_see);
 

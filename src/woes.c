@@ -13,8 +13,10 @@
 #include "utils/guc.h"
 
 #include "compat.h"
-
-#include "woes.h"
+#include "context.h"
+#include "events.h"
+#include "intake.h"
+#include "rowwriter.h"
 
 PG_MODULE_MAGIC;
 

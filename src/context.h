@@ -1,0 +1,34 @@
+/*-------------------------------------------------------------------------
+ *
+ * context.h
+ *		The woes context (workspace, audience, actor of the transaction),
+ *		its checks, and whether a restore is loading rows.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef WOES_CONTEXT_H
+#define WOES_CONTEXT_H
+
+#include "utils/uuid.h"
+
+extern void woes_context_init(void);
+
+/* the context; NULL / WOES_AUDIENCE_NONE when not set */
+extern const pg_uuid_t *woes_context_workspace(void);
+extern const pg_uuid_t *woes_context_actor(void);
+extern int	woes_context_audience(void);
+extern const char *woes_context_reason(void);
+
+/* WO001 without a context (and the context's check before its first write) */
+extern void woes_require_context(void);
+/* WO001, or WO003 unless the audience is in mask (WOES_AUDIENCE_BIT) */
+extern void woes_require_audience(uint32 mask, const char *action);
+
+/* who the context says is acting, as histories record it */
+extern const char *woes_context_actor_kind(void);
+
+extern bool woes_restoring(void);
+
+extern char *woes_uuid_text(const pg_uuid_t *id);
+
+#endif							/* WOES_CONTEXT_H */

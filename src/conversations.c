@@ -1,0 +1,228 @@
+/*-------------------------------------------------------------------------
+ *
+ * conversations.c
+ *		The one BEFORE trigger on woes.conversations: it reads the row once
+ *		and runs each concern's hook (see conversations.h).
+ *
+ * Concurrency: the trigger judges the row version it is about to replace,
+ * which the executor has locked (and re-read, if a concurrent transaction
+ * changed it first).  So every rule is a compare-and-set on the latest
+ * committed state; nothing is decided on a stale read.
+ *
+ * History and outbox rows are written as the table owner: nobody is
+ * granted INSERT on them, so they cannot be forged with a raw INSERT.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/rel.h"
+
+#include "context.h"
+#include "conversations.h"
+#include "enums.h"
+#include "errcodes.h"
+#include "events.h"
+#include "scope.h"
+
+PG_FUNCTION_INFO_V1(woes_lifecycle_trigger);
+
+/*
+ * The hooks, in the order they run: each pass runs them all.  A concern
+ * that judges a conversation change adds itself here.
+ */
+typedef struct ConversationHook
+{
+	void		(*check) (WoesConversationRow *row);
+	void		(*record) (WoesConversationRow *row);
+} ConversationHook;
+
+static const ConversationHook hooks[] = {
+	{woes_lifecycle_check, woes_lifecycle_record},	/* status: lifecycle.c */
+	{woes_handoff_check, woes_handoff_record},	/* control: handoff.c */
+};
+
+static int
+att_of(TupleDesc tupdesc, const char *name)
+{
+	int			attnum = SPI_fnumber(tupdesc, name);
+
+	if (attnum <= 0)
+		elog(ERROR, "woes trigger: column \"%s\" is missing", name);
+	return attnum;
+}
+
+/* attribute numbers, looked up by name once per relation */
+static const WoesConversationAtts *
+conversation_atts(Relation rel)
+{
+	static WoesConversationAtts atts;
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+
+	if (atts.relid != RelationGetRelid(rel))
+	{
+		atts.workspace_id = att_of(tupdesc, "workspace_id");
+		atts.id = att_of(tupdesc, "id");
+		atts.number = att_of(tupdesc, "number");
+		atts.channel = att_of(tupdesc, "channel");
+		atts.status = att_of(tupdesc, "status");
+		atts.control = att_of(tupdesc, "control");
+		atts.controller_id = att_of(tupdesc, "controller_id");
+		atts.contact_id = att_of(tupdesc, "contact_id");
+		atts.snoozed_until = att_of(tupdesc, "snoozed_until");
+		atts.relid = RelationGetRelid(rel);
+	}
+	return &atts;
+}
+
+Datum
+woes_conversation_get(WoesConversationRow *row, int attnum, bool *isnull)
+{
+	return heap_getattr(row->newtuple, attnum, row->tupdesc, isnull);
+}
+
+void
+woes_conversation_set(WoesConversationRow *row, int attnum, Datum value, bool isnull)
+{
+	row->newtuple = heap_modify_tuple_by_cols(row->newtuple, row->tupdesc, 1, &attnum, &value, &isnull);
+}
+
+/*
+ * woes_conversation_facts
+ *		What decides a new conversation's start: is the contact blocked, and
+ *		does an active agent serve the channel?  One read, as the owner (it
+ *		is the trigger's business, whoever inserts), for every hook.
+ */
+void
+woes_conversation_facts(WoesConversationRow *row)
+{
+	static SPIPlanPtr plan = NULL;
+	Oid			types[3] = {UUIDOID, UUIDOID, TEXTOID};
+	Datum		values[3];
+	bool		cnull,
+				chnull;
+	int			ret;
+
+	if (row->facts_read)
+		return;
+	row->facts_read = true;
+	row->contact_blocked = row->agent_serves = false;
+	values[0] = row->workspace;
+	values[1] = woes_conversation_get(row, row->atts->contact_id, &cnull);
+	values[2] = woes_conversation_get(row, row->atts->channel, &chnull);
+	if (cnull || chnull)
+		return;					/* NOT NULL says so later */
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (plan == NULL)
+		plan = woes_prepare_kept("SELECT coalesce((SELECT blocked FROM woes.contacts"
+								 "   WHERE workspace_id OPERATOR(pg_catalog.=) $1"
+								 "     AND id OPERATOR(pg_catalog.=) $2), false),"
+								 " EXISTS (SELECT FROM woes.agents"
+								 "   WHERE workspace_id OPERATOR(pg_catalog.=) $1 AND active"
+								 "     AND (channels IS NULL OR $3 OPERATOR(pg_catalog.=) ANY (channels)))",
+								 3, types);
+	ret = SPI_execute_plan(plan, values, NULL, true, 1);
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not read the contact and agents: %s", SPI_result_code_string(ret));
+	{
+		bool		isnull;
+
+		row->contact_blocked = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		row->agent_serves = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	}
+	SPI_finish();
+}
+
+/* the outbox event of a new conversation, with what the hooks settled */
+static void
+conversation_created(WoesConversationRow *row)
+{
+	WoesPayload payload;
+	bool		numnull,
+				chnull;
+	Datum		number = woes_conversation_get(row, row->atts->number, &numnull);
+	Datum		channel = woes_conversation_get(row, row->atts->channel, &chnull);
+
+	woes_payload_begin(&payload);
+	woes_payload_int64(&payload, "number", numnull ? 0 : DatumGetInt64(number));
+	woes_payload_text(&payload, "channel", chnull ? "" : TextDatumGetCString(channel));
+	woes_payload_text(&payload, "status", woes_enum_label(&woes_status_type, row->to_status));
+	woes_payload_text(&payload, "control", woes_enum_label(&woes_control_type, row->to_control));
+	woes_emit_event(row->owner, row->workspace, "conversation.created", row->id, false, &payload);
+}
+
+/*
+ * lifecycle() trigger: BEFORE INSERT OR UPDATE ON woes.conversations FOR
+ * EACH ROW, named to fire after the other BEFORE triggers so no later one
+ * can drop a row whose history was already written.  Runs as the owner
+ * (woes_trigger_as_owner).
+ */
+static Datum
+conversation_trigger_body(FunctionCallInfo fcinfo)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	WoesConversationRow row;
+	bool		isnull;
+	int			i;
+
+	woes_check_row_trigger(fcinfo, "woes.lifecycle()");
+	memset(&row, 0, sizeof(row));
+	row.rel = trigdata->tg_relation;
+	row.tupdesc = RelationGetDescr(row.rel);
+	row.owner = row.rel->rd_rel->relowner;
+	row.insert = TRIGGER_FIRED_BY_INSERT(trigdata->tg_event);
+	row.newtuple = row.insert ? trigdata->tg_trigtuple : trigdata->tg_newtuple;
+	if (woes_restoring())
+		return PointerGetDatum(row.newtuple);
+
+	row.atts = conversation_atts(row.rel);
+	{
+		bool		wsnull,
+					idnull;
+
+		row.workspace = heap_getattr(row.newtuple, row.atts->workspace_id, row.tupdesc, &wsnull);
+		row.id = heap_getattr(row.newtuple, row.atts->id, row.tupdesc, &idnull);
+		/* NOT NULL is checked only after BEFORE triggers: check it here */
+		if (wsnull || idnull)
+			ereport(ERROR,
+					(errcode(ERRCODE_WOES_INVALID_ARGUMENT),
+					 errmsg("a conversation needs a workspace_id and an id"),
+					 errhint("Leave them out: they default to the context's workspace and a new id.")));
+	}
+	row.to_status = (uint8) DatumGetChar(heap_getattr(row.newtuple, row.atts->status, row.tupdesc, &isnull));
+	{
+		Datum		ctl = heap_getattr(row.newtuple, row.atts->control, row.tupdesc, &isnull);
+
+		row.to_control = isnull ? -1 : (uint8) DatumGetChar(ctl);
+	}
+	if (row.insert)
+		row.from_status = row.from_control = -1;
+	else
+	{
+		row.oldtuple = trigdata->tg_trigtuple;
+		row.from_status = (uint8) DatumGetChar(heap_getattr(row.oldtuple, row.atts->status, row.tupdesc, &isnull));
+		row.from_control = (uint8) DatumGetChar(heap_getattr(row.oldtuple, row.atts->control, row.tupdesc, &isnull));
+	}
+
+	for (i = 0; i < (int) lengthof(hooks); i++)
+		hooks[i].check(&row);
+	for (i = 0; i < (int) lengthof(hooks); i++)
+		hooks[i].record(&row);
+	if (row.insert)
+		conversation_created(&row);
+	return PointerGetDatum(row.newtuple);
+}
+
+Datum
+woes_lifecycle_trigger(PG_FUNCTION_ARGS)
+{
+	return woes_trigger_as_owner(fcinfo, conversation_trigger_body);
+}

@@ -1,0 +1,61 @@
+/*-------------------------------------------------------------------------
+ *
+ * rowwriter.h
+ *		Rows woes writes itself through the executor's single-row insert:
+ *		history and outbox rows, and the intake's message.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef WOES_ROWWRITER_H
+#define WOES_ROWWRITER_H
+
+typedef enum WoesDirectTable
+{
+	WOES_DIRECT_STATUS_EVENTS,
+	WOES_DIRECT_HANDOFF_EVENTS,
+	WOES_DIRECT_EVENTS,
+	WOES_DIRECT_MESSAGES
+} WoesDirectTable;
+
+/*
+ * The columns of woes.messages the writer binds, by name and type: one
+ * list makes both the writer's binding table and the value positions its
+ * callers fill (WOES_MESSAGE_COL_BODY, ...).
+ */
+#define WOES_MESSAGE_COLUMNS(X) \
+	X(WORKSPACE_ID, "workspace_id", "uuid") \
+	X(ID, "id", "uuid") \
+	X(CONVERSATION_ID, "conversation_id", "uuid") \
+	X(CONTACT_ID, "contact_id", "uuid") \
+	X(AUTHOR_KIND, "author_kind", "text") \
+	X(AUTHOR_ID, "author_id", "uuid") \
+	X(VISIBILITY, "visibility", "visibility") \
+	X(BODY, "body", "text") \
+	X(ATTACHMENTS, "attachments", "jsonb") \
+	X(GROUNDING, "grounding", "jsonb") \
+	X(CHANNEL, "channel", "text") \
+	X(EXTERNAL_ID, "external_id", "text") \
+	X(CREATED_AT, "created_at", "timestamptz") \
+	X(EDITED_AT, "edited_at", "timestamptz") \
+	X(REDACTED_AT, "redacted_at", "timestamptz") \
+	X(REDACTED_BY, "redacted_by", "uuid") \
+	X(REDACTION_REASON, "redaction_reason", "text")
+
+#define WOES_MESSAGE_COL_ENUM(name, column, type) WOES_MESSAGE_COL_##name,
+enum
+{
+	WOES_MESSAGE_COLUMNS(WOES_MESSAGE_COL_ENUM)
+	WOES_MESSAGE_NCOLUMNS
+};
+#undef WOES_MESSAGE_COL_ENUM
+
+#define WOES_DIRECT_MAX_COLUMNS 32
+
+extern void woes_rowwriter_init(void);
+extern int64 woes_insert_direct(WoesDirectTable which, const Datum *values, const bool *nulls,
+								bool parent_locked);
+extern int64 woes_insert_direct_ex(WoesDirectTable which, const Datum *values, const bool *nulls,
+								   bool parent_locked, bool as_caller, bool *stored,
+								   Datum *final_values, bool *final_nulls);
+
+#endif							/* WOES_ROWWRITER_H */

@@ -1,0 +1,202 @@
+/*-------------------------------------------------------------------------
+ *
+ * scope.c
+ *		The scopes woes runs its own SQL in, kept plans, and the trigger
+ *		protocol checks.
+ *
+ * Every statement woes runs with raised rights resolves its operators,
+ * functions and casts in pg_catalog, never in a schema the caller put on its
+ * search_path; every API call runs with row_security on, so that no session
+ * can make the triggers take it for a restore (see woes_restoring).  Both
+ * are GUC scopes: an error unwinds them with the (sub)transaction.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/namespace.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/guc.h"
+#include "utils/rel.h"
+#include "utils/rls.h"
+
+#include "scope.h"
+
+/* pin row_security on in the current GUC scope: woes's rules always apply */
+void
+woes_pin_row_security(void)
+{
+	if (!row_security)
+		(void) set_config_option("row_security", "on", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+}
+
+/*
+ * woes_pin_rules_begin / woes_pin_rules_end
+ *		For an API function without a GUC scope of its own: row_security on
+ *		until the end call (a scope is opened only when it is off, so the
+ *		common case costs nothing).  An error unwinds it.
+ */
+int
+woes_pin_rules_begin(void)
+{
+	int			nestlevel;
+
+	if (row_security)
+		return -1;
+	nestlevel = NewGUCNestLevel();
+	woes_pin_row_security();
+	return nestlevel;
+}
+
+void
+woes_pin_rules_end(int nestlevel)
+{
+	if (nestlevel >= 0)
+		AtEOXact_GUC(true, nestlevel);
+}
+
+/*
+ * woes_api_begin / woes_api_end
+ *		The scope of a C API function that runs statements as the caller
+ *		(woes.transition and its shorthands): search_path pinned to
+ *		pg_catalog, pg_temp -- the path woes's owner-run statements use, so a
+ *		kept plan is shared by both without re-planning -- and woes.reason set
+ *		to the call's reason (reason_given false: left as it is), as SET
+ *		clauses of a SQL function would.  A GUC scope: functions and triggers
+ *		the statements fire still apply their own SET clauses.  An error
+ *		unwinds it with the (sub)transaction.
+ */
+int
+woes_api_begin(bool reason_given, const char *reason)
+{
+	int			nestlevel = NewGUCNestLevel();
+
+	if (namespace_search_path == NULL ||
+		strcmp(namespace_search_path, WOES_PINNED_SEARCH_PATH) != 0)
+		(void) set_config_option("search_path", WOES_PINNED_SEARCH_PATH, PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	woes_pin_row_security();
+	if (reason_given)
+		(void) set_config_option("woes.reason", reason ? reason : "", PGC_USERSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	return nestlevel;
+}
+
+void
+woes_api_end(int nestlevel)
+{
+	AtEOXact_GUC(true, nestlevel);
+}
+
+/*
+ * woes_owner_begin / woes_owner_end
+ *		Run SQL as the owner of the woes tables (owner invalid: as the current
+ *		user, e.g. inside a SECURITY DEFINER function) with search_path pinned
+ *		to pg_catalog, pg_temp.  Pinning matters: every statement woes runs
+ *		with raised rights must resolve its operators, functions and casts in
+ *		pg_catalog, never in a schema the caller put on its search_path.  An
+ *		error inside restores both with the (sub)transaction.
+ */
+void
+woes_owner_begin(WoesOwnerScope *scope, Oid owner)
+{
+	Oid			target = OidIsValid(owner) ? owner : GetUserId();
+
+	/*
+	 * Already the owner with the pinned path (an outer scope, e.g. the
+	 * trigger around its helpers): nothing to do.  Checked against the real
+	 * state, not a counter, so nothing stale can survive an error.
+	 */
+	scope->nested = GetUserId() == target &&
+		namespace_search_path != NULL &&
+		strcmp(namespace_search_path, WOES_PINNED_SEARCH_PATH) == 0;
+	if (scope->nested)
+		return;
+	GetUserIdAndSecContext(&scope->save_userid, &scope->save_sec);
+	if (OidIsValid(owner))
+		SetUserIdAndSecContext(owner, scope->save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	scope->nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", WOES_PINNED_SEARCH_PATH, PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+}
+
+void
+woes_owner_end(WoesOwnerScope *scope)
+{
+	if (scope->nested)
+		return;
+	AtEOXact_GUC(true, scope->nestlevel);
+	SetUserIdAndSecContext(scope->save_userid, scope->save_sec);
+}
+/*
+ * woes_prepare_kept
+ *		A plan kept for the backend's life, parsed under the pinned
+ *		search_path it will run with.  SPI is connected.
+ */
+SPIPlanPtr
+woes_prepare_kept(const char *query, int nargs, Oid *types)
+{
+	WoesOwnerScope scope;
+	SPIPlanPtr	plan;
+
+	woes_owner_begin(&scope, InvalidOid);
+	plan = SPI_prepare(query, nargs, types);
+	woes_owner_end(&scope);
+
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s", query,
+			 SPI_result_code_string(SPI_result));
+	if (SPI_keepplan(plan) != 0)
+		elog(ERROR, "SPI_keepplan failed");
+	return plan;
+}
+
+/*
+ * woes_check_row_trigger
+ *		A row trigger of woes's must be called as a trigger, BEFORE INSERT or
+ *		UPDATE, FOR EACH ROW; anything else is 39P01.
+ */
+void
+woes_check_row_trigger(FunctionCallInfo fcinfo, const char *name)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("%s must be called as a trigger", name)));
+	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
+		TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) ||
+		TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("%s must be fired BEFORE INSERT or UPDATE, FOR EACH ROW", name)));
+}
+
+/*
+ * woes_trigger_as_owner
+ *		Run a trigger's body as the owner of the table it fired on, with the
+ *		pinned search_path: one scope for the whole call, so the helpers'
+ *		own scopes cost nothing.
+ */
+Datum
+woes_trigger_as_owner(FunctionCallInfo fcinfo, Datum (*body) (FunctionCallInfo))
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	WoesOwnerScope scope;
+	Datum		result;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("a woes trigger function must be called as a trigger")));
+	woes_owner_begin(&scope, trigdata->tg_relation->rd_rel->relowner);
+	result = body(fcinfo);
+	woes_owner_end(&scope);
+	return result;
+}

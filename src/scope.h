@@ -1,0 +1,40 @@
+/*-------------------------------------------------------------------------
+ *
+ * scope.h
+ *		The scopes woes runs its own SQL in: as the owner of its tables or
+ *		as the caller, always with a pinned search_path and with
+ *		row_security on; kept plans parsed the same way; the checks every
+ *		trigger function makes of how it was fired.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef WOES_SCOPE_H
+#define WOES_SCOPE_H
+
+#include "executor/spi.h"
+#include "fmgr.h"
+
+#define WOES_PINNED_SEARCH_PATH "pg_catalog, pg_temp"
+
+typedef struct WoesOwnerScope
+{
+	bool		nested;			/* an outer scope already did it all */
+	Oid			save_userid;
+	int			save_sec;
+	int			nestlevel;
+} WoesOwnerScope;
+
+extern void woes_pin_row_security(void);
+extern int	woes_pin_rules_begin(void);
+extern void woes_pin_rules_end(int nestlevel);
+extern int	woes_api_begin(bool reason_given, const char *reason);
+extern void woes_api_end(int nestlevel);
+extern void woes_owner_begin(WoesOwnerScope *scope, Oid owner);
+extern void woes_owner_end(WoesOwnerScope *scope);
+
+extern SPIPlanPtr woes_prepare_kept(const char *query, int nargs, Oid *types);
+
+extern void woes_check_row_trigger(FunctionCallInfo fcinfo, const char *name);
+extern Datum woes_trigger_as_owner(FunctionCallInfo fcinfo, Datum (*body) (FunctionCallInfo));
+
+#endif							/* WOES_SCOPE_H */
