@@ -144,152 +144,130 @@ check_author(Oid owner, const pg_uuid_t *workspace, const char *kind, Datum auth
 }
 
 /*
- * message_intake() trigger: BEFORE INSERT ON woes.messages FOR EACH ROW.
- *
- * Ties a new message to its conversation: checks the conversation is in
- * the context's workspace (and, for a customer, is its own), fills the
- * message's contact_id, keeps last_message_at and waiting_since, and makes
- * the automatic lifecycle moves of a public customer message: pending,
- * snoozed or resolved reopen (reason customer_reply); on a closed
- * conversation the message starts a follow-up conversation that points
- * back to it.  The conversation row is locked by the update, so this is
- * serialised with status changes, wake-ups and other messages.
+ * A message on its way in, read once from the new row.  Each step below
+ * is one concern of writing a message; message_intake_body runs them in
+ * order.
  */
-static Datum
-message_intake_body(FunctionCallInfo fcinfo)
+typedef struct IncomingMessage
 {
-	static SPIPlanPtr touch_plan = NULL;
-	static SPIPlanPtr follow_plan = NULL;
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	Relation	rel;
 	TupleDesc	tupdesc;
 	HeapTuple	newtuple;
 	Oid			owner;
-	const pg_uuid_t *workspace = woes_context_workspace();
-	int			att_ws,
-				att_conv,
-				att_contact,
-				att_kind,
-				att_vis,
-				att_created;
-	bool		isnull;
+	const pg_uuid_t *workspace;
 	Datum		conversation;
 	Datum		created_at;
+	char	   *kind;			/* author_kind */
+	bool		is_public;
 	bool		customer_public;
 	bool		operator_public;
-	bool		is_public;
-	char	   *kind;
-	Datum		contact = (Datum) 0;
-	bool		contact_found = false;
-	Datum		follow_up = (Datum) 0;
-	bool		have_follow_up = false;
-	WoesOwnerScope as;
-	int			ret;
-	int			nestlevel;
+	bool		author_null;
+	Datum		author;
+	Datum		contact;		/* the conversation's, once found */
+	bool		contact_found;
+	Datum		follow_up;		/* the follow-up of a closed conversation */
+	bool		have_follow_up;
+} IncomingMessage;
 
-	woes_check_row_trigger(fcinfo, "woes.message_intake()");
-	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("woes.message_intake() must be fired BEFORE INSERT")));
-	rel = trigdata->tg_relation;
-	tupdesc = RelationGetDescr(rel);
-	owner = rel->rd_rel->relowner;
-	newtuple = trigdata->tg_trigtuple;
-	if (woes_restoring())
-		return PointerGetDatum(newtuple);
+/* read the row: the context's workspace, a conversation, an author kind */
+static void
+read_message(IncomingMessage *m)
+{
+	bool		isnull;
+	Datum		value;
 
-	woes_require_context();
-	att_ws = att_of(tupdesc, "workspace_id");
-	att_conv = att_of(tupdesc, "conversation_id");
-	att_contact = att_of(tupdesc, "contact_id");
-	att_kind = att_of(tupdesc, "author_kind");
-	att_vis = att_of(tupdesc, "visibility");
-	att_created = att_of(tupdesc, "created_at");
-
+	value = heap_getattr(m->newtuple, att_of(m->tupdesc, "workspace_id"), m->tupdesc, &isnull);
 	/* the workspace must be the context's (checked before touching anything) */
-	{
-		Datum		ws = heap_getattr(newtuple, att_ws, tupdesc, &isnull);
-
-		if (isnull || memcmp(DatumGetUUIDP(ws)->data, workspace->data, UUID_LEN) != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_WOES_WRONG_WORKSPACE),
-					 errmsg("row is outside the current workspace"),
-					 errdetail("A row can only be written in, and never moved out of, the workspace of the context.")));
-	}
-	conversation = heap_getattr(newtuple, att_conv, tupdesc, &isnull);
+	if (isnull || memcmp(DatumGetUUIDP(value)->data, m->workspace->data, UUID_LEN) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_WOES_WRONG_WORKSPACE),
+				 errmsg("row is outside the current workspace"),
+				 errdetail("A row can only be written in, and never moved out of, the workspace of the context.")));
+	m->conversation = heap_getattr(m->newtuple, att_of(m->tupdesc, "conversation_id"), m->tupdesc, &isnull);
 	if (isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_WOES_INVALID_ARGUMENT),
 				 errmsg("a message needs a conversation_id")));
-	created_at = heap_getattr(newtuple, att_created, tupdesc, &isnull);
+	m->created_at = heap_getattr(m->newtuple, att_of(m->tupdesc, "created_at"), m->tupdesc, &isnull);
 	if (isnull)
-		created_at = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
-	{
-		Datum		k = heap_getattr(newtuple, att_kind, tupdesc, &isnull);
+		m->created_at = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	value = heap_getattr(m->newtuple, att_of(m->tupdesc, "author_kind"), m->tupdesc, &isnull);
+	/* NOT NULL is checked only after BEFORE triggers: check it here */
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_WOES_INVALID_ARGUMENT),
+				 errmsg("a message needs an author_kind"),
+				 errhint("One of customer, operator, agent, system.")));
+	m->kind = TextDatumGetCString(value);
+	m->author = heap_getattr(m->newtuple, att_of(m->tupdesc, "author_id"), m->tupdesc, &m->author_null);
+	m->is_public = (uint8) DatumGetChar(heap_getattr(m->newtuple, att_of(m->tupdesc, "visibility"),
+													 m->tupdesc, &isnull)) == WOES_VISIBILITY_PUBLIC;
+	m->customer_public = m->is_public && strcmp(m->kind, "customer") == 0;
+	m->operator_public = m->is_public && strcmp(m->kind, "operator") == 0;
+}
 
-		/* NOT NULL is checked only after BEFORE triggers: check it here */
-		if (isnull)
+/* the grounding guard: an agent's public answer must cite its sources */
+static void
+apply_grounding(IncomingMessage *m)
+{
+	bool		gnull;
+	Datum		grounding;
+	Jsonb	   *jb;
+
+	if (!m->is_public || strcmp(m->kind, "agent") != 0)
+		return;
+	grounding = heap_getattr(m->newtuple, att_of(m->tupdesc, "grounding"), m->tupdesc, &gnull);
+	jb = gnull ? NULL : DatumGetJsonbP(grounding);
+	/* sources: a non-empty array (not an array: the CHECK refuses it later) */
+	if (jb != NULL && JB_ROOT_IS_ARRAY(jb) && !JB_ROOT_IS_SCALAR(jb) && JB_ROOT_COUNT(jb) > 0)
+		return;
+	switch (grounding_policy(m->owner, UUIDPGetDatum((pg_uuid_t *) m->workspace)))
+	{
+		case GROUNDING_REJECT:
 			ereport(ERROR,
-					(errcode(ERRCODE_WOES_INVALID_ARGUMENT),
-					 errmsg("a message needs an author_kind"),
-					 errhint("One of customer, operator, agent, system.")));
-		kind = TextDatumGetCString(k);
-	}
-	is_public = (uint8) DatumGetChar(heap_getattr(newtuple, att_vis, tupdesc, &isnull)) == WOES_VISIBILITY_PUBLIC;
-	customer_public = is_public && strcmp(kind, "customer") == 0;
-	operator_public = is_public && strcmp(kind, "operator") == 0;
-
-	/* the grounding guard: an agent's public answer must cite its sources */
-	if (is_public && strcmp(kind, "agent") == 0)
-	{
-		bool		gnull;
-		Datum		grounding = heap_getattr(newtuple, att_of(tupdesc, "grounding"), tupdesc, &gnull);
-
-		Jsonb	   *jb = gnull ? NULL : DatumGetJsonbP(grounding);
-
-		/* no sources: NULL, not an array (the CHECK refuses it later), or [] */
-		if (jb == NULL || !JB_ROOT_IS_ARRAY(jb) || JB_ROOT_IS_SCALAR(jb) || JB_ROOT_COUNT(jb) == 0)
-		{
-			switch (grounding_policy(owner, UUIDPGetDatum((pg_uuid_t *) workspace)))
+					(errcode(ERRCODE_WOES_GROUNDING_REQUIRED),
+					 errmsg("an agent's public answer needs grounding in this workspace"),
+					 errdetail("The workspace setting require_grounding is on."),
+					 errhint("Pass the sources as grounding (a non-empty JSON array), or reply with visibility 'internal' as a suggestion.")));
+			break;
+		case GROUNDING_SUGGEST:
 			{
-				case GROUNDING_REJECT:
-					ereport(ERROR,
-							(errcode(ERRCODE_WOES_GROUNDING_REQUIRED),
-							 errmsg("an agent's public answer needs grounding in this workspace"),
-							 errdetail("The workspace setting require_grounding is on."),
-							 errhint("Pass the sources as grounding (a non-empty JSON array), or reply with visibility 'internal' as a suggestion.")));
-					break;
-				case GROUNDING_SUGGEST:
-					{
-						/* kept as an internal suggestion for an operator */
-						int			col = att_vis;
-						Datum		internal = CharGetDatum((char) WOES_VISIBILITY_INTERNAL);
-						bool		f = false;
+				/* kept as an internal suggestion for an operator */
+				int			col = att_of(m->tupdesc, "visibility");
+				Datum		internal = CharGetDatum((char) WOES_VISIBILITY_INTERNAL);
+				bool		f = false;
 
-						newtuple = heap_modify_tuple_by_cols(newtuple, tupdesc, 1, &col, &internal, &f);
-						is_public = false;
-					}
-					break;
-				default:
-					break;
+				m->newtuple = heap_modify_tuple_by_cols(m->newtuple, m->tupdesc, 1, &col, &internal, &f);
+				m->is_public = false;
 			}
-		}
+			break;
+		default:
+			break;
 	}
+}
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (touch_plan == NULL)
+/*
+ * One update per message: the automatic reopen of a public customer
+ * message (pending, snoozed and resolved reopen), the reply clocks, and
+ * the implicit takeover by an operator's public reply.  It locks the
+ * conversation row, serialising this with status changes, takeovers,
+ * wake-ups and other messages.  A closed conversation is not updated by a
+ * customer's public message.  SPI is connected.
+ */
+static void
+touch_conversation(IncomingMessage *m)
+{
+	static SPIPlanPtr plan = NULL;
+	Datum		values[7];
+	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	WoesOwnerScope as;
+	int			ret;
+	bool		isnull;
+
+	if (plan == NULL)
 	{
 		Oid			types[7] = {UUIDOID, UUIDOID, BOOLOID, BOOLOID, BOOLOID, TIMESTAMPTZOID, UUIDOID};
 
-		/*
-		 * One update per message: the automatic reopen, the reply clocks,
-		 * and the implicit takeover by an operator's public reply.  It locks
-		 * the conversation row, serialising this with status changes,
-		 * takeovers, wake-ups and other messages.
-		 */
-		touch_plan = woes_prepare_kept(
+		plan = woes_prepare_kept(
 			"UPDATE woes.conversations SET "
 			" status = CASE WHEN $3 AND status OPERATOR(woes.=) ANY ('{pending,snoozed,resolved}')"
 			"          THEN 'open'::woes.status ELSE status END,"
@@ -307,139 +285,195 @@ message_intake_body(FunctionCallInfo fcinfo)
 			" RETURNING contact_id, control",
 			7, types);
 	}
+	values[0] = UUIDPGetDatum((pg_uuid_t *) m->workspace);
+	values[1] = m->conversation;
+	values[2] = BoolGetDatum(m->customer_public);
+	values[3] = BoolGetDatum(m->is_public);
+	values[4] = BoolGetDatum(m->operator_public);
+	values[5] = m->created_at;
+	values[6] = m->author;
+	nulls[6] = m->author_null ? 'n' : ' ';
 
-	{
-		bool		anull;
-		Datum		author = heap_getattr(newtuple, att_of(tupdesc, "author_id"), tupdesc, &anull);
-		Datum		values[7] = {UUIDPGetDatum((pg_uuid_t *) workspace), conversation,
-			BoolGetDatum(customer_public), BoolGetDatum(is_public),
-		BoolGetDatum(operator_public), created_at, author};
-		char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', anull ? 'n' : ' '};
+	woes_owner_begin(&as, m->owner);
+	ret = SPI_execute_plan(plan, values, nulls, false, 1);
+	woes_owner_end(&as);
+	if (ret != SPI_OK_UPDATE_RETURNING)
+		elog(ERROR, "could not update the conversation: %s", SPI_result_code_string(ret));
+	if (SPI_processed != 1)
+		return;
+	m->contact = datumCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull),
+						   false, UUID_LEN);
+	m->contact_found = true;
+	if (m->is_public && strcmp(m->kind, "agent") == 0)
+		woes_handoff_check_agent_message((uint8) DatumGetChar(SPI_getbinval(SPI_tuptable->vals[0],
+																			SPI_tuptable->tupdesc, 2,
+																			&isnull)));
+}
 
-		/* the reason of a reopen, takeover or follow-up, for this trigger only */
-		nestlevel = NewGUCNestLevel();
-		if (customer_public || operator_public)
-			(void) set_config_option("woes.reason", customer_public ? "customer_reply" : "operator_reply",
-									 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-		woes_owner_begin(&as, owner);
-		ret = SPI_execute_plan(touch_plan, values, nulls, false, 1);
-		woes_owner_end(&as);
-		if (ret != SPI_OK_UPDATE_RETURNING)
-			elog(ERROR, "could not update the conversation: %s", SPI_result_code_string(ret));
-		if (SPI_processed == 1)
-		{
-			int			control;
+/*
+ * The update skips a closed conversation only for a customer's public
+ * message, so a row found now is a closed one (closed is final): the
+ * message starts a follow-up conversation that points back to it.  SPI is
+ * connected.
+ */
+static void
+start_follow_up(IncomingMessage *m)
+{
+	static SPIPlanPtr plan = NULL;
+	Datum		values[3];
+	WoesOwnerScope as;
+	int			ret;
+	bool		isnull;
 
-			contact = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-			contact = datumCopy(contact, false, UUID_LEN);
-			contact_found = true;
-			control = (uint8) DatumGetChar(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-
-			/*
-			 * The automation stop point: once a person is asked for or has
-			 * the conversation, an agent may only suggest (internally).
-			 */
-			if (is_public && strcmp(kind, "agent") == 0)
-				woes_handoff_check_agent_message(control);
-		}
-	}
-
-	/*
-	 * The update skips a closed conversation only for a customer's public
-	 * message, so a row found now is a closed one (closed is final): the
-	 * message starts a follow-up conversation that points back to it.
-	 */
-	if (!contact_found && customer_public)
+	if (m->contact_found || !m->customer_public)
+		return;
+	if (plan == NULL)
 	{
 		Oid			types[3] = {UUIDOID, UUIDOID, TIMESTAMPTZOID};
-		Datum		values[3] = {UUIDPGetDatum((pg_uuid_t *) workspace), conversation, created_at};
 
-		if (follow_plan == NULL)
-			follow_plan = woes_prepare_kept(
-				"INSERT INTO woes.conversations (workspace_id, channel, contact_id, subject,"
-				" thread_ref, previous_conversation_id, last_message_at, waiting_since)"
-				" SELECT workspace_id, channel, contact_id, subject, thread_ref, id, $3, $3"
-				"   FROM woes.conversations"
-				"  WHERE workspace_id OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2"
-				" RETURNING id, contact_id",
-				3, types);
-		woes_owner_begin(&as, owner);
-		ret = SPI_execute_plan(follow_plan, values, NULL, false, 1);
-		woes_owner_end(&as);
-		if (ret != SPI_OK_INSERT_RETURNING)
-			elog(ERROR, "could not start a follow-up conversation: %s", SPI_result_code_string(ret));
-		if (SPI_processed == 1)
-		{
-			follow_up = datumCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull),
-								  false, UUID_LEN);
-			contact = datumCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull),
-								false, UUID_LEN);
-			have_follow_up = contact_found = true;
-		}
+		plan = woes_prepare_kept(
+			"INSERT INTO woes.conversations (workspace_id, channel, contact_id, subject,"
+			" thread_ref, previous_conversation_id, last_message_at, waiting_since)"
+			" SELECT workspace_id, channel, contact_id, subject, thread_ref, id, $3, $3"
+			"   FROM woes.conversations"
+			"  WHERE workspace_id OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2"
+			" RETURNING id, contact_id",
+			3, types);
 	}
-	AtEOXact_GUC(true, nestlevel);
+	values[0] = UUIDPGetDatum((pg_uuid_t *) m->workspace);
+	values[1] = m->conversation;
+	values[2] = m->created_at;
+	woes_owner_begin(&as, m->owner);
+	ret = SPI_execute_plan(plan, values, NULL, false, 1);
+	woes_owner_end(&as);
+	if (ret != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "could not start a follow-up conversation: %s", SPI_result_code_string(ret));
+	if (SPI_processed != 1)
+		return;
+	m->follow_up = datumCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull),
+							 false, UUID_LEN);
+	m->contact = datumCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull),
+						   false, UUID_LEN);
+	m->have_follow_up = m->contact_found = true;
+}
 
-	/* a customer writes only in its own conversations; others see "not found" */
-	if (!contact_found ||
+/* a customer writes only in its own conversations; others see "not found" */
+static void
+check_conversation(IncomingMessage *m)
+{
+	if (!m->contact_found ||
 		(woes_context_audience() == WOES_AUDIENCE_CUSTOMER &&
 		 (woes_context_actor() == NULL ||
-		  memcmp(DatumGetUUIDP(contact)->data, woes_context_actor()->data, UUID_LEN) != 0)))
+		  memcmp(DatumGetUUIDP(m->contact)->data, woes_context_actor()->data, UUID_LEN) != 0)))
 		ereport(ERROR,
 				(errcode(ERRCODE_WOES_NOT_FOUND),
 				 errmsg("conversation not found in this workspace")));
-	{
-		bool		anull;
-		Datum		author = heap_getattr(newtuple, att_of(tupdesc, "author_id"), tupdesc, &anull);
-
-		if (!anull)
-			check_author(owner, workspace, kind, author, contact);
-	}
-	SPI_finish();
-
-	{
-		int			cols[2];
-		Datum		vals[2];
-		bool		nulls[2] = {false, false};
-		int			n = 0;
-		bool		cnull;
-		Datum		given = heap_getattr(newtuple, att_contact, tupdesc, &cnull);
-
-		if (!cnull && memcmp(DatumGetUUIDP(given)->data, DatumGetUUIDP(contact)->data, UUID_LEN) != 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_WOES_INVALID_ARGUMENT),
-					 errmsg("contact_id of a message must be its conversation's contact"),
-					 errhint("Leave contact_id out; it is filled in from the conversation.")));
-		cols[n] = att_contact;
-		vals[n++] = contact;
-		if (have_follow_up)
-		{
-			cols[n] = att_conv;
-			vals[n++] = follow_up;
-		}
-		newtuple = heap_modify_tuple_by_cols(newtuple, tupdesc, n, cols, vals, nulls);
-	}
-
-	/* the outbox: ids and visibility only, never the body */
-	{
-		bool		idnull;
-		Datum		id = heap_getattr(newtuple, att_of(tupdesc, "id"), tupdesc, &idnull);
-		int			vis = (uint8) DatumGetChar(heap_getattr(newtuple, att_vis, tupdesc, &isnull));
-
-		WoesPayload payload;
-
-		woes_payload_begin(&payload);
-		if (idnull)
-			woes_payload_text(&payload, "message_id", "");
-		else
-			woes_payload_uuid(&payload, "message_id", id);
-		woes_payload_text(&payload, "author_kind", kind);
-		woes_payload_text(&payload, "visibility", woes_enum_label(&woes_visibility_type, vis));
-		woes_emit_event(owner, UUIDPGetDatum((pg_uuid_t *) workspace), "message.created",
-						have_follow_up ? follow_up : conversation, false, &payload);
-	}
-	return PointerGetDatum(newtuple);
 }
 
+/* the conversation's contact (and the follow-up, if any) into the row */
+static void
+fill_conversation(IncomingMessage *m)
+{
+	int			att_contact = att_of(m->tupdesc, "contact_id");
+	int			cols[2];
+	Datum		vals[2];
+	bool		nulls[2] = {false, false};
+	int			n = 0;
+	bool		cnull;
+	Datum		given = heap_getattr(m->newtuple, att_contact, m->tupdesc, &cnull);
+
+	if (!cnull && memcmp(DatumGetUUIDP(given)->data, DatumGetUUIDP(m->contact)->data, UUID_LEN) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_WOES_INVALID_ARGUMENT),
+				 errmsg("contact_id of a message must be its conversation's contact"),
+				 errhint("Leave contact_id out; it is filled in from the conversation.")));
+	cols[n] = att_contact;
+	vals[n++] = m->contact;
+	if (m->have_follow_up)
+	{
+		cols[n] = att_of(m->tupdesc, "conversation_id");
+		vals[n++] = m->follow_up;
+	}
+	m->newtuple = heap_modify_tuple_by_cols(m->newtuple, m->tupdesc, n, cols, vals, nulls);
+}
+
+/* the outbox: ids and visibility only, never the body */
+static void
+message_created(IncomingMessage *m)
+{
+	bool		isnull,
+				visnull;
+	Datum		id = heap_getattr(m->newtuple, att_of(m->tupdesc, "id"), m->tupdesc, &isnull);
+	int			vis = (uint8) DatumGetChar(heap_getattr(m->newtuple, att_of(m->tupdesc, "visibility"),
+														m->tupdesc, &visnull));
+	WoesPayload payload;
+
+	woes_payload_begin(&payload);
+	if (isnull)					/* (NOT NULL refuses the row later) */
+		woes_payload_text(&payload, "message_id", "");
+	else
+		woes_payload_uuid(&payload, "message_id", id);
+	woes_payload_text(&payload, "author_kind", m->kind);
+	woes_payload_text(&payload, "visibility", woes_enum_label(&woes_visibility_type, vis));
+	woes_emit_event(m->owner, UUIDPGetDatum((pg_uuid_t *) m->workspace), "message.created",
+					m->have_follow_up ? m->follow_up : m->conversation, false, &payload);
+}
+
+/*
+ * message_intake() trigger: BEFORE INSERT ON woes.messages FOR EACH ROW.
+ *
+ * Ties a new message to its conversation: checks the conversation is in
+ * the context's workspace (and, for a customer, is its own), fills the
+ * message's contact_id, keeps last_message_at and waiting_since, and makes
+ * the automatic lifecycle moves of a public customer message: pending,
+ * snoozed or resolved reopen (reason customer_reply); on a closed
+ * conversation the message starts a follow-up conversation that points
+ * back to it.  The conversation row is locked by the update, so this is
+ * serialised with status changes, wake-ups and other messages.
+ */
+static Datum
+message_intake_body(FunctionCallInfo fcinfo)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	IncomingMessage m;
+	int			nestlevel;
+
+	woes_check_row_trigger(fcinfo, "woes.message_intake()");
+	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("woes.message_intake() must be fired BEFORE INSERT")));
+	memset(&m, 0, sizeof(m));
+	m.tupdesc = RelationGetDescr(trigdata->tg_relation);
+	m.owner = trigdata->tg_relation->rd_rel->relowner;
+	m.newtuple = trigdata->tg_trigtuple;
+	if (woes_restoring())
+		return PointerGetDatum(m.newtuple);
+	woes_require_context();
+	m.workspace = woes_context_workspace();
+
+	read_message(&m);
+	apply_grounding(&m);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	/* the reason of a reopen, takeover or follow-up, for this trigger only */
+	nestlevel = NewGUCNestLevel();
+	if (m.customer_public || m.operator_public)
+		(void) set_config_option("woes.reason", m.customer_public ? "customer_reply" : "operator_reply",
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	touch_conversation(&m);
+	start_follow_up(&m);
+	AtEOXact_GUC(true, nestlevel);
+	check_conversation(&m);
+	if (!m.author_null)
+		check_author(m.owner, m.workspace, m.kind, m.author, m.contact);
+	SPI_finish();
+
+	fill_conversation(&m);
+	message_created(&m);
+	return PointerGetDatum(m.newtuple);
+}
 
 Datum
 woes_message_intake_trigger(PG_FUNCTION_ARGS)
