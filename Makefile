@@ -7,18 +7,9 @@ OBJS = src/woes.o src/context.o src/scope.o src/ids.o src/enums.o src/guard.o sr
        src/rowwriter.o src/events.o src/conversations.o src/lifecycle.o src/handoff.o \
        src/messages.o src/intake.o
 
-# The install script is built from one SQL file per concern, in this order.
-SQL_SOURCES = \
-	src/sql/00_types.sql \
-	src/sql/10_context.sql \
-	src/sql/20_tables.sql \
-	src/sql/30_policies.sql \
-	src/sql/35_lifecycle.sql \
-	src/sql/40_api.sql \
-	src/sql/45_messages.sql \
-	src/sql/55_handoff_events.sql \
-	src/sql/50_admin.sql \
-	src/sql/90_grants.sql
+# The install script is built from one SQL file per concern, in the files'
+# numeric order.
+SQL_SOURCES = $(sort $(wildcard src/sql/[0-9][0-9]_*.sql))
 
 DATA_built = woes--$(EXTVERSION).sql
 DATA = $(wildcard src/sql/woes--*--*.sql)
@@ -40,4 +31,3 @@ include $(PGXS)
 woes--$(EXTVERSION).sql: $(SQL_SOURCES) woes.control
 	cat $(SQL_SOURCES) > $@
 
-.PHONY: installcheck-regress installcheck-isolation

@@ -290,3 +290,20 @@ SELECT woes.reopen(:'o');
 SELECT from_status, to_status, reason FROM woes.status_events
  WHERE conversation_id = :'o' ORDER BY id DESC LIMIT 2;
 ROLLBACK;
+
+-- waiting_since: set by a customer's message, cleared by resolving (and by
+-- closing): a resolved conversation waits for nobody
+BEGIN;
+SELECT woes.set_context(:'ws', 'operator');
+SELECT woes.start_conversation(:'vera', 'api', 'waiting') AS w \gset
+INSERT INTO woes.messages (conversation_id, author_kind, author_id, body)
+VALUES (:'w', 'customer', :'vera', 'anyone?');
+SELECT waiting_since IS NOT NULL AS waiting FROM woes.conversations WHERE id = :'w';
+SELECT woes.resolve(:'w');
+SELECT status, waiting_since IS NULL AS not_waiting FROM woes.conversations WHERE id = :'w';
+INSERT INTO woes.messages (conversation_id, author_kind, author_id, body)
+VALUES (:'w', 'customer', :'vera', 'still broken');
+SELECT status, waiting_since IS NOT NULL AS waiting_again FROM woes.conversations WHERE id = :'w';
+SELECT woes.close(:'w');
+SELECT status, waiting_since IS NULL AS not_waiting FROM woes.conversations WHERE id = :'w';
+ROLLBACK;

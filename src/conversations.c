@@ -76,6 +76,7 @@ conversation_atts(Relation rel)
 		atts.controller_id = att_of(tupdesc, "controller_id");
 		atts.contact_id = att_of(tupdesc, "contact_id");
 		atts.snoozed_until = att_of(tupdesc, "snoozed_until");
+		atts.waiting_since = att_of(tupdesc, "waiting_since");
 		atts.relid = RelationGetRelid(rel);
 	}
 	return &atts;

@@ -33,6 +33,7 @@ typedef struct WoesConversationAtts
 	int			controller_id;
 	int			contact_id;
 	int			snoozed_until;
+	int			waiting_since;
 } WoesConversationAtts;
 
 typedef struct WoesConversationRow

@@ -209,7 +209,8 @@ status_changed(WoesConversationRow *row)
  * woes_lifecycle_check
  *		INSERT: a conversation starts open, or resolved (a blocked contact's
  *		always does).  UPDATE: a status change must be in the table above;
- *		snoozed needs a future snoozed_until, and leaving it clears it.
+ *		snoozed needs a future snoozed_until, and leaving it clears it;
+ *		resolving or closing clears waiting_since.
  */
 void
 woes_lifecycle_check(WoesConversationRow *row)
@@ -266,6 +267,14 @@ woes_lifecycle_check(WoesConversationRow *row)
 	}
 	if (row->to_status == WOES_STATUS_RESOLVED)
 		check_resolvable(row);
+
+	/* a resolved or closed conversation waits for nobody */
+	if (row->to_status == WOES_STATUS_RESOLVED || row->to_status == WOES_STATUS_CLOSED)
+	{
+		(void) woes_conversation_get(row, row->atts->waiting_since, &until_null);
+		if (!until_null)
+			woes_conversation_set(row, row->atts->waiting_since, (Datum) 0, true);
+	}
 }
 
 /*

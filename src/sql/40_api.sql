@@ -3,7 +3,8 @@
 -- The API: verbs in schema woes.  They run as the caller (SECURITY
 -- INVOKER), so row-level security applies to everything they touch; each
 -- checks the audience first to give a clear error instead of an opaque RLS
--- refusal.  Only create_workspace and bind_role are SECURITY DEFINER.
+-- refusal.  The few that run as the owner, and why, are listed in the
+-- README (Security Model).
 --------------------------------------------------------------------------
 
 -- Internal: the channel must exist; otherwise WO007 listing the known ones.
