@@ -231,11 +231,6 @@ $$;
 COMMENT ON FUNCTION @extschema@.erase_contact(uuid) IS
     'Right to erasure: redact everything a contact wrote, drop its identities and thread keys, blank its name, email and subjects; keep the record that it existed';
 
--- the intake uses identities' delete for erasure by operators too
-DROP POLICY identities_admin_delete ON @extschema@.identities;
-CREATE POLICY identities_staff_delete ON @extschema@.identities FOR DELETE
-    USING (@extschema@.in_audience('{operator,admin}'));
-
 -- a customer starting its own conversation records itself as participant
 CREATE POLICY participants_customer_insert ON @extschema@.participants FOR INSERT
     WITH CHECK (@extschema@.in_audience('{customer}')

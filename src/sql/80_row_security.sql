@@ -1,0 +1,111 @@
+--------------------------------------------------------------------------
+-- What every table of schema woes gets, applied last, over the catalog, so
+-- that a table created by any file above is covered and none can be
+-- forgotten:
+--
+-- every table: row-level security enabled and forced (the owner too);
+-- every workspace table: a RESTRICTIVE isolation policy (so no permissive
+-- policy added later can widen it), a statement trigger that refuses
+-- writes without a context, the id trigger (ids are made by woes), a row
+-- trigger freezing its key columns, statistics target 0 for free text,
+-- and registration for pg_dump.  woes.doctor() and the pgTAP suite check
+-- the result.
+--------------------------------------------------------------------------
+
+DO $$
+DECLARE
+    t       record;
+    frozen  text[];
+    key     text;
+BEGIN
+    FOR t IN
+        SELECT c.oid, c.relname
+          FROM pg_catalog.pg_class c
+         WHERE c.relnamespace OPERATOR(pg_catalog.=) '@extschema@'::regnamespace
+           AND c.relkind OPERATOR(pg_catalog.=) 'r'
+         ORDER BY c.relname
+    LOOP
+        EXECUTE format('ALTER TABLE @extschema@.%I ENABLE ROW LEVEL SECURITY', t.relname);
+        EXECUTE format('ALTER TABLE @extschema@.%I FORCE ROW LEVEL SECURITY', t.relname);
+
+        IF t.relname = 'channels' THEN
+            -- global lookup data: readable by all, written by the owner only
+            CREATE POLICY channels_read ON @extschema@.channels FOR SELECT USING (true);
+            PERFORM pg_catalog.pg_extension_config_dump('@extschema@.channels', 'WHERE NOT builtin');
+            CONTINUE;
+        END IF;
+
+        key := CASE t.relname WHEN 'workspaces' THEN 'id' ELSE 'workspace_id' END;
+        EXECUTE format(
+            'CREATE POLICY workspace_isolation ON @extschema@.%I AS RESTRICTIVE FOR ALL'
+            ' USING (%I OPERATOR(pg_catalog.=) @extschema@.current_workspace())'
+            ' WITH CHECK (@extschema@.in_workspace(%I))', t.relname, key, key);
+        EXECUTE format(
+            'COMMENT ON POLICY workspace_isolation ON @extschema@.%I IS %L', t.relname,
+            'Restrictive: only rows of the context''s workspace are visible or writable');
+
+        -- workspaces are created by woes.create_workspace() without a context
+        EXECUTE format(
+            'CREATE TRIGGER require_context BEFORE %s ON @extschema@.%I'
+            ' FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.require_context()',
+            CASE t.relname WHEN 'workspaces' THEN 'UPDATE OR DELETE'
+                           ELSE 'INSERT OR UPDATE OR DELETE' END,
+            t.relname);
+
+        -- frozen: the primary key, created_at, (conversations) number and
+        -- (messages) authorship
+        SELECT pg_catalog.array_agg(a.attname ORDER BY a.attnum) INTO frozen
+          FROM pg_catalog.pg_attribute a
+         WHERE a.attrelid OPERATOR(pg_catalog.=) t.oid AND NOT a.attisdropped
+           AND (a.attnum OPERATOR(pg_catalog.=) ANY (
+                    SELECT pg_catalog.unnest(conkey) FROM pg_catalog.pg_constraint
+                     WHERE conrelid OPERATOR(pg_catalog.=) t.oid
+                       AND contype OPERATOR(pg_catalog.=) 'p')
+                OR a.attname OPERATOR(pg_catalog.=) ANY ('{created_at,number,author_kind,author_id}'));
+        EXECUTE format(
+            'CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.%I'
+            ' FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_update(%s)',
+            t.relname,
+            (SELECT pg_catalog.string_agg(pg_catalog.quote_literal(f), ', ') FROM pg_catalog.unnest(frozen) f));
+
+        -- ids: made by woes, never by the writer (woes.assign_id); named to
+        -- fire before every other BEFORE INSERT trigger, so they see the id
+        IF EXISTS (SELECT FROM pg_catalog.pg_attribute a
+                    WHERE a.attrelid OPERATOR(pg_catalog.=) t.oid AND a.attname OPERATOR(pg_catalog.=) 'id'
+                      AND a.atttypid OPERATOR(pg_catalog.=) 'pg_catalog.uuid'::pg_catalog.regtype) THEN
+            EXECUTE format(
+                'CREATE TRIGGER _assign_id BEFORE INSERT ON @extschema@.%I'
+                ' FOR EACH ROW EXECUTE FUNCTION @extschema@.assign_id()', t.relname);
+        END IF;
+
+        -- free text stays out of the planner's value statistics: text
+        -- equality is leakproof, so with most-common values of every
+        -- workspace in pg_statistic, EXPLAIN's estimate for a guessed text
+        -- would tell whether another workspace wrote it.  Every text, jsonb
+        -- and array column is free text except the few that hold one of a
+        -- fixed set of names (channel, kinds).
+        FOR key IN
+            SELECT a.attname FROM pg_catalog.pg_attribute a
+             WHERE a.attrelid OPERATOR(pg_catalog.=) t.oid AND a.attnum OPERATOR(pg_catalog.>) 0
+               AND NOT a.attisdropped
+               AND (a.atttypid OPERATOR(pg_catalog.=) ANY ('{text,jsonb,json}'::pg_catalog.regtype[])
+                    OR (SELECT ty.typcategory FROM pg_catalog.pg_type ty
+                         WHERE ty.oid OPERATOR(pg_catalog.=) a.atttypid) OPERATOR(pg_catalog.=) 'A')
+               AND NOT a.attname OPERATOR(pg_catalog.=) ANY ('{channel,channels,kind,author_kind,actor_kind}')
+        LOOP
+            EXECUTE format('ALTER TABLE @extschema@.%I ALTER COLUMN %I SET STATISTICS 0', t.relname, key);
+        END LOOP;
+
+        PERFORM pg_catalog.pg_extension_config_dump(t.oid::regclass, '');
+        -- and the sequences its columns draw from (identity and serial)
+        PERFORM pg_catalog.pg_extension_config_dump(d.objid::regclass, '')
+           FROM pg_catalog.pg_depend d
+          WHERE d.refobjid OPERATOR(pg_catalog.=) t.oid
+            AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::regclass
+            AND d.deptype OPERATOR(pg_catalog.=) ANY ('{a,i}')
+            AND (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) d.objid)
+                OPERATOR(pg_catalog.=) 'S';
+    END LOOP;
+END;
+$$;
+
