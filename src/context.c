@@ -59,6 +59,7 @@ PG_FUNCTION_INFO_V1(woes_in_audience);
 PG_FUNCTION_INFO_V1(woes_in_audience_support);
 PG_FUNCTION_INFO_V1(woes_require_context_trigger);
 PG_FUNCTION_INFO_V1(woes_restoring_sql);
+PG_FUNCTION_INFO_V1(woes_require_audience_sql);
 
 /* the settings as text (owned by the GUC machinery) */
 static char *workspace_setting = NULL;
@@ -520,6 +521,33 @@ woes_require_audience(uint32 mask, const char *action)
 			 errmsg("%s is not allowed in the %s audience", action,
 					woes_enum_label(&woes_audience_type, audience_setting)),
 			 errhint("Allowed audiences: %s.", allowed.data)));
+}
+
+/*
+ * require_audience(allowed woes.audience[], action text) returns void
+ *		woes_require_audience() for the SQL API functions: one check, one
+ *		error, whichever language the API function is written in.
+ */
+Datum
+woes_require_audience_sql(PG_FUNCTION_ARGS)
+{
+	uint32		mask = 0;
+
+	if (!PG_ARGISNULL(0))
+	{
+		ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(0);
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n,
+					i;
+
+		deconstruct_array(arr, ARR_ELEMTYPE(arr), 1, true, TYPALIGN_CHAR, &elems, &nulls, &n);
+		for (i = 0; i < n; i++)
+			if (!nulls[i])
+				mask |= WOES_AUDIENCE_BIT((uint8) DatumGetChar(elems[i]) & 31);
+	}
+	woes_require_audience(mask, PG_ARGISNULL(1) ? "this call" : text_to_cstring(PG_GETARG_TEXT_PP(1)));
+	PG_RETURN_VOID();
 }
 
 /* who the context says is acting, as recorded in history */

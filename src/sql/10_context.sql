@@ -103,26 +103,11 @@ CREATE FUNCTION @extschema@.guard_update() RETURNS trigger
 COMMENT ON FUNCTION @extschema@.guard_update() IS
     'Internal trigger: the columns named as arguments never change (WO006); updated_at is stamped';
 
--- Internal: refuse a call outside the given audiences, with the reason.
+-- Internal: refuse a call outside the given audiences, with the reason (the
+-- same C check and error the C API functions use).
 CREATE FUNCTION @extschema@.require_audience(allowed @extschema@.audience[], action text)
     RETURNS void
-    LANGUAGE plpgsql STABLE PARALLEL SAFE
-    SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    a @extschema@.audience := @extschema@.current_audience();
-BEGIN
-    IF a IS NULL OR @extschema@.current_workspace() IS NULL THEN
-        RAISE EXCEPTION 'no woes context is set'
-            USING ERRCODE = 'WO001',
-                  HINT = 'Call woes.set_context(workspace, audience, actor) in this transaction first.';
-    END IF;
-    IF NOT (a OPERATOR(@extschema@.=) ANY (allowed)) THEN
-        RAISE EXCEPTION '% is not allowed in the % audience', action, a
-            USING ERRCODE = 'WO003',
-                  HINT = format('Allowed audiences: %s.', array_to_string(allowed, ', '));
-    END IF;
-END;
-$$;
+    AS 'MODULE_PATHNAME', 'woes_require_audience_sql'
+    LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.require_audience(@extschema@.audience[], text) IS
     'Internal: raise WO001 without a context, WO003 when the current audience is not one of allowed';
