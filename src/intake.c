@@ -27,11 +27,15 @@
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/htup_details.h"
 #include "access/relscan.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
@@ -50,6 +54,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
@@ -245,22 +250,30 @@ trim_chars(const char *s, const char *characters)
  * their workspace; so a probe finds what the same query under the policies
  * would.  They read ids only, never content, and every write that follows
  * goes through SQL, the policies and the triggers.
+ *
+ * A probe finds its index by what it is -- the unique index on exactly its
+ * columns, the table's primary key or unique constraint -- not by name: a
+ * generated name depends on what else existed when the table was made (a
+ * clash adds a digit) and is cut to NAMEDATALEN (the participants' one
+ * ends in "_o_key"), and a DBA may rename it.
  */
 typedef enum Probe
 {
-	PR_CHANNEL,					/* channels (name) */
-	PR_MESSAGE,					/* messages (workspace_id, channel, external_id) */
-	PR_IDENTITY,				/* identities (workspace_id, channel, external_id) */
-	PR_THREAD,					/* thread_refs (workspace_id, channel, ref) */
-	PR_PARTICIPANT,				/* participants (workspace_id, conversation_id, kind, contact_id, ...) */
+	PR_CHANNEL,
+	PR_MESSAGE,
+	PR_IDENTITY,
+	PR_THREAD,
+	PR_PARTICIPANT,
 	PR_COUNT
 } Probe;
+
+#define PROBE_MAX_COLUMNS 7
 
 static struct
 {
 	const char *table;
-	const char *index;
-	int			nkeys;
+	const char *columns[PROBE_MAX_COLUMNS + 1]; /* the index's key columns */
+	int			nkeys;			/* the leading ones a probe binds */
 	const char *fetch[2];		/* columns returned */
 	/* bound per backend */
 	bool		valid;
@@ -268,11 +281,13 @@ static struct
 	Oid			indexid;
 	AttrNumber	fetch_att[2];
 }			probes[PR_COUNT] = {
-	[PR_CHANNEL] = {"channels", "channels_pkey", 1, {"thread_keys", NULL}},
-	[PR_MESSAGE] = {"messages", "messages_workspace_id_channel_external_id_key", 3, {"id", NULL}},
-	[PR_IDENTITY] = {"identities", "identities_workspace_id_channel_external_id_key", 3, {"contact_id", NULL}},
-	[PR_THREAD] = {"thread_refs", "thread_refs_pkey", 3, {"conversation_id", "created_at"}},
-	[PR_PARTICIPANT] = {"participants", "participants_workspace_id_conversation_id_kind_contact_id_o_key", 4, {"id", NULL}},
+	[PR_CHANNEL] = {"channels", {"name"}, 1, {"thread_keys", NULL}},
+	[PR_MESSAGE] = {"messages", {"workspace_id", "channel", "external_id"}, 3, {"id", NULL}},
+	[PR_IDENTITY] = {"identities", {"workspace_id", "channel", "external_id"}, 3, {"contact_id", NULL}},
+	[PR_THREAD] = {"thread_refs", {"workspace_id", "channel", "ref"}, 3, {"conversation_id", "created_at"}},
+	/* a customer's row: the other kinds' columns are NULL */
+	[PR_PARTICIPANT] = {"participants", {"workspace_id", "conversation_id", "kind", "contact_id",
+	"operator_id", "agent_id", "external_ref"}, 4, {"id", NULL}},
 };
 
 static void
@@ -291,23 +306,142 @@ woes_intake_init(void)
 	CacheRegisterRelcacheCallback(probes_relcache_callback, (Datum) 0);
 }
 
+static AttrNumber
+probe_attnum(Probe which, Relation heap, const char *column)
+{
+	AttrNumber	attnum = get_attnum(RelationGetRelid(heap), column);
+
+	if (attnum == InvalidAttrNumber)
+		elog(ERROR, "woes.%s has no column %s", probes[which].table, column);
+	return attnum;
+}
+
+/*
+ * probe_index_matches
+ *		Whether an index of heap answers a probe of these key columns as
+ *		the constraint's index would: valid, unique, a btree, not partial,
+ *		and keyed by exactly these columns, in this order, each with its
+ *		column's collation (another collation may call other strings equal).
+ */
+static bool
+probe_index_matches(Oid indexid, Relation heap, const AttrNumber *atts, int ncolumns)
+{
+	HeapTuple	tuple;
+	Form_pg_index index;
+	oidvector  *collations;
+	bool		isnull;
+	bool		matches;
+	int			i;
+
+	tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexid));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for index %u", indexid);
+	index = (Form_pg_index) GETSTRUCT(tuple);
+	matches = index->indisvalid && index->indisunique && index->indnkeyatts == ncolumns &&
+		heap_attisnull(tuple, Anum_pg_index_indpred, NULL);
+	collations = (oidvector *) DatumGetPointer(SysCacheGetAttr(INDEXRELID, tuple,
+															   Anum_pg_index_indcollation,
+															   &isnull));
+	for (i = 0; matches && i < ncolumns; i++)
+		matches = index->indkey.values[i] == atts[i] &&
+			collations->values[i] == TupleDescAttr(RelationGetDescr(heap), atts[i] - 1)->attcollation;
+	ReleaseSysCache(tuple);
+	if (!matches)
+		return false;
+
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(indexid));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", indexid);
+	matches = ((Form_pg_class) GETSTRUCT(tuple))->relam == BTREE_AM_OID;
+	ReleaseSysCache(tuple);
+	return matches;
+}
+
+/* "a, b, c": a probe's key columns, for an error */
+static char *
+probe_column_list(Probe which)
+{
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = 0; probes[which].columns[i] != NULL; i++)
+		appendStringInfo(&buf, "%s%s", i > 0 ? ", " : "", probes[which].columns[i]);
+	return buf.data;
+}
+
+/*
+ * bind_probe
+ *		The probe's index, from the table's index list, and the numbers of
+ *		the columns it returns.  Every index that matches answers alike (a
+ *		copy a DBA made of the constraint's): the first in the list is taken.
+ */
 static void
 bind_probe(Probe which, Relation heap)
 {
+	AttrNumber	atts[PROBE_MAX_COLUMNS];
+	int			ncolumns;
+	List	   *indexes;
+	ListCell   *lc;
 	int			i;
 
-	probes[which].indexid = get_relname_relid(probes[which].index, RelationGetNamespace(heap));
+	for (ncolumns = 0; probes[which].columns[ncolumns] != NULL; ncolumns++)
+		atts[ncolumns] = probe_attnum(which, heap, probes[which].columns[ncolumns]);
+	probes[which].indexid = InvalidOid;
+	indexes = RelationGetIndexList(heap);
+	foreach(lc, indexes)
+	{
+		if (probe_index_matches(lfirst_oid(lc), heap, atts, ncolumns))
+		{
+			probes[which].indexid = lfirst_oid(lc);
+			break;
+		}
+	}
+	list_free(indexes);
 	if (!OidIsValid(probes[which].indexid))
-		elog(ERROR, "index woes.%s is missing", probes[which].index);
+		elog(ERROR, "woes.%s has no unique index on (%s)", probes[which].table,
+			 probe_column_list(which));
 	for (i = 0; i < 2; i++)
 	{
 		probes[which].fetch_att[i] = InvalidAttrNumber;
-		if (probes[which].fetch[i] == NULL)
-			continue;
-		probes[which].fetch_att[i] = get_attnum(RelationGetRelid(heap), probes[which].fetch[i]);
-		if (probes[which].fetch_att[i] == InvalidAttrNumber)
-			elog(ERROR, "woes.%s has no column %s", probes[which].table, probes[which].fetch[i]);
+		if (probes[which].fetch[i] != NULL)
+			probes[which].fetch_att[i] = probe_attnum(which, heap, probes[which].fetch[i]);
 	}
+}
+
+/*
+ * probe_open
+ *		The probe's table, locked as a statement would lock it, with the
+ *		probe bound to it.  By name, then under the lock (which delivers the
+ *		invalidation of a concurrent change), then bound; the locks are kept
+ *		to the end of the transaction, as a statement keeps them.
+ */
+static Relation
+probe_open(Probe which)
+{
+	Oid			relid = get_relname_relid(probes[which].table, get_namespace_oid("woes", false));
+	Relation	heap;
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "table woes.%s is missing", probes[which].table);
+	heap = table_open(relid, AccessShareLock);
+	if (!probes[which].valid || probes[which].relid != relid)
+	{
+		probes[which].valid = true;
+		probes[which].relid = relid;
+		PG_TRY();
+		{
+			bind_probe(which, heap);
+		}
+		PG_CATCH();
+		{
+			/* a binding that failed part-way is never used */
+			probes[which].valid = false;
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+	}
+	return heap;
 }
 
 /*
@@ -320,49 +454,21 @@ probe(Probe which, const Datum *keys, Snapshot snap, Datum *out, bool *out_null)
 {
 	Relation	heap;
 	Relation	index;
-	ScanKeyData skey[4];
+	ScanKeyData skey[PROBE_MAX_COLUMNS];
 	IndexScanDesc scan;
 	TupleTableSlot *slot;
 	bool		found;
 	int			i;
 
-	{
-		/*
-		 * By name, then under the lock (which delivers the invalidation of a
-		 * concurrent change), then bound; the locks are kept to the end of
-		 * the transaction, as a statement keeps them.
-		 */
-		Oid			relid = get_relname_relid(probes[which].table, get_namespace_oid("woes", false));
-
-		if (!OidIsValid(relid))
-			elog(ERROR, "table woes.%s is missing", probes[which].table);
-		heap = table_open(relid, AccessShareLock);
-		if (!probes[which].valid || probes[which].relid != relid)
-		{
-			probes[which].valid = true;
-			probes[which].relid = relid;
-			PG_TRY();
-			{
-				bind_probe(which, heap);
-			}
-			PG_CATCH();
-			{
-				/* a binding that failed part-way is never used */
-				probes[which].valid = false;
-				PG_RE_THROW();
-			}
-			PG_END_TRY();
-		}
-	}
+	heap = probe_open(which);
 	index = index_open(probes[which].indexid, AccessShareLock);
-	if (IndexRelationGetNumberOfKeyAttributes(index) < probes[which].nkeys)
-		elog(ERROR, "index woes.%s does not have the expected columns", probes[which].index);
 	for (i = 0; i < probes[which].nkeys; i++)
 	{
 		Oid			type = TupleDescAttr(RelationGetDescr(index), i)->atttypid;
 
 		if (type != UUIDOID && type != TEXTOID)
-			elog(ERROR, "index woes.%s does not have the expected columns", probes[which].index);
+			elog(ERROR, "index %s of woes.%s does not have the expected columns",
+				 RelationGetRelationName(index), probes[which].table);
 		ScanKeyEntryInitialize(&skey[i], 0, i + 1, BTEqualStrategyNumber, InvalidOid,
 							   index->rd_indcollation[i],
 							   type == UUIDOID ? F_UUID_EQ : F_TEXTEQ, keys[i]);
