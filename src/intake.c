@@ -27,11 +27,15 @@
 #include "postgres.h"
 
 #include "access/genam.h"
+#include "access/htup_details.h"
 #include "access/relscan.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
@@ -50,6 +54,7 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
@@ -215,15 +220,15 @@ text_array(List *strings)
 	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
 }
 
-/* btrim(s) with the default characters (spaces), as a new string */
+/* btrim(s, characters), as a new string */
 static char *
-trim_spaces(const char *s)
+trim_chars(const char *s, const char *characters)
 {
 	const char *end = s + strlen(s);
 
-	while (*s == ' ')
+	while (*s != '\0' && strchr(characters, *s) != NULL)
 		s++;
-	while (end > s && end[-1] == ' ')
+	while (end > s && strchr(characters, end[-1]) != NULL)
 		end--;
 	return pnstrdup(s, end - s);
 }
@@ -245,22 +250,30 @@ trim_spaces(const char *s)
  * their workspace; so a probe finds what the same query under the policies
  * would.  They read ids only, never content, and every write that follows
  * goes through SQL, the policies and the triggers.
+ *
+ * A probe finds its index by what it is -- the unique index on exactly its
+ * columns, the table's primary key or unique constraint -- not by name: a
+ * generated name depends on what else existed when the table was made (a
+ * clash adds a digit) and is cut to NAMEDATALEN (the participants' one
+ * ends in "_o_key"), and a DBA may rename it.
  */
 typedef enum Probe
 {
-	PR_CHANNEL,					/* channels (name) */
-	PR_MESSAGE,					/* messages (workspace_id, channel, external_id) */
-	PR_IDENTITY,				/* identities (workspace_id, channel, external_id) */
-	PR_THREAD,					/* thread_refs (workspace_id, channel, ref) */
-	PR_PARTICIPANT,				/* participants (workspace_id, conversation_id, kind, contact_id, ...) */
+	PR_CHANNEL,
+	PR_MESSAGE,
+	PR_IDENTITY,
+	PR_THREAD,
+	PR_PARTICIPANT,
 	PR_COUNT
 } Probe;
+
+#define PROBE_MAX_COLUMNS 7
 
 static struct
 {
 	const char *table;
-	const char *index;
-	int			nkeys;
+	const char *columns[PROBE_MAX_COLUMNS + 1]; /* the index's key columns */
+	int			nkeys;			/* the leading ones a probe binds */
 	const char *fetch[2];		/* columns returned */
 	/* bound per backend */
 	bool		valid;
@@ -268,11 +281,13 @@ static struct
 	Oid			indexid;
 	AttrNumber	fetch_att[2];
 }			probes[PR_COUNT] = {
-	[PR_CHANNEL] = {"channels", "channels_pkey", 1, {"thread_keys", NULL}},
-	[PR_MESSAGE] = {"messages", "messages_workspace_id_channel_external_id_key", 3, {"id", NULL}},
-	[PR_IDENTITY] = {"identities", "identities_workspace_id_channel_external_id_key", 3, {"contact_id", NULL}},
-	[PR_THREAD] = {"thread_refs", "thread_refs_pkey", 3, {"conversation_id", "created_at"}},
-	[PR_PARTICIPANT] = {"participants", "participants_workspace_id_conversation_id_kind_contact_id_o_key", 4, {"id", NULL}},
+	[PR_CHANNEL] = {"channels", {"name"}, 1, {"thread_keys", NULL}},
+	[PR_MESSAGE] = {"messages", {"workspace_id", "channel", "external_id"}, 3, {"id", NULL}},
+	[PR_IDENTITY] = {"identities", {"workspace_id", "channel", "external_id"}, 3, {"contact_id", NULL}},
+	[PR_THREAD] = {"thread_refs", {"workspace_id", "channel", "ref"}, 3, {"conversation_id", "created_at"}},
+	/* a customer's row: the other kinds' columns are NULL */
+	[PR_PARTICIPANT] = {"participants", {"workspace_id", "conversation_id", "kind", "contact_id",
+	"operator_id", "agent_id", "external_ref"}, 4, {"id", NULL}},
 };
 
 static void
@@ -291,23 +306,142 @@ woes_intake_init(void)
 	CacheRegisterRelcacheCallback(probes_relcache_callback, (Datum) 0);
 }
 
+static AttrNumber
+probe_attnum(Probe which, Relation heap, const char *column)
+{
+	AttrNumber	attnum = get_attnum(RelationGetRelid(heap), column);
+
+	if (attnum == InvalidAttrNumber)
+		elog(ERROR, "woes.%s has no column %s", probes[which].table, column);
+	return attnum;
+}
+
+/*
+ * probe_index_matches
+ *		Whether an index of heap answers a probe of these key columns as
+ *		the constraint's index would: valid, unique, a btree, not partial,
+ *		and keyed by exactly these columns, in this order, each with its
+ *		column's collation (another collation may call other strings equal).
+ */
+static bool
+probe_index_matches(Oid indexid, Relation heap, const AttrNumber *atts, int ncolumns)
+{
+	HeapTuple	tuple;
+	Form_pg_index index;
+	oidvector  *collations;
+	bool		isnull;
+	bool		matches;
+	int			i;
+
+	tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexid));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for index %u", indexid);
+	index = (Form_pg_index) GETSTRUCT(tuple);
+	matches = index->indisvalid && index->indisunique && index->indnkeyatts == ncolumns &&
+		heap_attisnull(tuple, Anum_pg_index_indpred, NULL);
+	collations = (oidvector *) DatumGetPointer(SysCacheGetAttr(INDEXRELID, tuple,
+															   Anum_pg_index_indcollation,
+															   &isnull));
+	for (i = 0; matches && i < ncolumns; i++)
+		matches = index->indkey.values[i] == atts[i] &&
+			collations->values[i] == TupleDescAttr(RelationGetDescr(heap), atts[i] - 1)->attcollation;
+	ReleaseSysCache(tuple);
+	if (!matches)
+		return false;
+
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(indexid));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", indexid);
+	matches = ((Form_pg_class) GETSTRUCT(tuple))->relam == BTREE_AM_OID;
+	ReleaseSysCache(tuple);
+	return matches;
+}
+
+/* "a, b, c": a probe's key columns, for an error */
+static char *
+probe_column_list(Probe which)
+{
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = 0; probes[which].columns[i] != NULL; i++)
+		appendStringInfo(&buf, "%s%s", i > 0 ? ", " : "", probes[which].columns[i]);
+	return buf.data;
+}
+
+/*
+ * bind_probe
+ *		The probe's index, from the table's index list, and the numbers of
+ *		the columns it returns.  Every index that matches answers alike (a
+ *		copy a DBA made of the constraint's): the first in the list is taken.
+ */
 static void
 bind_probe(Probe which, Relation heap)
 {
+	AttrNumber	atts[PROBE_MAX_COLUMNS];
+	int			ncolumns;
+	List	   *indexes;
+	ListCell   *lc;
 	int			i;
 
-	probes[which].indexid = get_relname_relid(probes[which].index, RelationGetNamespace(heap));
+	for (ncolumns = 0; probes[which].columns[ncolumns] != NULL; ncolumns++)
+		atts[ncolumns] = probe_attnum(which, heap, probes[which].columns[ncolumns]);
+	probes[which].indexid = InvalidOid;
+	indexes = RelationGetIndexList(heap);
+	foreach(lc, indexes)
+	{
+		if (probe_index_matches(lfirst_oid(lc), heap, atts, ncolumns))
+		{
+			probes[which].indexid = lfirst_oid(lc);
+			break;
+		}
+	}
+	list_free(indexes);
 	if (!OidIsValid(probes[which].indexid))
-		elog(ERROR, "index woes.%s is missing", probes[which].index);
+		elog(ERROR, "woes.%s has no unique index on (%s)", probes[which].table,
+			 probe_column_list(which));
 	for (i = 0; i < 2; i++)
 	{
 		probes[which].fetch_att[i] = InvalidAttrNumber;
-		if (probes[which].fetch[i] == NULL)
-			continue;
-		probes[which].fetch_att[i] = get_attnum(RelationGetRelid(heap), probes[which].fetch[i]);
-		if (probes[which].fetch_att[i] == InvalidAttrNumber)
-			elog(ERROR, "woes.%s has no column %s", probes[which].table, probes[which].fetch[i]);
+		if (probes[which].fetch[i] != NULL)
+			probes[which].fetch_att[i] = probe_attnum(which, heap, probes[which].fetch[i]);
 	}
+}
+
+/*
+ * probe_open
+ *		The probe's table, locked as a statement would lock it, with the
+ *		probe bound to it.  By name, then under the lock (which delivers the
+ *		invalidation of a concurrent change), then bound; the locks are kept
+ *		to the end of the transaction, as a statement keeps them.
+ */
+static Relation
+probe_open(Probe which)
+{
+	Oid			relid = get_relname_relid(probes[which].table, get_namespace_oid("woes", false));
+	Relation	heap;
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "table woes.%s is missing", probes[which].table);
+	heap = table_open(relid, AccessShareLock);
+	if (!probes[which].valid || probes[which].relid != relid)
+	{
+		probes[which].valid = true;
+		probes[which].relid = relid;
+		PG_TRY();
+		{
+			bind_probe(which, heap);
+		}
+		PG_CATCH();
+		{
+			/* a binding that failed part-way is never used */
+			probes[which].valid = false;
+			PG_RE_THROW();
+		}
+		PG_END_TRY();
+	}
+	return heap;
 }
 
 /*
@@ -320,49 +454,21 @@ probe(Probe which, const Datum *keys, Snapshot snap, Datum *out, bool *out_null)
 {
 	Relation	heap;
 	Relation	index;
-	ScanKeyData skey[4];
+	ScanKeyData skey[PROBE_MAX_COLUMNS];
 	IndexScanDesc scan;
 	TupleTableSlot *slot;
 	bool		found;
 	int			i;
 
-	{
-		/*
-		 * By name, then under the lock (which delivers the invalidation of a
-		 * concurrent change), then bound; the locks are kept to the end of
-		 * the transaction, as a statement keeps them.
-		 */
-		Oid			relid = get_relname_relid(probes[which].table, get_namespace_oid("woes", false));
-
-		if (!OidIsValid(relid))
-			elog(ERROR, "table woes.%s is missing", probes[which].table);
-		heap = table_open(relid, AccessShareLock);
-		if (!probes[which].valid || probes[which].relid != relid)
-		{
-			probes[which].valid = true;
-			probes[which].relid = relid;
-			PG_TRY();
-			{
-				bind_probe(which, heap);
-			}
-			PG_CATCH();
-			{
-				/* a binding that failed part-way is never used */
-				probes[which].valid = false;
-				PG_RE_THROW();
-			}
-			PG_END_TRY();
-		}
-	}
+	heap = probe_open(which);
 	index = index_open(probes[which].indexid, AccessShareLock);
-	if (IndexRelationGetNumberOfKeyAttributes(index) < probes[which].nkeys)
-		elog(ERROR, "index woes.%s does not have the expected columns", probes[which].index);
 	for (i = 0; i < probes[which].nkeys; i++)
 	{
 		Oid			type = TupleDescAttr(RelationGetDescr(index), i)->atttypid;
 
 		if (type != UUIDOID && type != TEXTOID)
-			elog(ERROR, "index woes.%s does not have the expected columns", probes[which].index);
+			elog(ERROR, "index %s of woes.%s does not have the expected columns",
+				 RelationGetRelationName(index), probes[which].table);
 		ScanKeyEntryInitialize(&skey[i], 0, i + 1, BTEqualStrategyNumber, InvalidOid,
 							   index->rd_indcollation[i],
 							   type == UUIDOID ? F_UUID_EQ : F_TEXTEQ, keys[i]);
@@ -395,6 +501,414 @@ fresh_snapshot(void)
 	return RegisterSnapshot(GetTransactionSnapshot());
 }
 
+
+/*
+ * One delivery on its way in: its arguments, what the lookups found and
+ * what the steps wrote.  woes_receive_message runs the steps below in
+ * order; from check_arguments on, SPI is connected and row_security is
+ * pinned.
+ */
+typedef struct Delivery
+{
+	/* the arguments (NULL, or (Datum) 0, where SQL NULL) */
+	Datum		channel;		/* text */
+	bool		channel_null;
+	text	   *thread_ref;
+	text	   *sender;
+	text	   *body;
+	text	   *external_id;
+	bool		name_given;
+	Datum		sender_name;	/* text, if name_given */
+	bool		sent_null;
+	Datum		sent_at;		/* timestamptz */
+	pg_uuid_t	workspace;		/* the context's */
+	/* the lock keys' parts */
+	char	   *ws_text;
+	char	   *channel_name;
+	char	   *ext_text;
+	/* the channel has a thread_keys function: a message id is a thread key */
+	bool		own_key;
+	List	   *keys;			/* the thread's keys (char *) */
+	/* what the probes found under the thread lock */
+	bool		have_contact;
+	Datum		contact;		/* uuid */
+	bool		have_found_conv;
+	Datum		found_conv;		/* uuid: the thread's conversation */
+	bool		is_participant; /* the sender takes part in found_conv */
+	/* what was written */
+	Datum		conv;			/* uuid: the conversation the message landed in */
+	Datum		message;		/* uuid: the result, also of a redelivery */
+} Delivery;
+
+/* the arguments as given; sent_at left out is now() */
+static void
+read_arguments(FunctionCallInfo fcinfo, Delivery *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->channel_null = PG_ARGISNULL(0);
+	d->channel = d->channel_null ? (Datum) 0 : PG_GETARG_DATUM(0);
+	d->thread_ref = PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1);
+	d->sender = PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2);
+	d->body = PG_ARGISNULL(3) ? NULL : PG_GETARG_TEXT_PP(3);
+	d->external_id = PG_ARGISNULL(4) ? NULL : PG_GETARG_TEXT_PP(4);
+	d->name_given = PG_NARGS() > 5 && !PG_ARGISNULL(5);
+	d->sender_name = d->name_given ? PG_GETARG_DATUM(5) : (Datum) 0;
+	d->sent_null = PG_NARGS() > 6 ? PG_ARGISNULL(6) : false;
+	d->sent_at = PG_NARGS() > 6 ? (d->sent_null ? (Datum) 0 : PG_GETARG_DATUM(6))
+		: TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+}
+
+/* the arguments, checked in the order of the documented errors */
+static void
+check_arguments(Delivery *d)
+{
+	Snapshot	snap;
+	Datum		out[2];
+	bool		out_null[2];
+
+	if (d->channel_null)
+		unknown_channel((Datum) 0, true);
+	/* the channel first (its rows do not change under a delivery) */
+	snap = fresh_snapshot();
+	if (!probe(PR_CHANNEL, &d->channel, snap, out, out_null))
+		unknown_channel(d->channel, false);
+	d->own_key = !out_null[0];
+	UnregisterSnapshot(snap);
+
+	require_text(d->external_id, "external message id", "External Message Id", 512);
+	require_text(d->sender, "sender external id", "Sender External Id", 512);
+	if (d->thread_ref && text_chars(d->thread_ref) > 10000)
+		ereport(ERROR,
+				(errcode(ERRCODE_WOES_INVALID_ARGUMENT),
+				 errmsg("invalid thread reference"),
+				 errhint("At most 10000 characters.")));
+	if (d->sent_null)
+		ereport(ERROR,
+				(errcode(ERRCODE_WOES_INVALID_ARGUMENT),
+				 errmsg("sent_at must not be null"),
+				 errhint("Pass the time the channel received the message, or leave it out for now().")));
+	if (d->body == NULL || text_chars(d->body) > 100000)
+		ereport(ERROR,
+				(errcode(ERRCODE_WOES_INVALID_ARGUMENT),
+				 errmsg("invalid message body"),
+				 errhint("A body is text of at most 100000 characters (it may be empty).")));
+}
+
+/*
+ * find_earlier_delivery
+ *		Whether this message was delivered before; then its id is the
+ *		result and nothing is written.
+ */
+static bool
+find_earlier_delivery(Delivery *d)
+{
+	Snapshot	snap;
+	Datum		keys[3];
+	Datum		out[2];
+	bool		out_null[2];
+	bool		found;
+
+	d->ws_text = woes_uuid_text(&d->workspace);
+	d->channel_name = TextDatumGetCString(d->channel);
+	d->ext_text = text_to_cstring(d->external_id);
+
+	/* one delivery at a time; then an earlier one is visible */
+	lock_key(psprintf("woes.message %s %s %s", d->ws_text, d->channel_name, d->ext_text));
+	snap = fresh_snapshot();
+	keys[0] = UUIDPGetDatum(&d->workspace);
+	keys[1] = d->channel;
+	keys[2] = PointerGetDatum(d->external_id);
+	found = probe(PR_MESSAGE, keys, snap, out, out_null);
+	UnregisterSnapshot(snap);
+	if (found)
+		d->message = out[0];
+	return found;
+}
+
+/*
+ * The thread's keys.  A channel with a thread_keys function (email)
+ * threads by message ids: a first message has no reference, and its own
+ * id is a key too.  Otherwise the reference is the one key.
+ */
+static void
+find_thread_keys(Delivery *d)
+{
+	if (d->own_key)
+	{
+		Datum		kv[2];
+		Datum		kd;
+		bool		isnull;
+		Datum	   *elems;
+		bool	   *enulls;
+		int			n,
+					i;
+
+		kv[0] = d->channel;
+		kv[1] = d->thread_ref ? PointerGetDatum(d->thread_ref) : CStringGetTextDatum("");
+		run(P_KEYS, kv, NULL, false);
+		if (SPI_processed != 1)
+			elog(ERROR, "woes.thread_keys() returned no row");
+		kd = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		/* no keys (NULL): the thread is keyed by the message's own id */
+		if (!isnull)
+		{
+			deconstruct_array(DatumGetArrayTypeP(kd), TEXTOID, -1, false, TYPALIGN_INT,
+							  &elems, &enulls, &n);
+			for (i = 0; i < n; i++)
+				if (!enulls[i])
+					d->keys = lappend(d->keys, TextDatumGetCString(elems[i]));
+		}
+	}
+	else if (d->thread_ref)
+	{
+		char	   *key = trim_chars(text_to_cstring(d->thread_ref), " ");
+
+		if (key[0] != '\0')
+			d->keys = list_make1(key);
+	}
+	if (d->keys == NIL && !d->own_key)
+		ereport(ERROR,
+				(errcode(ERRCODE_WOES_INVALID_ARGUMENT),
+				 errmsg("a %s message needs a thread reference", d->channel_name),
+				 errhint("Pass the chat session, channel or thread id as thread_ref.")));
+}
+
+/*
+ * find_thread
+ *		Under the thread's lock: the sender's contact, the thread's
+ *		conversation and whether the sender takes part in it.
+ */
+static void
+find_thread(Delivery *d)
+{
+	Snapshot	snap;
+	Datum		k[4];
+	Datum		out[2];
+	bool		out_null[2];
+	TimestampTz newest = 0;
+	ListCell   *lc;
+
+	/* one thread, one conversation: a thread's messages one at a time */
+	lock_key(psprintf("woes.thread %s %s %s", d->ws_text, d->channel_name,
+					  d->keys != NIL ? (char *) linitial(d->keys) : d->ext_text));
+	snap = fresh_snapshot();
+	k[0] = UUIDPGetDatum(&d->workspace);
+	k[1] = d->channel;
+	k[2] = PointerGetDatum(d->sender);
+	k[3] = (Datum) 0;
+
+	d->have_contact = probe(PR_IDENTITY, k, snap, out, out_null) && !out_null[0];
+	if (d->have_contact)
+		d->contact = out[0];
+
+	/* the thread: the newest conversation any of its keys leads to */
+	d->have_found_conv = false;
+	foreach(lc, d->keys)
+	{
+		k[2] = CStringGetTextDatum((char *) lfirst(lc));
+		if (probe(PR_THREAD, k, snap, out, out_null) && !out_null[0] &&
+			(!d->have_found_conv || DatumGetTimestampTz(out[1]) > newest))
+		{
+			d->found_conv = out[0];
+			newest = DatumGetTimestampTz(out[1]);
+			d->have_found_conv = true;
+		}
+	}
+
+	d->is_participant = false;
+	if (d->have_contact && d->have_found_conv)
+	{
+		k[1] = d->found_conv;
+		k[2] = CStringGetTextDatum("customer");
+		k[3] = d->contact;
+		d->is_participant = probe(PR_PARTICIPANT, k, snap, out, out_null);
+	}
+	UnregisterSnapshot(snap);
+}
+
+/* a new sender, or news about its name: upsert_contact */
+static void
+ensure_contact(Delivery *d)
+{
+	Datum		values[3];
+	char		nulls[3] = {' ', ' ', ' '};
+	bool		isnull;
+
+	if (d->have_contact && !d->name_given)
+		return;
+	values[0] = d->channel;
+	values[1] = PointerGetDatum(d->sender);
+	values[2] = d->sender_name;
+	nulls[2] = d->name_given ? ' ' : 'n';
+	run(P_CONTACT, values, nulls, false);
+	if (SPI_processed != 1)
+		elog(ERROR, "woes.upsert_contact() returned no row");
+	d->contact = copy_uuid(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	if (!d->have_contact)
+		d->is_participant = false;
+	d->have_contact = true;
+}
+
+/* the thread's conversation, or a new one for a new thread */
+static void
+ensure_conversation(Delivery *d)
+{
+	Datum		values[4];
+	char		nulls[4] = {' ', ' ', ' ', ' '};
+	bool		isnull;
+
+	if (d->have_found_conv)
+	{
+		d->conv = d->found_conv;
+		return;
+	}
+	values[0] = d->channel;
+	values[1] = d->contact;
+	values[2] = d->thread_ref ? PointerGetDatum(d->thread_ref) : (Datum) 0;
+	nulls[2] = d->thread_ref ? ' ' : 'n';
+	values[3] = d->sent_at;
+	run(P_CONVERSATION, values, nulls, false);
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
+				 errmsg("the conversation of a new thread was not stored"),
+				 errdetail("A trigger on woes.conversations skipped the row.")));
+	d->conv = copy_uuid(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/* a DBA's policy, statement trigger or grant on messages: the statement */
+static void
+store_message_statement(Delivery *d)
+{
+	Datum		values[7];
+	bool		isnull;
+
+	values[0] = UUIDPGetDatum(&d->workspace);
+	values[1] = d->conv;
+	values[2] = d->contact;
+	values[3] = PointerGetDatum(d->body);
+	values[4] = d->channel;
+	values[5] = PointerGetDatum(d->external_id);
+	values[6] = d->sent_at;
+	run(P_MESSAGE, values, NULL, false);
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
+				 errmsg("a trigger on woes.messages skipped a row woes writes")));
+	d->message = copy_uuid(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	d->conv = copy_uuid(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+}
+
+/*
+ * The message.  Its trigger reopens the conversation, or moves the message
+ * to a follow-up conversation if the thread's is closed: conv becomes the
+ * conversation it landed in.
+ *
+ * Straight through the executor's single-row insert (see rowwriter.c): the
+ * message_intake trigger, the constraints, the indexes and the foreign-key
+ * checks all run as for an INSERT statement; the statement's own start-up
+ * and its policy check (an operator or admin may write any message of its
+ * workspace, and the trigger holds it to the context's workspace) do not.
+ */
+static void
+store_message(Delivery *d)
+{
+	static Datum empty_array = (Datum) 0;
+	Datum		mv[WOES_MESSAGE_NCOLUMNS];
+	bool		mn[WOES_MESSAGE_NCOLUMNS];
+	Datum		fv[WOES_MESSAGE_NCOLUMNS];
+	bool		fn[WOES_MESSAGE_NCOLUMNS];
+	bool		stored;
+	int			i;
+
+	if (empty_array == (Datum) 0)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		empty_array = DirectFunctionCall1(jsonb_in, CStringGetDatum("[]"));
+		MemoryContextSwitchTo(old);
+	}
+	for (i = 0; i < WOES_MESSAGE_NCOLUMNS; i++)
+	{
+		mv[i] = (Datum) 0;
+		mn[i] = true;
+	}
+#define SETCOL(n, v) (mv[WOES_MESSAGE_COL_##n] = (v), mn[WOES_MESSAGE_COL_##n] = false)
+	SETCOL(WORKSPACE_ID, UUIDPGetDatum(&d->workspace));
+	/* id: the assign_id trigger makes it */
+	SETCOL(CONVERSATION_ID, d->conv);
+	/* contact_id: the trigger fills it from the conversation */
+	SETCOL(AUTHOR_KIND, CStringGetTextDatum("customer"));
+	SETCOL(AUTHOR_ID, d->contact);
+	SETCOL(VISIBILITY, CharGetDatum((char) WOES_VISIBILITY_PUBLIC));
+	SETCOL(BODY, PointerGetDatum(d->body));
+	SETCOL(ATTACHMENTS, empty_array);
+	/* no grounding */
+	SETCOL(CHANNEL, d->channel);
+	SETCOL(EXTERNAL_ID, PointerGetDatum(d->external_id));
+	SETCOL(CREATED_AT, d->sent_at);
+#undef SETCOL
+	(void) woes_insert_direct_ex(WOES_DIRECT_MESSAGES, mv, mn, false, true, &stored, fv, fn);
+	if (!stored)
+	{
+		store_message_statement(d);
+		return;
+	}
+	d->message = fv[WOES_MESSAGE_COL_ID];
+	d->conv = fv[WOES_MESSAGE_COL_CONVERSATION_ID];
+}
+
+/* the message landed in the thread's conversation (not a new one or a follow-up) */
+static bool
+stayed_in_thread(const Delivery *d)
+{
+	return d->have_found_conv && DatumGetBool(DirectFunctionCall2(uuid_eq, d->conv, d->found_conv));
+}
+
+/* the sender takes part, in the conversation the message landed in */
+static void
+ensure_participant(Delivery *d)
+{
+	Datum		values[2];
+
+	if (d->is_participant && stayed_in_thread(d))
+		return;
+	values[0] = d->conv;
+	values[1] = d->contact;
+	run(P_PARTICIPANT, values, NULL, false);
+}
+
+/*
+ * The thread keys lead to the conversation the message landed in: a
+ * closed thread written to again moved to a follow-up (every key goes
+ * there), and where a message id is itself a key (email), this message's
+ * id is a new one.  A known thread of one key that stayed put needs
+ * nothing.
+ */
+static void
+route_thread_keys(Delivery *d)
+{
+	Datum		values[3];
+	List	   *all;
+
+	if (d->have_found_conv && !stayed_in_thread(d))
+	{
+		values[0] = d->found_conv;
+		values[1] = d->conv;
+		values[2] = UUIDPGetDatum(&d->workspace);
+		run(P_MOVE_KEYS, values, NULL, false);
+	}
+	if (!d->own_key && stayed_in_thread(d))
+		return;
+	all = list_copy(d->keys);
+	if (d->own_key)
+		all = lappend(all, trim_chars(text_to_cstring(d->external_id), " <>"));
+	values[0] = d->channel;
+	values[1] = d->conv;
+	values[2] = text_array(all);
+	run(P_ADD_KEYS, values, NULL, false);
+}
+
 /*
  * receive_message(channel text, thread_ref text, sender_external_id text,
  *				   body text, external_message_id text,
@@ -404,356 +918,44 @@ fresh_snapshot(void)
 Datum
 woes_receive_message(PG_FUNCTION_ARGS)
 {
-	Datum		channel = PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0);
-	text	   *thread_ref = PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1);
-	text	   *sender = PG_ARGISNULL(2) ? NULL : PG_GETARG_TEXT_PP(2);
-	text	   *body = PG_ARGISNULL(3) ? NULL : PG_GETARG_TEXT_PP(3);
-	text	   *external_id = PG_ARGISNULL(4) ? NULL : PG_GETARG_TEXT_PP(4);
-	bool		name_given = PG_NARGS() > 5 && !PG_ARGISNULL(5);
-	bool		sent_null = PG_NARGS() > 6 ? PG_ARGISNULL(6) : false;
-	Datum		sent_at = PG_NARGS() > 6 ? (sent_null ? (Datum) 0 : PG_GETARG_DATUM(6))
-		: TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
-	const pg_uuid_t *workspace;
-	char	   *ws_text;
-	char	   *channel_name;
-	char	   *ext_text;
-	bool		own_key;
-	List	   *keys = NIL;
-	Datum		contact = (Datum) 0;
-	bool		have_contact;
-	Datum		found_conv = (Datum) 0;
-	bool		have_found_conv;
+	Delivery	d;
 	int			rules_nestlevel;
-	bool		is_participant;
-	Datum		conv;
-	Datum		message;
-	bool		isnull;
-	Datum		result = (Datum) 0;
-	pg_uuid_t	ws_copy;
+	pg_uuid_t  *result;
 
+	read_arguments(fcinfo, &d);
 	woes_require_audience(WOES_AUDIENCE_BIT(WOES_AUDIENCE_OPERATOR) |
 						  WOES_AUDIENCE_BIT(WOES_AUDIENCE_ADMIN),
 						  "receiving a message");
 	/* a copy: nothing the statements below fire can move it */
-	ws_copy = *woes_context_workspace();
-	workspace = &ws_copy;
+	d.workspace = *woes_context_workspace();
 
 	/* woes's rules apply whatever the caller's row_security (see woes_restoring) */
 	rules_nestlevel = woes_pin_rules_begin();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+
 	/*
 	 * No setting scope: the statements below name everything with its
 	 * schema (or use operators and functions of pg_catalog explicitly) and
 	 * do not depend on search_path; the triggers they fire pin their own;
 	 * and the trigger names the reason of its moves (customer_reply).
 	 */
+	check_arguments(&d);
+	if (!find_earlier_delivery(&d))
 	{
-		Datum		values[8];
-		char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
-
-		/* the arguments, checked in the order of the documented errors */
-		if (PG_ARGISNULL(0))
-			unknown_channel((Datum) 0, true);
-		{
-			/* the channel first (its rows do not change under a delivery) */
-			Snapshot	snap = fresh_snapshot();
-			Datum		out[2];
-			bool		out_null[2];
-
-			if (!probe(PR_CHANNEL, &channel, snap, out, out_null))
-				unknown_channel(channel, false);
-			own_key = !out_null[0];
-			UnregisterSnapshot(snap);
-		}
-		require_text(external_id, "external message id", "External Message Id", 512);
-		require_text(sender, "sender external id", "Sender External Id", 512);
-		if (thread_ref && text_chars(thread_ref) > 10000)
-			ereport(ERROR,
-					(errcode(ERRCODE_WOES_INVALID_ARGUMENT),
-					 errmsg("invalid thread reference"),
-					 errhint("At most 10000 characters.")));
-		if (sent_null)
-			ereport(ERROR,
-					(errcode(ERRCODE_WOES_INVALID_ARGUMENT),
-					 errmsg("sent_at must not be null"),
-					 errhint("Pass the time the channel received the message, or leave it out for now().")));
-		if (body == NULL || text_chars(body) > 100000)
-			ereport(ERROR,
-					(errcode(ERRCODE_WOES_INVALID_ARGUMENT),
-					 errmsg("invalid message body"),
-					 errhint("A body is text of at most 100000 characters (it may be empty).")));
-
-		ws_text = woes_uuid_text(workspace);
-		channel_name = TextDatumGetCString(channel);
-		ext_text = text_to_cstring(external_id);
-
-		/* one delivery at a time; then an earlier one is visible */
-		lock_key(psprintf("woes.message %s %s %s", ws_text, channel_name, ext_text));
-		{
-			Snapshot	snap = fresh_snapshot();
-			Datum		keys3[3] = {UUIDPGetDatum((pg_uuid_t *) workspace), channel,
-			PointerGetDatum(external_id)};
-			Datum		out[2];
-			bool		out_null[2];
-
-			if (probe(PR_MESSAGE, keys3, snap, out, out_null))
-			{
-				UnregisterSnapshot(snap);
-				result = out[0];
-				goto done;
-			}
-			UnregisterSnapshot(snap);
-		}
-
-		/*
-		 * The thread's keys.  A channel with a thread_keys function (email)
-		 * threads by message ids: a first message has no reference, and its
-		 * own id is a key too.  Otherwise the reference is the one key.
-		 */
-		if (own_key)
-		{
-			Datum		kv[2];
-			Datum		kd;
-			ArrayType  *arr;
-			Datum	   *elems;
-			bool	   *enulls;
-			int			n,
-						i;
-
-			kv[0] = channel;
-			kv[1] = thread_ref ? PointerGetDatum(thread_ref) : CStringGetTextDatum("");
-			run(P_KEYS, kv, NULL, false);
-			if (SPI_processed != 1)
-				elog(ERROR, "woes.thread_keys() returned no row");
-			kd = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-			/* no keys (NULL): the thread is keyed by the message's own id */
-			if (!isnull)
-			{
-				arr = DatumGetArrayTypeP(kd);
-				deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &enulls, &n);
-				for (i = 0; i < n; i++)
-					if (!enulls[i])
-						keys = lappend(keys, TextDatumGetCString(elems[i]));
-			}
-		}
-		else if (thread_ref)
-		{
-			char	   *key = trim_spaces(text_to_cstring(thread_ref));
-
-			if (key[0] != '\0')
-				keys = list_make1(key);
-		}
-		if (keys == NIL && !own_key)
-			ereport(ERROR,
-					(errcode(ERRCODE_WOES_INVALID_ARGUMENT),
-					 errmsg("a %s message needs a thread reference", channel_name),
-					 errhint("Pass the chat session, channel or thread id as thread_ref.")));
-
-		/* one thread, one conversation: a thread's messages one at a time */
-		lock_key(psprintf("woes.thread %s %s %s", ws_text, channel_name,
-						  keys != NIL ? (char *) linitial(keys) : ext_text));
-
-		{
-			Snapshot	snap = fresh_snapshot();
-			Datum		k[4] = {UUIDPGetDatum((pg_uuid_t *) workspace), channel, PointerGetDatum(sender), 0};
-			Datum		out[2];
-			bool		out_null[2];
-			TimestampTz newest = 0;
-			ListCell   *lc;
-
-			have_contact = probe(PR_IDENTITY, k, snap, out, out_null) && !out_null[0];
-			if (have_contact)
-				contact = out[0];
-
-			/* the thread: the newest conversation any of its keys leads to */
-			have_found_conv = false;
-			foreach(lc, keys)
-			{
-				k[2] = CStringGetTextDatum((char *) lfirst(lc));
-				if (probe(PR_THREAD, k, snap, out, out_null) && !out_null[0] &&
-					(!have_found_conv || DatumGetTimestampTz(out[1]) > newest))
-				{
-					found_conv = out[0];
-					newest = DatumGetTimestampTz(out[1]);
-					have_found_conv = true;
-				}
-			}
-
-			is_participant = false;
-			if (have_contact && have_found_conv)
-			{
-				k[1] = found_conv;
-				k[2] = CStringGetTextDatum("customer");
-				k[3] = contact;
-				is_participant = probe(PR_PARTICIPANT, k, snap, out, out_null);
-			}
-			UnregisterSnapshot(snap);
-		}
-
-		/* a new sender, or news about its name: upsert_contact */
-		if (!have_contact || name_given)
-		{
-			values[0] = channel;
-			values[1] = PointerGetDatum(sender);
-			values[2] = name_given ? PG_GETARG_DATUM(5) : (Datum) 0;
-			nulls[2] = name_given ? ' ' : 'n';
-			run(P_CONTACT, values, nulls, false);
-			nulls[2] = ' ';
-			if (SPI_processed != 1)
-				elog(ERROR, "woes.upsert_contact() returned no row");
-			contact = copy_uuid(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-			if (!have_contact)
-				is_participant = false;
-			have_contact = true;
-		}
-
-		if (have_found_conv)
-			conv = found_conv;
-		else
-		{
-			values[0] = channel;
-			values[1] = contact;
-			values[2] = thread_ref ? PointerGetDatum(thread_ref) : (Datum) 0;
-			nulls[2] = thread_ref ? ' ' : 'n';
-			values[3] = sent_at;
-			run(P_CONVERSATION, values, nulls, false);
-			nulls[2] = ' ';
-			if (SPI_processed != 1)
-				ereport(ERROR,
-						(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
-						 errmsg("the conversation of a new thread was not stored"),
-						 errdetail("A trigger on woes.conversations skipped the row.")));
-			conv = copy_uuid(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-		}
-
-		/*
-		 * The message.  Its trigger reopens the conversation, or moves the
-		 * message to a follow-up conversation if the thread's is closed.
-		 */
-		{
-			/*
-			 * Straight through the executor's single-row insert (see
-			 * rowwriter.c): the message_intake trigger, the constraints,
-			 * the indexes and the foreign-key checks all run as for an
-			 * INSERT statement; the statement's own start-up and its
-			 * policy check (an operator or admin may write any message of
-			 * its workspace, and the trigger holds it to the context's
-			 * workspace) do not.
-			 */
-			static Datum empty_array = (Datum) 0;
-			Datum		mv[WOES_MESSAGE_NCOLUMNS];
-			bool		mn[WOES_MESSAGE_NCOLUMNS];
-			Datum		fv[WOES_MESSAGE_NCOLUMNS];
-			bool		fn[WOES_MESSAGE_NCOLUMNS];
-			bool		stored;
-			int			i;
-
-			if (empty_array == (Datum) 0)
-			{
-				MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
-
-				empty_array = DirectFunctionCall1(jsonb_in, CStringGetDatum("[]"));
-				MemoryContextSwitchTo(old);
-			}
-			for (i = 0; i < WOES_MESSAGE_NCOLUMNS; i++)
-			{
-				mv[i] = (Datum) 0;
-				mn[i] = true;
-			}
-#define SETCOL(n, v) (mv[WOES_MESSAGE_COL_##n] = (v), mn[WOES_MESSAGE_COL_##n] = false)
-			SETCOL(WORKSPACE_ID, UUIDPGetDatum((pg_uuid_t *) workspace));
-			/* id: the assign_id trigger makes it */
-			SETCOL(CONVERSATION_ID, conv);
-			/* contact_id: the trigger fills it from the conversation */
-			SETCOL(AUTHOR_KIND, CStringGetTextDatum("customer"));
-			SETCOL(AUTHOR_ID, contact);
-			SETCOL(VISIBILITY, CharGetDatum((char) WOES_VISIBILITY_PUBLIC));
-			SETCOL(BODY, PointerGetDatum(body));
-			SETCOL(ATTACHMENTS, empty_array);
-			/* no grounding */
-			SETCOL(CHANNEL, channel);
-			SETCOL(EXTERNAL_ID, PointerGetDatum(external_id));
-			SETCOL(CREATED_AT, sent_at);
-#undef SETCOL
-			(void) woes_insert_direct_ex(WOES_DIRECT_MESSAGES, mv, mn, false, true, &stored, fv, fn);
-			if (stored)
-			{
-				message = fv[WOES_MESSAGE_COL_ID];
-				conv = fv[WOES_MESSAGE_COL_CONVERSATION_ID];
-			}
-			else
-			{
-				/* a DBA's policy, statement trigger or grant on messages: the statement */
-				Datum		qv[7] = {UUIDPGetDatum((pg_uuid_t *) workspace), conv,
-				contact, PointerGetDatum(body), channel, PointerGetDatum(external_id), sent_at};
-
-				run(P_MESSAGE, qv, NULL, false);
-				if (SPI_processed != 1)
-					ereport(ERROR,
-							(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
-							 errmsg("a trigger on woes.messages skipped a row woes writes")));
-				message = copy_uuid(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-				conv = copy_uuid(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-			}
-		}
-
-		/* the sender takes part, in the conversation the message landed in */
-		if (!is_participant || !have_found_conv ||
-			!DatumGetBool(DirectFunctionCall2(uuid_eq, conv, found_conv)))
-		{
-			values[0] = conv;
-			values[1] = contact;
-			run(P_PARTICIPANT, values, nulls, false);
-		}
-
-		/*
-		 * The thread keys lead to the conversation the message landed in: a
-		 * closed thread written to again moved to a follow-up (every key
-		 * goes there), and where a message id is itself a key (email), this
-		 * message's id is a new one.  A known thread of one key that stayed
-		 * put needs nothing.
-		 */
-		if (have_found_conv && !DatumGetBool(DirectFunctionCall2(uuid_eq, conv, found_conv)))
-		{
-			values[0] = found_conv;
-			values[1] = conv;
-			values[2] = UUIDPGetDatum((pg_uuid_t *) workspace);
-			run(P_MOVE_KEYS, values, nulls, false);
-		}
-		if (own_key || !have_found_conv || !DatumGetBool(DirectFunctionCall2(uuid_eq, conv, found_conv)))
-		{
-			List	   *all = list_copy(keys);
-
-			if (own_key)
-			{
-				char	   *own = text_to_cstring(external_id);
-				char	   *end = own + strlen(own);
-
-				/* btrim(external_message_id, ' <>') */
-				while (*own == ' ' || *own == '<' || *own == '>')
-					own++;
-				while (end > own && (end[-1] == ' ' || end[-1] == '<' || end[-1] == '>'))
-					end--;
-				all = lappend(all, pnstrdup(own, end - own));
-			}
-			values[0] = channel;
-			values[1] = conv;
-			values[2] = text_array(all);
-			run(P_ADD_KEYS, values, nulls, false);
-		}
-		result = message;
-done:
-		;
+		find_thread_keys(&d);
+		find_thread(&d);
+		ensure_contact(&d);
+		ensure_conversation(&d);
+		store_message(&d);
+		ensure_participant(&d);
+		route_thread_keys(&d);
 	}
 
 	/* the id outlives SPI's memory */
-	{
-		pg_uuid_t  *out = SPI_palloc(UUID_LEN);
-
-		memcpy(out, DatumGetUUIDP(result), UUID_LEN);
-		SPI_finish();
-		woes_pin_rules_end(rules_nestlevel);
-		PG_RETURN_UUID_P(out);
-	}
+	result = SPI_palloc(UUID_LEN);
+	memcpy(result, DatumGetUUIDP(d.message), UUID_LEN);
+	SPI_finish();
+	woes_pin_rules_end(rules_nestlevel);
+	PG_RETURN_UUID_P(result);
 }
