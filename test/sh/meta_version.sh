@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# One version source: default_version in woes.control.  META.json (PGXN
-# meta-spec 1.0.0) must carry the same version at the top and for the woes
-# extension it provides, and the installed extension must offer it too.
+# One version source: default_version in woes.control, the version in
+# development.  META.json (PGXN meta-spec 1.0.0) must carry the same version
+# at the top and for the woes extension it provides, and the installed
+# extension must offer it too.  Every kept release script
+# (releases/woes--V.sql) is an earlier version, unchanged since its release
+# (releases/SHA256SUMS), and has an upgrade path to default_version through
+# the upgrade scripts (src/sql/woes--A--B.sql), which the installed
+# extension offers too.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 failures=0
@@ -37,12 +42,47 @@ if [ -n "$provides_file" ] && [ ! -e "$provides_file" ]; then
     fail "META.json provides.woes.file $provides_file does not exist"
 fi
 
+# the kept release scripts: earlier versions, never edited, each with an
+# upgrade path to the version in development
+releases=$(ls releases/woes--*.sql 2>/dev/null | sed -E 's/.*woes--(.*)\.sql$/\1/' | sort -V)
+echo "kept releases: ${releases:-none}"
+for v in $releases; do
+    [ "$(printf '%s\n%s\n' "$v" "$control_version" | sort -V | tail -1)" = "$control_version" ] &&
+        [ "$v" != "$control_version" ] ||
+        fail "releases/woes--$v.sql is not an earlier version than default_version $control_version"
+    step=$v path=$v
+    while [ "$step" != "$control_version" ]; do
+        next=$(ls src/sql/woes--"$step"--*.sql 2>/dev/null | sed -E 's/.*woes--[^-]+--(.*)\.sql$/\1/')
+        [ "$(echo "$next" | grep -c .)" = 1 ] || { fail "no single upgrade script src/sql/woes--$step--*.sql (on the way from $v to $control_version)"; break; }
+        step=$next path="$path -> $step"
+        [ "$(echo "$path" | wc -w)" -lt 40 ] || { fail "the upgrade path from $v loops"; break; }
+    done
+    echo "upgrade path: $path"
+done
+if [ -n "$releases" ]; then
+    if [ ! -f releases/SHA256SUMS ]; then
+        fail "releases/SHA256SUMS is missing"
+    else
+        for v in $releases; do
+            grep -q " releases/woes--$v.sql\$" releases/SHA256SUMS || fail "releases/SHA256SUMS has no line for releases/woes--$v.sql"
+        done
+        sha256sum --quiet -c releases/SHA256SUMS >/dev/null 2>&1 ||
+            fail "a kept release script was edited: $(sha256sum --quiet -c releases/SHA256SUMS 2>&1 | tr '\n' ' ')"
+    fi
+fi
+
 # the installed extension (the cluster in PG*, when there is one) offers the
-# same version
+# same version, and the kept releases with their upgrade paths
 if command -v psql >/dev/null 2>&1 && psql -X -q -At -d postgres -c 'SELECT 1' >/dev/null 2>&1; then
     installed=$(psql -X -q -At -d postgres -c "SELECT default_version FROM pg_available_extensions WHERE name = 'woes'")
     echo "installed default_version: ${installed:-none}"
     [ "$installed" = "$control_version" ] || fail "the installed woes offers version '${installed:-none}', not $control_version"
+    for v in $releases; do
+        p=$(psql -X -q -At -d postgres -c "SELECT path FROM pg_extension_update_paths('woes')
+                                            WHERE source = '$v' AND target = '$control_version'")
+        echo "installed upgrade path from $v: ${p:-none}"
+        [ -n "$p" ] || fail "the installed woes has no upgrade path from $v to $control_version"
+    done
 fi
 
 [ "$failures" -eq 0 ] || { echo "meta_version: $failures failure(s)"; exit 1; }
