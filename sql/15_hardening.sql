@@ -294,4 +294,21 @@ ALTER TABLE woes.messages ALTER COLUMN body SET STATISTICS 100;
 SELECT "check", ok, detail FROM woes.doctor() WHERE "check" = 'free_text_statistics';
 ALTER TABLE woes.messages ALTER COLUMN body SET STATISTICS 0;
 
+--------------------------------------------------------------------------
+-- 6. Intake arguments the fuzz test found reaching a constraint: a thread
+--    key over 1000 characters, or over 1000 bytes, and an email whose
+--    Message-ID is only blanks and brackets
+--------------------------------------------------------------------------
+SET ROLE app;
+BEGIN;
+SELECT woes.set_context(:'acme', 'operator', :'ann');
+SELECT try_sql($$SELECT woes.receive_message('live_chat', repeat('r', 1001), 'visitor-fz', 'hi', 'fz-1')$$);
+SELECT try_sql($$SELECT woes.receive_message('live_chat', repeat('é', 600), 'visitor-fz', 'hi', 'fz-2')$$);
+SELECT try_sql($$SELECT woes.receive_message('email', '<' || repeat('k', 1001) || '@x>', 'a@example.test', 'hi', 'fz-3')$$);
+SELECT woes.receive_message('live_chat', repeat('r', 1000), 'visitor-fz', 'hi', 'fz-4') IS NOT NULL AS longest_key_ok;
+SELECT woes.receive_message('email', NULL, 'a@example.test', 'hi', '<>') IS NOT NULL AS blank_message_id_ok;
+SELECT woes.receive_message('email', NULL, 'a@example.test', 'hi', ' < > ') IS NOT NULL AS blank_message_id_ok;
+ROLLBACK;
+RESET ROLE;
+
 DROP FUNCTION public.estimated_rows(text);

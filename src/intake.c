@@ -626,6 +626,25 @@ find_earlier_delivery(Delivery *d)
 }
 
 /*
+ * A thread key as stored in woes.thread_refs: blanks around it do not
+ * count, an empty one is no key, and one over 1000 bytes is refused here
+ * (the table's CHECK counts characters, and a long multi-byte key would
+ * overflow its index entry) rather than by a constraint error.
+ */
+static List *
+add_thread_key(List *keys, char *key)
+{
+	if (key[0] == '\0')
+		return keys;
+	if (strlen(key) > 1000)
+		ereport(ERROR,
+				(errcode(ERRCODE_WOES_INVALID_ARGUMENT),
+				 errmsg("invalid thread reference"),
+				 errdetail("A thread key (a session, channel or thread id, or a Message-ID) is at most 1000 bytes.")));
+	return lappend(keys, key);
+}
+
+/*
  * The thread's keys.  A channel with a thread_keys function (email)
  * threads by message ids: a first message has no reference, and its own
  * id is a key too.  Otherwise the reference is the one key.
@@ -656,15 +675,12 @@ find_thread_keys(Delivery *d)
 							  &elems, &enulls, &n);
 			for (i = 0; i < n; i++)
 				if (!enulls[i])
-					d->keys = lappend(d->keys, TextDatumGetCString(elems[i]));
+					d->keys = add_thread_key(d->keys, TextDatumGetCString(elems[i]));
 		}
 	}
 	else if (d->thread_ref)
 	{
-		char	   *key = trim_chars(text_to_cstring(d->thread_ref), " ");
-
-		if (key[0] != '\0')
-			d->keys = list_make1(key);
+		d->keys = add_thread_key(NIL, trim_chars(text_to_cstring(d->thread_ref), " "));
 	}
 	if (d->keys == NIL && !d->own_key)
 		ereport(ERROR,
@@ -902,7 +918,7 @@ route_thread_keys(Delivery *d)
 		return;
 	all = list_copy(d->keys);
 	if (d->own_key)
-		all = lappend(all, trim_chars(text_to_cstring(d->external_id), " <>"));
+		all = add_thread_key(all, trim_chars(text_to_cstring(d->external_id), " <>"));
 	values[0] = d->channel;
 	values[1] = d->conv;
 	values[2] = text_array(all);

@@ -6,5 +6,11 @@
 -- a database upgraded from 0.1.0 must equal a fresh 0.2.0 install, which
 -- test/sh/upgrade.sh checks object by object.  releases/woes--0.1.0.sql is
 -- never edited.
---
--- No changes yet: 0.2.0 equals 0.1.0 so far.
+
+-- require_audience is the C check the C API functions use (one audience
+-- error, with its detail and hint, on every path); CREATE OR REPLACE keeps
+-- its grants and comment and takes the C function's cost and no SET clause.
+CREATE OR REPLACE FUNCTION @extschema@.require_audience(allowed @extschema@.audience[], action text)
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'woes_require_audience_sql'
+    LANGUAGE C STABLE PARALLEL SAFE;
