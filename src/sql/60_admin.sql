@@ -3,6 +3,21 @@
 -- Administration: role bindings and the self-check.
 --------------------------------------------------------------------------
 
+CREATE TABLE @extschema@.role_bindings (
+    workspace_id uuid NOT NULL REFERENCES @extschema@.workspaces (id),
+    role_name   name NOT NULL,
+    audience    @extschema@.audience NOT NULL,
+    actor       uuid,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (workspace_id, role_name)
+);
+COMMENT ON TABLE @extschema@.role_bindings IS
+    'Roles whose sessions get a default context (see woes.bind_role); one binding per role';
+
+-- role bindings: admins read them; woes.bind_role() writes them
+CREATE POLICY role_bindings_admin_read ON @extschema@.role_bindings FOR SELECT
+    USING (@extschema@.in_audience('{admin}'));
+
 CREATE FUNCTION @extschema@.bind_role(role regrole, workspace uuid, audience @extschema@.audience,
                                       actor uuid DEFAULT NULL)
     RETURNS void

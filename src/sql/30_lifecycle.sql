@@ -1,6 +1,8 @@
 
 --------------------------------------------------------------------------
--- The conversation lifecycle (src/lifecycle.c).
+-- Conversations and their lifecycle (src/conversations.c,
+-- src/lifecycle.c): the conversations, their gap-free numbers, the status
+-- history, the one trigger every write goes through, the status API.
 --
 --   from \ to | open | pending | snoozed   | resolved | closed
 --   open      |  -   |  yes    |  yes      |  yes     |  yes
@@ -12,6 +14,118 @@
 -- The table lives in C, in one place; the lifecycle trigger holds every
 -- write path to it (the API and a raw UPDATE alike) and records history.
 --------------------------------------------------------------------------
+
+CREATE TABLE @extschema@.conversations (
+    workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace(),
+    id          uuid NOT NULL,
+    -- per-workspace ticket number, gap-free; set by the allocate_number trigger
+    number      bigint NOT NULL,
+    channel     text NOT NULL REFERENCES @extschema@.channels (name),
+    status      @extschema@.status NOT NULL DEFAULT 'open',
+    -- set by the lifecycle trigger when not given: automation if an active
+    -- agent serves the channel, else operator
+    control     @extschema@.control NOT NULL,
+    -- the operator holding the conversation while control is operator
+    controller_id uuid,
+    contact_id  uuid NOT NULL,
+    assignee_id uuid,
+    team_id     uuid,
+    subject     text CHECK (length(subject) <= 1000),
+    thread_ref  text CHECK (length(thread_ref) <= 10000),
+    custom_fields jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(custom_fields) = 'object'),
+    snoozed_until timestamptz,
+    previous_conversation_id uuid,
+    last_message_at timestamptz,
+    -- the oldest customer message not yet answered by an operator
+    waiting_since timestamptz,
+    -- public customer messages since the last public staff reply
+    unanswered_count integer NOT NULL DEFAULT 0,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (workspace_id, id),
+    UNIQUE (workspace_id, number),
+    -- target of the messages' (conversation, contact) key: a message always
+    -- carries its conversation's contact, so customer visibility is a plain
+    -- column test in a policy, with no lookup.  Its column order makes it a
+    -- customer's list of conversations too (newest first, read backwards):
+    -- one index fewer to write on every update of a conversation.
+    CONSTRAINT conversations_contact_key UNIQUE (workspace_id, contact_id, id),
+    FOREIGN KEY (workspace_id, contact_id)
+        REFERENCES @extschema@.contacts (workspace_id, id),
+    FOREIGN KEY (workspace_id, assignee_id)
+        REFERENCES @extschema@.operators (workspace_id, id) ON DELETE SET NULL (assignee_id),
+    FOREIGN KEY (workspace_id, team_id)
+        REFERENCES @extschema@.teams (workspace_id, id) ON DELETE SET NULL (team_id),
+    FOREIGN KEY (workspace_id, controller_id)
+        REFERENCES @extschema@.operators (workspace_id, id) ON DELETE SET NULL (controller_id),
+    FOREIGN KEY (workspace_id, previous_conversation_id)
+        REFERENCES @extschema@.conversations (workspace_id, id)
+);
+-- the inbox: one status, newest activity first, a page at a time
+CREATE INDEX conversations_inbox_idx ON @extschema@.conversations
+    (workspace_id, status, last_message_at DESC NULLS LAST, id DESC);
+CREATE INDEX conversations_assignee_idx ON @extschema@.conversations
+    (workspace_id, assignee_id, status) WHERE assignee_id IS NOT NULL;
+-- due snoozes, for woes.wake_snoozed()
+CREATE INDEX conversations_snoozed_idx ON @extschema@.conversations
+    (snoozed_until, workspace_id) WHERE status = 'snoozed';
+-- (no index on thread_ref: threads are found through woes.thread_refs, and
+-- every index here is written again by each message's conversation update)
+COMMENT ON TABLE @extschema@.conversations IS
+    'The support record: one per thread on a channel, with its status, control and routing';
+
+-- Conversation numbers: bump the workspace's counter under its row lock.
+-- The lock serialises conversation creation per workspace until commit, and
+-- a rollback undoes the bump, so numbers have no gaps and no duplicates.
+CREATE FUNCTION @extschema@.allocate_conversation_number() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- a restore keeps the dumped numbers; the dumped counter comes with the
+    -- workspace row (see woes.restoring() for what counts as a restore)
+    IF NEW.number IS NOT NULL AND @extschema@.restoring() THEN
+        RETURN NEW;
+    END IF;
+    -- never touch (or lock) another workspace's counter: check first
+    PERFORM @extschema@.in_workspace(NEW.workspace_id);
+    UPDATE @extschema@.workspaces
+       SET last_conversation_number = last_conversation_number + 1
+     WHERE id OPERATOR(pg_catalog.=) NEW.workspace_id
+    RETURNING last_conversation_number INTO NEW.number;
+    RETURN NEW;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.allocate_conversation_number() IS
+    'Internal trigger: gives a new conversation the next gap-free number of its workspace';
+
+CREATE TRIGGER allocate_number BEFORE INSERT ON @extschema@.conversations
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.allocate_conversation_number();
+
+-- The lifecycle history: one row per status change, and one for the
+-- creation (from_status NULL).  Written only by the lifecycle trigger, as
+-- the owner; nobody is granted INSERT, UPDATE or DELETE on it.  id orders
+-- the events of a conversation (they are serialised by its row lock).
+CREATE TABLE @extschema@.status_events (
+    workspace_id    uuid NOT NULL,
+    conversation_id uuid NOT NULL,
+    id              bigint GENERATED ALWAYS AS IDENTITY,
+    from_status     @extschema@.status,
+    to_status       @extschema@.status NOT NULL,
+    actor_kind      text NOT NULL CHECK (actor_kind IN ('customer', 'agent', 'operator', 'system')),
+    actor_id        uuid,
+    reason          text CHECK (length(reason) <= 1000),
+    snoozed_until   timestamptz,
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (workspace_id, conversation_id, id),
+    -- deferred: the creation event is written by a BEFORE INSERT trigger,
+    -- just before its conversation row
+    FOREIGN KEY (workspace_id, conversation_id)
+        REFERENCES @extschema@.conversations (workspace_id, id) ON DELETE CASCADE
+        DEFERRABLE INITIALLY DEFERRED
+);
+COMMENT ON TABLE @extschema@.status_events IS
+    'Lifecycle history: every status change (and each creation) with who, why and when; the last row is the current status';
 
 CREATE FUNCTION @extschema@.can_transition("from" @extschema@.status, "to" @extschema@.status)
     RETURNS boolean
@@ -39,14 +153,22 @@ CREATE TRIGGER lifecycle BEFORE INSERT OR UPDATE OF status, snoozed_until, contr
     ON @extschema@.conversations
     FOR EACH ROW EXECUTE FUNCTION @extschema@.lifecycle();
 
-CREATE FUNCTION @extschema@.message_intake() RETURNS trigger
-    AS 'MODULE_PATHNAME', 'woes_message_intake_trigger'
-    LANGUAGE C;
-COMMENT ON FUNCTION @extschema@.message_intake() IS
-    'Internal trigger: ties a new message to its conversation and makes the automatic moves of a customer message';
-
-CREATE TRIGGER message_intake BEFORE INSERT ON @extschema@.messages
-    FOR EACH ROW EXECUTE FUNCTION @extschema@.message_intake();
+-- conversations: a customer sees and starts its own; staff and analysts see
+-- all; agents and operators work them; only admins delete
+CREATE POLICY conversations_customer_read ON @extschema@.conversations FOR SELECT
+    USING (@extschema@.in_audience('{customer}')
+           AND contact_id OPERATOR(pg_catalog.=) @extschema@.current_actor());
+CREATE POLICY conversations_staff_read ON @extschema@.conversations FOR SELECT
+    USING (@extschema@.in_audience('{agent,operator,analyst,admin}'));
+CREATE POLICY conversations_customer_insert ON @extschema@.conversations FOR INSERT
+    WITH CHECK (@extschema@.in_audience('{customer}')
+                AND contact_id OPERATOR(pg_catalog.=) @extschema@.current_actor());
+CREATE POLICY conversations_staff_insert ON @extschema@.conversations FOR INSERT
+    WITH CHECK (@extschema@.in_audience('{operator,admin}'));
+CREATE POLICY conversations_staff_update ON @extschema@.conversations FOR UPDATE
+    USING (@extschema@.in_audience('{agent,operator,admin}'));
+CREATE POLICY conversations_admin_delete ON @extschema@.conversations FOR DELETE
+    USING (@extschema@.in_audience('{admin}'));
 
 -- history: staff and analysts read it; nobody writes it but the trigger
 CREATE POLICY status_events_read ON @extschema@.status_events FOR SELECT

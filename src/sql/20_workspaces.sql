@@ -1,5 +1,202 @@
 
 --------------------------------------------------------------------------
+-- Workspaces and the people in them: channels (global), workspaces,
+-- contacts and their identities, operators, teams, agents; their audience
+-- policies; the workspace and people API.
+--
+-- What every table of every file follows:
+--   - a workspace table leads its primary key with workspace_id, and every
+--     foreign key between workspace tables includes it, so no row can point
+--     into another workspace and the schema shards by workspace_id;
+--   - uuid ids have no default: the assign_id trigger makes them, and
+--     refuses one a writer supplies;
+--   - audience rules are PERMISSIVE policies, written out with the table
+--     they guard.  Policies read only the context (no subquery, no table
+--     lookup): Citus accepts them, and they cost one call per row at most,
+--     or one per scan where the workspace test is an index condition.
+-- What every table gets -- RLS enabled and forced, the RESTRICTIVE
+-- isolation policy, the context and id triggers, statistics targets, dump
+-- registration, the guard trigger that freezes the key columns --
+-- is applied by one loop over the catalog at the end of the script
+-- (80_row_security.sql), so a table added by any file gets it.
+--
+-- The audience rules use these shorthands in their comments:
+--   A := @extschema@.current_audience(), actor := @extschema@.current_actor()
+--------------------------------------------------------------------------
+
+-- Global lookup data: the channels.  Adding a channel is a row (plus, for
+-- its own threading rules, at most one function), never a schema change.
+CREATE TABLE @extschema@.channels (
+    name        text PRIMARY KEY CHECK (name ~ '^[a-z][a-z0-9_]{0,31}$'),
+    description text NOT NULL,
+    -- how a thread reference becomes thread keys: a function (text) returns
+    -- text[]; NULL means the reference is one key (a chat session id, a
+    -- Discord channel or thread id)
+    thread_keys regprocedure,
+    builtin     boolean NOT NULL DEFAULT false
+);
+COMMENT ON TABLE @extschema@.channels IS
+    'Channels conversations arrive on (global, not per workspace); builtin rows come with the extension';
+INSERT INTO @extschema@.channels (name, description, builtin) VALUES
+    ('live_chat', 'Live chat widget; thread reference: the chat session id', true),
+    ('discord', 'Discord; thread reference: the channel or thread id', true),
+    ('email', 'Email; thread reference: Message-ID, In-Reply-To and References headers', true),
+    ('api', 'Direct API intake; thread reference: the caller''s own conversation key', true);
+-- (email's thread_keys function is set once it exists, in 40_messages.sql)
+
+CREATE TABLE @extschema@.workspaces (
+    id          uuid PRIMARY KEY,
+    slug        text NOT NULL UNIQUE CHECK (slug ~ '^[a-z0-9][a-z0-9-]{0,62}$'),
+    name        text NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+    settings    jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(settings) = 'object'),
+    -- the last conversation number handed out; the row lock taken to bump
+    -- it is what makes numbers gap-free (a rollback undoes the bump)
+    last_conversation_number bigint NOT NULL DEFAULT 0,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE @extschema@.workspaces IS
+    'Tenants.  Each sees only itself; a Citus deployment makes this a reference table';
+
+-- workspaces: everyone in the workspace reads it; admins rename/configure it
+CREATE POLICY workspaces_read ON @extschema@.workspaces FOR SELECT
+    USING (@extschema@.current_audience() IS NOT NULL);
+CREATE POLICY workspaces_admin_update ON @extschema@.workspaces FOR UPDATE
+    USING (@extschema@.in_audience('{admin}'));
+
+CREATE TABLE @extschema@.contacts (
+    workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace()
+                 REFERENCES @extschema@.workspaces (id),
+    id          uuid NOT NULL,
+    name        text CHECK (length(name) <= 200),
+    email       text CHECK (length(email) <= 320),
+    blocked     boolean NOT NULL DEFAULT false,
+    metadata    jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(metadata) = 'object'),
+    erased_at   timestamptz,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (workspace_id, id)
+);
+COMMENT ON TABLE @extschema@.contacts IS
+    'Customers of a workspace; a customer-audience context acts as one contact';
+
+CREATE TABLE @extschema@.identities (
+    workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace(),
+    id          uuid NOT NULL,
+    contact_id  uuid NOT NULL,
+    channel     text NOT NULL REFERENCES @extschema@.channels (name),
+    external_id text NOT NULL CHECK (length(external_id) BETWEEN 1 AND 512),
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (workspace_id, id),
+    UNIQUE (workspace_id, channel, external_id),
+    FOREIGN KEY (workspace_id, contact_id)
+        REFERENCES @extschema@.contacts (workspace_id, id) ON DELETE CASCADE
+);
+CREATE INDEX ON @extschema@.identities (workspace_id, contact_id);
+COMMENT ON TABLE @extschema@.identities IS
+    'How a contact is known on a channel: a Discord user id, an email address, a chat visitor id';
+
+-- contacts and identities: a customer sees itself; staff see everyone
+CREATE POLICY contacts_customer_read ON @extschema@.contacts FOR SELECT
+    USING (@extschema@.in_audience('{customer}')
+           AND id OPERATOR(pg_catalog.=) @extschema@.current_actor());
+CREATE POLICY contacts_staff_read ON @extschema@.contacts FOR SELECT
+    USING (@extschema@.in_audience('{agent,operator,admin}'));
+CREATE POLICY contacts_staff_insert ON @extschema@.contacts FOR INSERT
+    WITH CHECK (@extschema@.in_audience('{operator,admin}'));
+CREATE POLICY contacts_staff_update ON @extschema@.contacts FOR UPDATE
+    USING (@extschema@.in_audience('{operator,admin}'));
+CREATE POLICY contacts_admin_delete ON @extschema@.contacts FOR DELETE
+    USING (@extschema@.in_audience('{admin}'));
+
+CREATE POLICY identities_customer_read ON @extschema@.identities FOR SELECT
+    USING (@extschema@.in_audience('{customer}')
+           AND contact_id OPERATOR(pg_catalog.=) @extschema@.current_actor());
+CREATE POLICY identities_staff_read ON @extschema@.identities FOR SELECT
+    USING (@extschema@.in_audience('{agent,operator,admin}'));
+CREATE POLICY identities_staff_insert ON @extschema@.identities FOR INSERT
+    WITH CHECK (@extschema@.in_audience('{operator,admin}'));
+CREATE POLICY identities_staff_update ON @extschema@.identities FOR UPDATE
+    USING (@extschema@.in_audience('{operator,admin}'));
+-- operators delete identities too: erasure (woes.erase_contact) runs as them
+CREATE POLICY identities_staff_delete ON @extschema@.identities FOR DELETE
+    USING (@extschema@.in_audience('{operator,admin}'));
+
+CREATE TABLE @extschema@.operators (
+    workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace()
+                 REFERENCES @extschema@.workspaces (id),
+    id          uuid NOT NULL,
+    name        text NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+    email       text NOT NULL CHECK (email ~ '^[^@\s]+@[^@\s]+$' AND length(email) <= 320),
+    active      boolean NOT NULL DEFAULT true,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (workspace_id, id)
+);
+CREATE UNIQUE INDEX operators_email_key ON @extschema@.operators (workspace_id, lower(email));
+COMMENT ON TABLE @extschema@.operators IS 'People who answer conversations';
+
+CREATE TABLE @extschema@.teams (
+    workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace()
+                 REFERENCES @extschema@.workspaces (id),
+    id          uuid NOT NULL,
+    name        text NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (workspace_id, id),
+    UNIQUE (workspace_id, name)
+);
+COMMENT ON TABLE @extschema@.teams IS 'Groups of operators that conversations can be routed to';
+
+CREATE TABLE @extschema@.team_members (
+    workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace(),
+    id          uuid NOT NULL,
+    team_id     uuid NOT NULL,
+    operator_id uuid NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (workspace_id, id),
+    UNIQUE (workspace_id, team_id, operator_id),
+    FOREIGN KEY (workspace_id, team_id)
+        REFERENCES @extschema@.teams (workspace_id, id) ON DELETE CASCADE,
+    FOREIGN KEY (workspace_id, operator_id)
+        REFERENCES @extschema@.operators (workspace_id, id) ON DELETE CASCADE
+);
+CREATE INDEX ON @extschema@.team_members (workspace_id, operator_id);
+COMMENT ON TABLE @extschema@.team_members IS 'Which operators belong to which teams';
+
+CREATE TABLE @extschema@.agents (
+    workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace()
+                 REFERENCES @extschema@.workspaces (id),
+    id          uuid NOT NULL,
+    name        text NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
+    -- NULL: serves every channel
+    channels    text[] CHECK (cardinality(channels) > 0),
+    active      boolean NOT NULL DEFAULT true,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (workspace_id, id),
+    UNIQUE (workspace_id, name)
+);
+COMMENT ON TABLE @extschema@.agents IS 'AI agents and bots that answer under automation';
+
+-- the people and bots of a workspace: staff and analysts read, operators and
+-- admins maintain, admins delete
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['operators', 'teams', 'team_members', 'agents'] LOOP
+        EXECUTE format($p$
+            CREATE POLICY %1$s_read ON @extschema@.%1$I FOR SELECT
+                USING (@extschema@.in_audience('{agent,operator,analyst,admin}'));
+            CREATE POLICY %1$s_staff_insert ON @extschema@.%1$I FOR INSERT
+                WITH CHECK (@extschema@.in_audience('{operator,admin}'));
+            CREATE POLICY %1$s_staff_update ON @extschema@.%1$I FOR UPDATE
+                USING (@extschema@.in_audience('{operator,admin}'));
+            CREATE POLICY %1$s_admin_delete ON @extschema@.%1$I FOR DELETE
+                USING (@extschema@.in_audience('{admin}'));
+            $p$, t);
+    END LOOP;
+END;
+$$;
+
+--------------------------------------------------------------------------
 -- The API: verbs in schema woes.  They run as the caller (SECURITY
 -- INVOKER), so row-level security applies to everything they touch; each
 -- checks the audience first to give a clear error instead of an opaque RLS

@@ -1,36 +1,37 @@
 
 --------------------------------------------------------------------------
--- Handoff (src/handoff.c) and the events outbox (src/events.c).
+-- The events outbox (src/events.c): the table the triggers write in the
+-- same transaction as the change, and its readers.
 --------------------------------------------------------------------------
 
-CREATE FUNCTION @extschema@.handoff(conversation uuid, target @extschema@.control, reason text)
-    RETURNS void
-    AS 'MODULE_PATHNAME', 'woes_handoff'
-    LANGUAGE C VOLATILE SECURITY DEFINER;
--- not STRICT: a NULL reason is normal; NULL ids get a clear error
-COMMENT ON FUNCTION @extschema@.handoff(uuid, @extschema@.control, text) IS
-    'Internal: the compare-and-set control change behind request_handoff, take_over and release_to_automation';
+-- The outbox.  id is the consumers' cursor (see woes.events_since for why
+-- it is gap-free); payloads carry ids and non-sensitive fields only.  No
+-- foreign key to conversations: the log outlives what it describes.
+CREATE SEQUENCE @extschema@.events_id_seq AS bigint CACHE 1;
+COMMENT ON SEQUENCE @extschema@.events_id_seq IS 'Event ids (the outbox cursor); CACHE 1 keeps ids in draw order';
+CREATE TABLE @extschema@.events (
+    -- no foreign key: events are written only by woes's triggers, under a
+    -- validated context; a key check would lock the workspace row for
+    -- every event, and every writer of a workspace would meet there
+    workspace_id    uuid NOT NULL,
+    id              bigint NOT NULL DEFAULT nextval('@extschema@.events_id_seq'),
+    kind            text NOT NULL CHECK (kind ~ '^[a-z_]+\.[a-z_]+$'),
+    conversation_id uuid,
+    payload         jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(payload) = 'object'),
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (workspace_id, id)
+);
+ALTER SEQUENCE @extschema@.events_id_seq OWNED BY @extschema@.events.id;
+-- One index only: the outbox is read as a stream by (workspace_id, id).  A
+-- conversation's history is status_events and handoff_events, keyed by
+-- conversation; a second index here would cost every write and serve no query.
+COMMENT ON TABLE @extschema@.events IS
+    'Outbox of everything that happened (conversation.created, message.created, conversation.status_changed, handoff.*), written in the same transaction; read with woes.events_since()';
 
-CREATE FUNCTION @extschema@.request_handoff(conversation uuid, reason text DEFAULT NULL) RETURNS void
-    LANGUAGE sql VOLATILE
-    SET search_path = pg_catalog, pg_temp
-    RETURN @extschema@.handoff(conversation, 'handoff_requested', reason);
-COMMENT ON FUNCTION @extschema@.request_handoff(uuid, text) IS
-    'Stop automation and ask for a person (agent, customer for its own conversation, or operator); a no-op unless under automation';
-
-CREATE FUNCTION @extschema@.take_over(conversation uuid) RETURNS void
-    LANGUAGE sql VOLATILE
-    SET search_path = pg_catalog, pg_temp
-    RETURN @extschema@.handoff(conversation, 'operator', NULL);
-COMMENT ON FUNCTION @extschema@.take_over(uuid) IS
-    'The context''s operator takes the conversation (automation stops); fails with WO302 naming the operator who already has it';
-
-CREATE FUNCTION @extschema@.release_to_automation(conversation uuid) RETURNS void
-    LANGUAGE sql VOLATILE
-    SET search_path = pg_catalog, pg_temp
-    RETURN @extschema@.handoff(conversation, 'automation', NULL);
-COMMENT ON FUNCTION @extschema@.release_to_automation(uuid) IS
-    'Give the conversation back to automation (needs an active agent serving its channel)';
+-- the outbox: read by operators and admins; written only by the
+-- triggers, as the owner
+CREATE POLICY events_read ON @extschema@.events FOR SELECT
+    USING (@extschema@.in_audience('{operator,admin}'));
 
 CREATE FUNCTION @extschema@.event_horizon() RETURNS bigint
     AS 'MODULE_PATHNAME', 'woes_event_horizon'
@@ -133,10 +134,3 @@ END;
 $$;
 COMMENT ON FUNCTION @extschema@.resolved_conversations(bigint, integer) IS
     'Incremental warehouse export: each resolution after cursor with the conversation''s fields; pass the last event_id as the next cursor (gap-free like events_since)';
-
--- history and outbox: read by staff (and analysts for handoff history);
--- written only by the triggers, as the owner
-CREATE POLICY handoff_events_read ON @extschema@.handoff_events FOR SELECT
-    USING (@extschema@.in_audience('{agent,operator,analyst,admin}'));
-CREATE POLICY events_read ON @extschema@.events FOR SELECT
-    USING (@extschema@.in_audience('{operator,admin}'));

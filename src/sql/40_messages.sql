@@ -1,9 +1,210 @@
 
 --------------------------------------------------------------------------
--- Messages: intake from channels, replies and notes, redaction, and the
--- per-audience views.  What each audience may read is decided by the
--- policies (woes.can_see), so the views add shape, not security.
+-- Messages (src/messages.c, src/intake.c): participants, messages, agent
+-- traces and thread keys; intake from channels, replies and notes,
+-- redaction and erasure, and the per-audience views.  What each audience
+-- may read is decided by the policies (woes.can_see), so the views add
+-- shape, not security.
 --------------------------------------------------------------------------
+
+CREATE TABLE @extschema@.participants (
+    workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace(),
+    id          uuid NOT NULL,
+    conversation_id uuid NOT NULL,
+    kind        text NOT NULL CHECK (kind IN ('customer', 'operator', 'agent', 'channel')),
+    contact_id  uuid,
+    operator_id uuid,
+    agent_id    uuid,
+    -- a channel participant known only by its channel id (a CC address, a
+    -- Discord user who is not the contact)
+    external_ref text CHECK (length(external_ref) <= 512),
+    display_name text CHECK (length(display_name) <= 200),
+    joined_at   timestamptz NOT NULL DEFAULT now(),
+    left_at     timestamptz CHECK (left_at >= joined_at),
+    PRIMARY KEY (workspace_id, id),
+    CHECK (CASE kind
+               WHEN 'customer' THEN num_nonnulls(contact_id, operator_id, agent_id, external_ref) = 1 AND contact_id IS NOT NULL
+               WHEN 'operator' THEN num_nonnulls(contact_id, operator_id, agent_id, external_ref) = 1 AND operator_id IS NOT NULL
+               WHEN 'agent' THEN num_nonnulls(contact_id, operator_id, agent_id, external_ref) = 1 AND agent_id IS NOT NULL
+               ELSE num_nonnulls(contact_id, operator_id, agent_id) = 0 AND external_ref IS NOT NULL
+           END),
+    UNIQUE NULLS NOT DISTINCT (workspace_id, conversation_id, kind, contact_id, operator_id, agent_id, external_ref),
+    FOREIGN KEY (workspace_id, conversation_id)
+        REFERENCES @extschema@.conversations (workspace_id, id) ON DELETE CASCADE,
+    FOREIGN KEY (workspace_id, contact_id)
+        REFERENCES @extschema@.contacts (workspace_id, id),
+    FOREIGN KEY (workspace_id, operator_id)
+        REFERENCES @extschema@.operators (workspace_id, id),
+    FOREIGN KEY (workspace_id, agent_id)
+        REFERENCES @extschema@.agents (workspace_id, id)
+);
+COMMENT ON TABLE @extschema@.participants IS
+    'Who takes part in a conversation (customer, operator, agent, channel participant), with join and leave times';
+
+CREATE TABLE @extschema@.messages (
+    workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace(),
+    id          uuid NOT NULL,
+    conversation_id uuid NOT NULL,
+    -- the conversation's contact, kept in step by the foreign key (ON UPDATE
+    -- CASCADE); it is what the customer policy tests
+    contact_id  uuid NOT NULL,
+    author_kind text NOT NULL CHECK (author_kind IN ('customer', 'operator', 'agent', 'system')),
+    author_id   uuid,
+    visibility  @extschema@.visibility NOT NULL DEFAULT 'public',
+    body        text,
+    attachments jsonb NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(attachments) = 'array'),
+    grounding   jsonb CHECK (jsonb_typeof(grounding) = 'array'),
+    channel     text REFERENCES @extschema@.channels (name),
+    external_id text CHECK (length(external_id) <= 512),
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    edited_at   timestamptz,
+    redacted_at timestamptz,
+    redacted_by uuid,
+    redaction_reason text CHECK (length(redaction_reason) <= 1000),
+    PRIMARY KEY (workspace_id, id),
+    -- intake idempotency: one message per (channel, external message id)
+    UNIQUE (workspace_id, channel, external_id),
+    FOREIGN KEY (workspace_id, conversation_id, contact_id)
+        REFERENCES @extschema@.conversations (workspace_id, id, contact_id)
+        ON UPDATE CASCADE ON DELETE CASCADE
+);
+-- a conversation's thread, oldest first (v7 ids are time ordered)
+CREATE INDEX messages_conversation_idx ON @extschema@.messages
+    (workspace_id, conversation_id, id);
+COMMENT ON TABLE @extschema@.messages IS
+    'Everything written in a conversation; visibility decides who may read it (see the policies)';
+
+CREATE FUNCTION @extschema@.message_intake() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'woes_message_intake_trigger'
+    LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.message_intake() IS
+    'Internal trigger: ties a new message to its conversation and makes the automatic moves of a customer message';
+
+CREATE TRIGGER message_intake BEFORE INSERT ON @extschema@.messages
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.message_intake();
+
+-- Agent diagnostics, split from messages so that no query in the customer
+-- audience can ever read them: this table has no customer policy at all,
+-- whereas a column of messages would be readable wherever its row is.
+CREATE TABLE @extschema@.message_traces (
+    workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace(),
+    message_id  uuid NOT NULL,
+    -- the message's author, for the agent's "own traces only" rule
+    author_id   uuid,
+    trace       jsonb NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (workspace_id, message_id),
+    FOREIGN KEY (workspace_id, message_id)
+        REFERENCES @extschema@.messages (workspace_id, id) ON DELETE CASCADE
+);
+COMMENT ON TABLE @extschema@.message_traces IS
+    'Diagnostic traces of agent messages; never visible to customers (no customer policy)';
+
+-- A trace's author_id is its message's author (the agents' "own traces"
+-- rule reads it): filled in from the message, and a different one refused,
+-- so no writer can name someone else, or someone of another workspace.
+CREATE FUNCTION @extschema@.trace_author() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    author uuid;
+BEGIN
+    IF @extschema@.restoring() THEN
+        RETURN NEW;
+    END IF;
+    -- never read (or reveal) another workspace's message: check first
+    PERFORM @extschema@.in_workspace(NEW.workspace_id);
+    SELECT m.author_id INTO author FROM @extschema@.messages m
+     WHERE m.workspace_id OPERATOR(pg_catalog.=) NEW.workspace_id
+       AND m.id OPERATOR(pg_catalog.=) NEW.message_id;
+    -- (no message: the foreign key says so)
+    IF NEW.author_id IS NOT NULL AND NEW.author_id IS DISTINCT FROM author THEN
+        RAISE EXCEPTION 'author_id of a trace must be its message''s author'
+            USING ERRCODE = 'WO007', HINT = 'Leave author_id out; it is filled in from the message.';
+    END IF;
+    NEW.author_id := author;
+    RETURN NEW;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.trace_author() IS
+    'Internal trigger: a trace''s author_id is its message''s author (WO007 for any other)';
+CREATE TRIGGER trace_author BEFORE INSERT OR UPDATE OF author_id ON @extschema@.message_traces
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.trace_author();
+
+-- Thread keys: how an incoming message finds its conversation.  One row
+-- per key (a chat session id, a Discord thread id, every email Message-ID
+-- of the thread); a key moves to the follow-up when a closed thread is
+-- written to again.
+CREATE TABLE @extschema@.thread_refs (
+    workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace(),
+    channel     text NOT NULL REFERENCES @extschema@.channels (name),
+    ref         text NOT NULL CHECK (length(ref) BETWEEN 1 AND 1000),
+    conversation_id uuid NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (workspace_id, channel, ref),
+    FOREIGN KEY (workspace_id, conversation_id)
+        REFERENCES @extschema@.conversations (workspace_id, id) ON DELETE CASCADE
+);
+CREATE INDEX ON @extschema@.thread_refs (workspace_id, conversation_id);
+COMMENT ON TABLE @extschema@.thread_refs IS
+    'Channel thread keys (session, channel or thread ids, email Message-IDs) and the conversation each belongs to';
+
+-- participants: staff only
+CREATE POLICY participants_staff_read ON @extschema@.participants FOR SELECT
+    USING (@extschema@.in_audience('{agent,operator,admin}'));
+CREATE POLICY participants_staff_insert ON @extschema@.participants FOR INSERT
+    WITH CHECK (@extschema@.in_audience('{agent,operator,admin}'));
+CREATE POLICY participants_staff_update ON @extschema@.participants FOR UPDATE
+    USING (@extschema@.in_audience('{agent,operator,admin}'));
+CREATE POLICY participants_admin_delete ON @extschema@.participants FOR DELETE
+    USING (@extschema@.in_audience('{admin}'));
+
+-- messages: the visibility matrix.  A customer reads the public messages of
+-- its own conversations; an agent reads public messages and what it wrote
+-- itself; operators and admins read everything; analysts read no bodies.
+CREATE POLICY messages_read ON @extschema@.messages FOR SELECT
+    USING (@extschema@.can_see(@extschema@.current_audience(), visibility,
+                               author_id OPERATOR(pg_catalog.=) @extschema@.current_actor())
+           AND (@extschema@.in_audience('{agent,operator,analyst,admin}')
+                OR contact_id OPERATOR(pg_catalog.=) @extschema@.current_actor()));
+CREATE POLICY messages_customer_insert ON @extschema@.messages FOR INSERT
+    WITH CHECK (@extschema@.in_audience('{customer}')
+                AND contact_id OPERATOR(pg_catalog.=) @extschema@.current_actor()
+                AND author_kind OPERATOR(pg_catalog.=) 'customer'
+                AND author_id OPERATOR(pg_catalog.=) @extschema@.current_actor()
+                AND visibility OPERATOR(@extschema@.=) 'public');
+CREATE POLICY messages_agent_insert ON @extschema@.messages FOR INSERT
+    WITH CHECK (@extschema@.in_audience('{agent}')
+                AND author_kind OPERATOR(pg_catalog.=) 'agent'
+                AND author_id OPERATOR(pg_catalog.=) @extschema@.current_actor());
+CREATE POLICY messages_staff_insert ON @extschema@.messages FOR INSERT
+    WITH CHECK (@extschema@.in_audience('{operator,admin}'));
+CREATE POLICY messages_staff_update ON @extschema@.messages FOR UPDATE
+    USING (@extschema@.in_audience('{operator,admin}'));
+CREATE POLICY messages_admin_delete ON @extschema@.messages FOR DELETE
+    USING (@extschema@.in_audience('{admin}'));
+
+-- a customer starting its own conversation records itself as participant
+CREATE POLICY participants_customer_insert ON @extschema@.participants FOR INSERT
+    WITH CHECK (@extschema@.in_audience('{customer}')
+                AND kind OPERATOR(pg_catalog.=) 'customer'
+                AND contact_id OPERATOR(pg_catalog.=) @extschema@.current_actor());
+
+-- traces: never customers; agents their own; operators and admins all
+CREATE POLICY message_traces_read ON @extschema@.message_traces FOR SELECT
+    USING (@extschema@.can_see(@extschema@.current_audience(), 'debug',
+                               author_id OPERATOR(pg_catalog.=) @extschema@.current_actor()));
+CREATE POLICY message_traces_insert ON @extschema@.message_traces FOR INSERT
+    WITH CHECK (@extschema@.in_audience('{operator,admin}')
+                OR (@extschema@.in_audience('{agent}')
+                    AND author_id OPERATOR(pg_catalog.=) @extschema@.current_actor()));
+CREATE POLICY message_traces_staff_delete ON @extschema@.message_traces FOR DELETE
+    USING (@extschema@.in_audience('{operator,admin}'));
+
+-- thread keys: the intake's business (operators, admins)
+CREATE POLICY thread_refs_staff ON @extschema@.thread_refs FOR ALL
+    USING (@extschema@.in_audience('{operator,admin}'));
 
 -- Email threading: the keys of an email are the Message-IDs in its
 -- In-Reply-To and References headers (pass them as thread_ref, in any
@@ -230,59 +431,6 @@ END;
 $$;
 COMMENT ON FUNCTION @extschema@.erase_contact(uuid) IS
     'Right to erasure: redact everything a contact wrote, drop its identities and thread keys, blank its name, email and subjects; keep the record that it existed';
-
--- a customer starting its own conversation records itself as participant
-CREATE POLICY participants_customer_insert ON @extschema@.participants FOR INSERT
-    WITH CHECK (@extschema@.in_audience('{customer}')
-                AND kind OPERATOR(pg_catalog.=) 'customer'
-                AND contact_id OPERATOR(pg_catalog.=) @extschema@.current_actor());
-
--- traces: never customers; agents their own; operators and admins all
-CREATE POLICY message_traces_read ON @extschema@.message_traces FOR SELECT
-    USING (@extschema@.can_see(@extschema@.current_audience(), 'debug',
-                               author_id OPERATOR(pg_catalog.=) @extschema@.current_actor()));
-CREATE POLICY message_traces_insert ON @extschema@.message_traces FOR INSERT
-    WITH CHECK (@extschema@.in_audience('{operator,admin}')
-                OR (@extschema@.in_audience('{agent}')
-                    AND author_id OPERATOR(pg_catalog.=) @extschema@.current_actor()));
-CREATE POLICY message_traces_staff_delete ON @extschema@.message_traces FOR DELETE
-    USING (@extschema@.in_audience('{operator,admin}'));
-
--- A trace's author_id is its message's author (the agents' "own traces"
--- rule reads it): filled in from the message, and a different one refused,
--- so no writer can name someone else, or someone of another workspace.
-CREATE FUNCTION @extschema@.trace_author() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    author uuid;
-BEGIN
-    IF @extschema@.restoring() THEN
-        RETURN NEW;
-    END IF;
-    -- never read (or reveal) another workspace's message: check first
-    PERFORM @extschema@.in_workspace(NEW.workspace_id);
-    SELECT m.author_id INTO author FROM @extschema@.messages m
-     WHERE m.workspace_id OPERATOR(pg_catalog.=) NEW.workspace_id
-       AND m.id OPERATOR(pg_catalog.=) NEW.message_id;
-    -- (no message: the foreign key says so)
-    IF NEW.author_id IS NOT NULL AND NEW.author_id IS DISTINCT FROM author THEN
-        RAISE EXCEPTION 'author_id of a trace must be its message''s author'
-            USING ERRCODE = 'WO007', HINT = 'Leave author_id out; it is filled in from the message.';
-    END IF;
-    NEW.author_id := author;
-    RETURN NEW;
-END;
-$$;
-COMMENT ON FUNCTION @extschema@.trace_author() IS
-    'Internal trigger: a trace''s author_id is its message''s author (WO007 for any other)';
-CREATE TRIGGER trace_author BEFORE INSERT OR UPDATE OF author_id ON @extschema@.message_traces
-    FOR EACH ROW EXECUTE FUNCTION @extschema@.trace_author();
-
--- thread keys: the intake's business (operators, admins)
-CREATE POLICY thread_refs_staff ON @extschema@.thread_refs FOR ALL
-    USING (@extschema@.in_audience('{operator,admin}'));
 
 --------------------------------------------------------------------------
 -- Views per audience.  security_invoker: they run with the caller's
