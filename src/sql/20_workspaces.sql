@@ -10,13 +10,17 @@
 --     into another workspace and the schema shards by workspace_id;
 --   - uuid ids have no default: the assign_id trigger makes them, and
 --     refuses one a writer supplies;
+--   - a workspace table declares, next to it, its guard_update trigger: the
+--     columns it freezes (the primary key, created_at, and any column whose
+--     change would rewrite history, such as a conversation's number or a
+--     message's author);
 --   - audience rules are PERMISSIVE policies, written out with the table
 --     they guard.  Policies read only the context (no subquery, no table
 --     lookup): Citus accepts them, and they cost one call per row at most,
 --     or one per scan where the workspace test is an index condition.
 -- What every table gets -- RLS enabled and forced, the RESTRICTIVE
 -- isolation policy, the context and id triggers, statistics targets, dump
--- registration, the guard trigger that freezes the key columns --
+-- registration, and the check that no workspace table lacks its guard --
 -- is applied by one loop over the catalog at the end of the script
 -- (80_row_security.sql), so a table added by any file gets it.
 --
@@ -56,6 +60,8 @@ CREATE TABLE @extschema@.workspaces (
 );
 COMMENT ON TABLE @extschema@.workspaces IS
     'Tenants.  Each sees only itself; a Citus deployment makes this a reference table';
+CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.workspaces
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_update('id', 'created_at');
 
 -- workspaces: everyone in the workspace reads it; admins rename/configure it
 CREATE POLICY workspaces_read ON @extschema@.workspaces FOR SELECT
@@ -78,6 +84,8 @@ CREATE TABLE @extschema@.contacts (
 );
 COMMENT ON TABLE @extschema@.contacts IS
     'Customers of a workspace; a customer-audience context acts as one contact';
+CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.contacts
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_update('workspace_id', 'id', 'created_at');
 
 CREATE TABLE @extschema@.identities (
     workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace(),
@@ -94,6 +102,8 @@ CREATE TABLE @extschema@.identities (
 CREATE INDEX ON @extschema@.identities (workspace_id, contact_id);
 COMMENT ON TABLE @extschema@.identities IS
     'How a contact is known on a channel: a Discord user id, an email address, a chat visitor id';
+CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.identities
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_update('workspace_id', 'id', 'created_at');
 
 -- contacts and identities: a customer sees itself; staff see everyone
 CREATE POLICY contacts_customer_read ON @extschema@.contacts FOR SELECT
@@ -133,6 +143,8 @@ CREATE TABLE @extschema@.operators (
 );
 CREATE UNIQUE INDEX operators_email_key ON @extschema@.operators (workspace_id, lower(email));
 COMMENT ON TABLE @extschema@.operators IS 'People who answer conversations';
+CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.operators
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_update('workspace_id', 'id', 'created_at');
 
 CREATE TABLE @extschema@.teams (
     workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace()
@@ -144,6 +156,8 @@ CREATE TABLE @extschema@.teams (
     UNIQUE (workspace_id, name)
 );
 COMMENT ON TABLE @extschema@.teams IS 'Groups of operators that conversations can be routed to';
+CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.teams
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_update('workspace_id', 'id', 'created_at');
 
 CREATE TABLE @extschema@.team_members (
     workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace(),
@@ -160,6 +174,8 @@ CREATE TABLE @extschema@.team_members (
 );
 CREATE INDEX ON @extschema@.team_members (workspace_id, operator_id);
 COMMENT ON TABLE @extschema@.team_members IS 'Which operators belong to which teams';
+CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.team_members
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_update('workspace_id', 'id', 'created_at');
 
 CREATE TABLE @extschema@.agents (
     workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace()
@@ -174,6 +190,8 @@ CREATE TABLE @extschema@.agents (
     UNIQUE (workspace_id, name)
 );
 COMMENT ON TABLE @extschema@.agents IS 'AI agents and bots that answer under automation';
+CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.agents
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_update('workspace_id', 'id', 'created_at');
 
 -- the people and bots of a workspace: staff and analysts read, operators and
 -- admins maintain, admins delete

@@ -73,6 +73,9 @@ CREATE INDEX conversations_snoozed_idx ON @extschema@.conversations
 -- every index here is written again by each message's conversation update)
 COMMENT ON TABLE @extschema@.conversations IS
     'The support record: one per thread on a channel, with its status, control and routing';
+-- frozen: the key, the number and created_at
+CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.conversations
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_update('workspace_id', 'id', 'number', 'created_at');
 
 -- Conversation numbers: bump the workspace's counter under its row lock.
 -- The lock serialises conversation creation per workspace until commit, and
@@ -126,6 +129,8 @@ CREATE TABLE @extschema@.status_events (
 );
 COMMENT ON TABLE @extschema@.status_events IS
     'Lifecycle history: every status change (and each creation) with who, why and when; the last row is the current status';
+CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.status_events
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_update('workspace_id', 'conversation_id', 'id', 'created_at');
 
 CREATE FUNCTION @extschema@.can_transition("from" @extschema@.status, "to" @extschema@.status)
     RETURNS boolean

@@ -40,6 +40,9 @@ CREATE TABLE @extschema@.participants (
 );
 COMMENT ON TABLE @extschema@.participants IS
     'Who takes part in a conversation (customer, operator, agent, channel participant), with join and leave times';
+-- frozen: the key
+CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.participants
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_update('workspace_id', 'id');
 
 CREATE TABLE @extschema@.messages (
     workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace(),
@@ -73,6 +76,9 @@ CREATE INDEX messages_conversation_idx ON @extschema@.messages
     (workspace_id, conversation_id, id);
 COMMENT ON TABLE @extschema@.messages IS
     'Everything written in a conversation; visibility decides who may read it (see the policies)';
+-- frozen: the key, the authorship and created_at
+CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.messages
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_update('workspace_id', 'id', 'author_kind', 'author_id', 'created_at');
 
 CREATE FUNCTION @extschema@.message_intake() RETURNS trigger
     AS 'MODULE_PATHNAME', 'woes_message_intake_trigger'
@@ -99,6 +105,9 @@ CREATE TABLE @extschema@.message_traces (
 );
 COMMENT ON TABLE @extschema@.message_traces IS
     'Diagnostic traces of agent messages; never visible to customers (no customer policy)';
+-- frozen: the key, the author (see trace_author below) and created_at
+CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.message_traces
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_update('workspace_id', 'message_id', 'author_id', 'created_at');
 
 -- A trace's author_id is its message's author (the agents' "own traces"
 -- rule reads it): filled in from the message, and a different one refused,
@@ -149,6 +158,8 @@ CREATE TABLE @extschema@.thread_refs (
 CREATE INDEX ON @extschema@.thread_refs (workspace_id, conversation_id);
 COMMENT ON TABLE @extschema@.thread_refs IS
     'Channel thread keys (session, channel or thread ids, email Message-IDs) and the conversation each belongs to';
+CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.thread_refs
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_update('workspace_id', 'channel', 'ref', 'created_at');
 
 -- participants: staff only
 CREATE POLICY participants_staff_read ON @extschema@.participants FOR SELECT

@@ -27,6 +27,8 @@ CREATE TABLE @extschema@.handoff_events (
 );
 COMMENT ON TABLE @extschema@.handoff_events IS
     'Handoff history: requests for a person, takeovers and releases, with who, why and when';
+CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.handoff_events
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_update('workspace_id', 'conversation_id', 'id', 'created_at');
 
 -- history: read by staff and analysts; written only by the trigger, as
 -- the owner

@@ -27,6 +27,8 @@ ALTER SEQUENCE @extschema@.events_id_seq OWNED BY @extschema@.events.id;
 -- conversation; a second index here would cost every write and serve no query.
 COMMENT ON TABLE @extschema@.events IS
     'Outbox of everything that happened (conversation.created, message.created, conversation.status_changed, handoff.*), written in the same transaction; read with woes.events_since()';
+CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.events
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_update('workspace_id', 'id', 'created_at');
 
 -- the outbox: read by operators and admins; written only by the
 -- triggers, as the owner

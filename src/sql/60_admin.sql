@@ -13,6 +13,8 @@ CREATE TABLE @extschema@.role_bindings (
 );
 COMMENT ON TABLE @extschema@.role_bindings IS
     'Roles whose sessions get a default context (see woes.bind_role); one binding per role';
+CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.role_bindings
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_update('workspace_id', 'role_name', 'created_at');
 
 -- role bindings: admins read them; woes.bind_role() writes them
 CREATE POLICY role_bindings_admin_read ON @extschema@.role_bindings FOR SELECT

@@ -6,16 +6,18 @@
 -- every table: row-level security enabled and forced (the owner too);
 -- every workspace table: a RESTRICTIVE isolation policy (so no permissive
 -- policy added later can widen it), a statement trigger that refuses
--- writes without a context, the id trigger (ids are made by woes), a row
--- trigger freezing its key columns, statistics target 0 for free text,
--- and registration for pg_dump.  woes.doctor() and the pgTAP suite check
--- the result.
+-- writes without a context, the id trigger (ids are made by woes),
+-- statistics target 0 for free text, and registration for pg_dump.
+-- woes.doctor() and the pgTAP suite check the result.
+--
+-- The row trigger freezing a table's key columns (guard_update) is
+-- declared with the table, naming its columns; here every workspace table
+-- is checked to have one, and the install fails naming a table without.
 --------------------------------------------------------------------------
 
 DO $$
 DECLARE
     t       record;
-    frozen  text[];
     key     text;
 BEGIN
     FOR t IN
@@ -52,21 +54,19 @@ BEGIN
                            ELSE 'INSERT OR UPDATE OR DELETE' END,
             t.relname);
 
-        -- frozen: the primary key, created_at, (conversations) number and
-        -- (messages) authorship
-        SELECT pg_catalog.array_agg(a.attname ORDER BY a.attnum) INTO frozen
-          FROM pg_catalog.pg_attribute a
-         WHERE a.attrelid OPERATOR(pg_catalog.=) t.oid AND NOT a.attisdropped
-           AND (a.attnum OPERATOR(pg_catalog.=) ANY (
-                    SELECT pg_catalog.unnest(conkey) FROM pg_catalog.pg_constraint
-                     WHERE conrelid OPERATOR(pg_catalog.=) t.oid
-                       AND contype OPERATOR(pg_catalog.=) 'p')
-                OR a.attname OPERATOR(pg_catalog.=) ANY ('{created_at,number,author_kind,author_id}'));
-        EXECUTE format(
-            'CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.%I'
-            ' FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_update(%s)',
-            t.relname,
-            (SELECT pg_catalog.string_agg(pg_catalog.quote_literal(f), ', ') FROM pg_catalog.unnest(frozen) f));
+        -- frozen columns: declared with the table (a BEFORE UPDATE row
+        -- trigger guard_update calling woes.guard_update with the primary
+        -- key, created_at and whatever else must never change)
+        IF NOT EXISTS (SELECT FROM pg_catalog.pg_trigger g
+                        WHERE g.tgrelid OPERATOR(pg_catalog.=) t.oid
+                          AND g.tgname OPERATOR(pg_catalog.=) 'guard_update'
+                          AND g.tgfoid OPERATOR(pg_catalog.=) '@extschema@.guard_update()'::pg_catalog.regprocedure
+                          -- FOR EACH ROW (1), BEFORE (2), UPDATE (16)
+                          AND (g.tgtype::pg_catalog.int4 OPERATOR(pg_catalog.&) 19) OPERATOR(pg_catalog.=) 19) THEN
+            RAISE EXCEPTION 'table @extschema@.% has no guard_update trigger', t.relname
+                USING HINT = 'Declare it with the table: CREATE TRIGGER guard_update BEFORE UPDATE ON the table'
+                             ' FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_update(''<frozen column>'', ...).';
+        END IF;
 
         -- ids: made by woes, never by the writer (woes.assign_id); named to
         -- fire before every other BEFORE INSERT trigger, so they see the id
