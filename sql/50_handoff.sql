@@ -6,7 +6,8 @@
 -- text in any payload), events_since (audiences, bounds, READ COMMITTED only,
 -- workspace isolation, cursor paging) and the resolved_conversations export.
 -- Concurrency (two takeovers, out-of-order commits, NOTIFY) is in the
--- isolation specs handoff_two_takeovers, events_out_of_order, notify_ids_only.
+-- isolation specs 50_handoff_two_takeovers, 55_events_out_of_order,
+-- 55_events_notify_ids_only.
 \set VERBOSITY terse
 -- errors inside a transaction roll back to just before the statement
 \set ON_ERROR_ROLLBACK on

@@ -107,8 +107,9 @@ SELECT ok(coalesce(c.reloptions @> ARRAY['security_invoker=true'], false), forma
  ORDER BY c.relname;
 -- ... and deliberately not security_barrier: row-level security is the
 -- boundary (its quals run before any caller qual) and a barrier would keep
--- "last 50 messages" from an ordered index scan; 41_visibility_attacks
--- shows leaky functions learn nothing through them
+-- "last 50 messages" from an ordered index scan;
+-- 40_messages_visibility_attacks shows leaky functions learn nothing
+-- through them
 SELECT ok(NOT coalesce(c.reloptions @> ARRAY['security_barrier=true'], false), format('woes.%s is not security_barrier', c.relname))
   FROM pg_class c
  WHERE c.oid IN ('woes.customer_conversations'::regclass, 'woes.customer_messages'::regclass,
