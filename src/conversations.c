@@ -29,6 +29,7 @@
 #include "enums.h"
 #include "errcodes.h"
 #include "events.h"
+#include "handoff.h"
 #include "scope.h"
 
 PG_FUNCTION_INFO_V1(woes_lifecycle_trigger);
@@ -97,8 +98,9 @@ woes_conversation_set(WoesConversationRow *row, int attnum, Datum value, bool is
 /*
  * woes_conversation_facts
  *		What decides a new conversation's start: is the contact blocked, and
- *		does an active agent serve the channel?  One read, as the owner (it
- *		is the trigger's business, whoever inserts), for every hook.
+ *		does an active agent serve the channel (handoff.h owns that rule)?
+ *		One read, as the owner (it is the trigger's business, whoever
+ *		inserts), for every hook.
  */
 void
 woes_conversation_facts(WoesConversationRow *row)
@@ -126,9 +128,7 @@ woes_conversation_facts(WoesConversationRow *row)
 		plan = woes_prepare_kept("SELECT coalesce((SELECT blocked FROM woes.contacts"
 								 "   WHERE workspace_id OPERATOR(pg_catalog.=) $1"
 								 "     AND id OPERATOR(pg_catalog.=) $2), false),"
-								 " EXISTS (SELECT FROM woes.agents"
-								 "   WHERE workspace_id OPERATOR(pg_catalog.=) $1 AND active"
-								 "     AND (channels IS NULL OR $3 OPERATOR(pg_catalog.=) ANY (channels)))",
+								 " " WOES_AGENT_SERVES_SQL("$1", "$3"),
 								 3, types);
 	ret = SPI_execute_plan(plan, values, NULL, true, 1);
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)
