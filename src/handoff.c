@@ -38,6 +38,7 @@
 #include "errcodes.h"
 #include "events.h"
 #include "handoff.h"
+#include "ids.h"
 #include "rowwriter.h"
 #include "scope.h"
 
@@ -96,7 +97,7 @@ control_changed(WoesConversationRow *row)
 	had = holder(row, row->oldtuple, &old_holder);
 	has = holder(row, row->newtuple, &new_holder);
 	return had != has ||
-		(has && memcmp(DatumGetUUIDP(old_holder)->data, DatumGetUUIDP(new_holder)->data, UUID_LEN) != 0);
+		(has && !woes_uuid_equal(DatumGetUUIDP(old_holder), DatumGetUUIDP(new_holder)));
 }
 
 /*
@@ -163,7 +164,7 @@ woes_handoff_check(WoesConversationRow *row)
 void
 woes_handoff_record(WoesConversationRow *row)
 {
-	const pg_uuid_t *actor = woes_context_actor();
+	const pg_uuid_t *actor = woes_context_recorded_actor();
 	const char *reason;
 	const char *kind;
 	Datum		controller;
@@ -185,8 +186,8 @@ woes_handoff_record(WoesConversationRow *row)
 	values[3] = CharGetDatum((char) row->from_control);
 	values[4] = CharGetDatum((char) row->to_control);
 	values[5] = CStringGetTextDatum(woes_context_actor_kind());
-	nulls[6] = !(actor && woes_context_audience() != WOES_AUDIENCE_NONE);
-	values[6] = nulls[6] ? (Datum) 0 : UUIDPGetDatum((pg_uuid_t *) actor);
+	nulls[6] = actor == NULL;
+	values[6] = actor ? UUIDPGetDatum((pg_uuid_t *) actor) : (Datum) 0;
 	values[7] = controller;
 	nulls[7] = !held;
 	nulls[8] = reason == NULL;
@@ -215,15 +216,6 @@ woes_handoff_check_agent_message(int control)
 				 errmsg("automation is stopped for this conversation"),
 				 errdetail("Its control is %s.", woes_enum_label(&woes_control_type, control)),
 				 errhint("Post the answer with visibility 'internal' as a suggestion for the operator.")));
-}
-
-static void
-not_found(pg_uuid_t *conversation)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_WOES_NOT_FOUND),
-			 errmsg("conversation %s not found in this workspace",
-					DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(conversation))))));
 }
 
 /*
@@ -311,7 +303,7 @@ lock_conversation(HandoffCall *call, LockedConversation *conv)
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read the conversation: %s", SPI_result_code_string(ret));
 	if (SPI_processed != 1)
-		not_found(call->conversation);
+		woes_conversation_not_found(call->conversation);
 
 	row = SPI_tuptable->vals[0];
 	desc = SPI_tuptable->tupdesc;
@@ -320,7 +312,7 @@ lock_conversation(HandoffCall *call, LockedConversation *conv)
 	controller = SPI_getbinval(row, desc, 3, &isnull);
 	conv->held = !isnull;
 	conv->held_by_me = conv->held && call->actor &&
-		memcmp(DatumGetUUIDP(controller)->data, call->actor->data, UUID_LEN) == 0;
+		woes_uuid_equal(DatumGetUUIDP(controller), call->actor);
 	conv->holder = SPI_getvalue(row, desc, 4);
 	conv->agent_serves = DatumGetBool(SPI_getbinval(row, desc, 5, &isnull));
 }

@@ -384,41 +384,57 @@ bind_table(DirectTable *t, Relation rel)
 }
 
 /*
- * open_direct
- *		Open the table (by name: it may have been re-created) under the lock
- *		the insert needs, then bind it if it changed.  The lock is what
- *		delivers a concurrent change's invalidation, so the binding is
- *		checked after it, never before.
+ * woes_open_bound
+ *		Open a table of schema woes by name (it may have been re-created)
+ *		under lockmode, then bind it -- bind(rel, arg) -- unless it is bound
+ *		already.  The lock is what delivers a concurrent change's
+ *		invalidation, so the binding is checked after it, never before; the
+ *		caller's relcache callback unsets *valid on a change.  The lock is
+ *		kept to the end of the transaction, as a statement keeps it.
  */
-static Relation
-open_direct(DirectTable *t)
+Relation
+woes_open_bound(const char *relname, LOCKMODE lockmode, bool *valid, Oid *relid,
+				void (*bind) (Relation rel, void *arg), void *arg)
 {
-	Oid			relid = get_relname_relid(t->relname, get_namespace_oid("woes", false));
+	Oid			found = get_relname_relid(relname, get_namespace_oid("woes", false));
 	Relation	rel;
 
-	if (!OidIsValid(relid))
-		elog(ERROR, "table woes.%s is missing", t->relname);
-	rel = table_open(relid, RowExclusiveLock);
-	if (!t->valid || t->relid != relid)
+	if (!OidIsValid(found))
+		elog(ERROR, "table woes.%s is missing", relname);
+	rel = table_open(found, lockmode);
+	if (!*valid || *relid != found)
 	{
 		/*
 		 * valid first: an invalidation arriving while binding unsets it; a
 		 * binding that fails part-way is never used
 		 */
-		t->valid = true;
-		t->relid = relid;
+		*valid = true;
+		*relid = found;
 		PG_TRY();
 		{
-			bind_table(t, rel);
+			bind(rel, arg);
 		}
 		PG_CATCH();
 		{
-			t->valid = false;
+			*valid = false;
 			PG_RE_THROW();
 		}
 		PG_END_TRY();
 	}
 	return rel;
+}
+
+static void
+bind_direct(Relation rel, void *arg)
+{
+	bind_table((DirectTable *) arg, rel);
+}
+
+/* the table, under the lock the insert needs, bound */
+static Relation
+open_direct(DirectTable *t)
+{
+	return woes_open_bound(t->relname, RowExclusiveLock, &t->valid, &t->relid, bind_direct, t);
 }
 
 /*
