@@ -35,9 +35,14 @@
 #include "access/tableam.h"
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
+#include "catalog/pg_policy.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
+#include "commands/comment.h"
+#include "commands/policy.h"
 #include "commands/sequence.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
@@ -66,7 +71,7 @@ typedef struct DirectColumn
 typedef struct DirectTable
 {
 	const char *relname;
-	const char *const *insert_policies;	/* as_caller inserts: the policies woes defines */
+	bool		for_caller;		/* rows written in place of a caller's INSERT (as_caller) */
 	const char *const *defaults;	/* as_caller inserts: the columns woes gives a default */
 	bool		caller_ids;		/* the caller passes every column, id and created_at too */
 	const char *sequence;		/* of "id": NULL = its identity sequence */
@@ -110,21 +115,16 @@ static const DirectColumn event_columns[] = {
 
 #define lengthof_cols(a) ((int) (sizeof(a) / sizeof((a)[0])))
 
-static const char *const message_insert_policies[] = {
-	"workspace_isolation", "messages_customer_insert", "messages_agent_insert", "messages_staff_insert",
-	"messages_read", NULL
-};
-
 /* the columns of messages with a default (the intake passes each of them) */
 static const char *const message_defaults[] = {
 	"workspace_id", "visibility", "attachments", "created_at", NULL
 };
 
 static DirectTable tables[] = {
-	[WOES_DIRECT_STATUS_EVENTS] = {"status_events", NULL, NULL, false, NULL, lengthof_cols(status_event_columns), status_event_columns},
-	[WOES_DIRECT_HANDOFF_EVENTS] = {"handoff_events", NULL, NULL, false, NULL, lengthof_cols(handoff_event_columns), handoff_event_columns},
-	[WOES_DIRECT_EVENTS] = {"events", NULL, NULL, false, "events_id_seq", lengthof_cols(event_columns), event_columns},
-	[WOES_DIRECT_MESSAGES] = {"messages", message_insert_policies, message_defaults, true, NULL, lengthof_cols(message_columns), message_columns},
+	[WOES_DIRECT_STATUS_EVENTS] = {"status_events", false, NULL, false, NULL, lengthof_cols(status_event_columns), status_event_columns},
+	[WOES_DIRECT_HANDOFF_EVENTS] = {"handoff_events", false, NULL, false, NULL, lengthof_cols(handoff_event_columns), handoff_event_columns},
+	[WOES_DIRECT_EVENTS] = {"events", false, NULL, false, "events_id_seq", lengthof_cols(event_columns), event_columns},
+	[WOES_DIRECT_MESSAGES] = {"messages", true, message_defaults, true, NULL, lengthof_cols(message_columns), message_columns},
 };
 
 /* any change to a bound table (or a full reset) unbinds it */
@@ -285,11 +285,16 @@ only_fk_checks(Relation rel)
 /*
  * statement_as_designed
  *		Would an INSERT statement fire nothing but woes's own statement
- *		triggers (and no transition table)?
+ *		triggers (and no transition table)?  A statement trigger is woes's
+ *		own when its function is a member of the extension the table belongs
+ *		to (require_context, the only one woes puts on its tables): a
+ *		catalog fact no DBA changes by accident, and no trigger name to keep
+ *		in step with the SQL.
  */
 static bool
 statement_as_designed(Relation rel)
 {
+	Oid			extension = InvalidOid;
 	int			i;
 
 	if (rel->trigdesc == NULL)
@@ -300,12 +305,63 @@ statement_as_designed(Relation rel)
 	{
 		Trigger    *trig = &rel->trigdesc->triggers[i];
 
-		/* the only statement trigger woes puts on its tables */
-		if (TRIGGER_FOR_INSERT(trig->tgtype) && !TRIGGER_FOR_ROW(trig->tgtype) &&
-			strcmp(trig->tgname, "require_context") != 0)
+		if (!TRIGGER_FOR_INSERT(trig->tgtype) || TRIGGER_FOR_ROW(trig->tgtype))
+			continue;
+		if (!OidIsValid(extension))
+			extension = getExtensionOfObject(RelationRelationId, RelationGetRelid(rel));
+		if (!OidIsValid(extension) ||
+			getExtensionOfObject(ProcedureRelationId, trig->tgfoid) != extension)
 			return false;
 	}
 	return true;
+}
+
+/*
+ * policy_is_woes_own
+ *		Is this policy of the table one the extension made?  Its COMMENT
+ *		says so: every policy woes creates carries one that starts with
+ *		WOES_OWN_POLICY_MARK (src/sql writes it with the policy).
+ *
+ *		Why the comment, and not:
+ *		- the policies' names, listed here: the list had to match the SQL by
+ *		  hand (a rename there sent every intake to the slow path without a
+ *		  word), and a policy a DBA dropped and created again under woes's
+ *		  name was taken for woes's;
+ *		- pg_depend: PostgreSQL records no extension membership for a policy
+ *		  (no deptype 'e', and ALTER EXTENSION ... ADD takes no policy);
+ *		- the OIDs of the policies CREATE EXTENSION made, kept in a table:
+ *		  they change in a dump and restore, and every upgrade script would
+ *		  have to maintain them.
+ *		The comment travels with the policy itself: a rename keeps it, a
+ *		restore re-creates it with the install script's policies, and a
+ *		policy dropped and created again lacks it until someone writes it.
+ *		A DBA's policy has none (or its own words), so it sends the insert
+ *		to the SQL statement.  Read only when the binding is built, not per
+ *		row.  COMMENT ON POLICY does not invalidate the binding, but a
+ *		comment changed later only moves a policy whose expression the
+ *		binding has already judged, so a stale answer is never less careful
+ *		than the policies in force.  (What no catalog fact tells: an ALTER
+ *		POLICY that rewrites one of woes's policies keeps its comment, as it
+ *		kept its name.  A DBA who changes a woes policy drops it and creates
+ *		their own instead.)
+ */
+#define WOES_OWN_POLICY_MARK "Defined by woes."
+
+static bool
+policy_is_woes_own(Oid relid, const char *policy_name)
+{
+	Oid			policy = get_relation_policy_oid(relid, policy_name, true);
+	char	   *comment;
+	bool		own;
+
+	if (!OidIsValid(policy))
+		return false;
+	comment = GetComment(policy, PolicyRelationId, 0);
+	own = comment != NULL &&
+		strncmp(comment, WOES_OWN_POLICY_MARK, strlen(WOES_OWN_POLICY_MARK)) == 0;
+	if (comment)
+		pfree(comment);
+	return own;
 }
 
 /*
@@ -342,14 +398,10 @@ caller_insert_as_designed(DirectTable *t, Relation rel)
 		foreach(lc, rel->rd_rsdesc->policies)
 		{
 			RowSecurityPolicy *pol = (RowSecurityPolicy *) lfirst(lc);
-			const char *const *known;
 
 			if (pol->polcmd != '*' && pol->polcmd != ACL_INSERT_CHR && pol->polcmd != ACL_SELECT_CHR)
 				continue;
-			for (known = t->insert_policies; *known; known++)
-				if (strcmp(*known, pol->policy_name) == 0)
-					break;
-			if (*known == NULL)
+			if (!policy_is_woes_own(RelationGetRelid(rel), pol->policy_name))
 				return false;
 		}
 	}
@@ -379,7 +431,7 @@ bind_table(DirectTable *t, Relation rel)
 	bind_checks(t, RelationGetDescr(rel));
 	t->fk_only = only_fk_checks(rel);
 	t->as_designed = statement_as_designed(rel) &&
-		(t->insert_policies == NULL || caller_insert_as_designed(t, rel));
+		(!t->for_caller || caller_insert_as_designed(t, rel));
 	bind_sequence(t, rel);
 }
 
