@@ -550,6 +550,18 @@ woes_require_audience_sql(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+/*
+ * The actor a history row records (status_events, handoff_events): the
+ * context's actor, if the context has an audience; otherwise none.
+ */
+const pg_uuid_t *
+woes_context_recorded_actor(void)
+{
+	const pg_uuid_t *actor = woes_context_actor();
+
+	return actor && woes_context_audience() != WOES_AUDIENCE_NONE ? actor : NULL;
+}
+
 /* who the context says is acting, as recorded in history */
 const char *
 woes_context_actor_kind(void)
@@ -563,13 +575,6 @@ woes_context_actor_kind(void)
 		default:
 			return woes_context_actor() ? "operator" : "system";
 	}
-}
-
-/* the text form of an id */
-char *
-woes_uuid_text(const pg_uuid_t *id)
-{
-	return DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum((pg_uuid_t *) id)));
 }
 
 /*
@@ -888,14 +893,25 @@ woes_in_audience_support(PG_FUNCTION_ARGS)
 Datum
 woes_in_workspace(PG_FUNCTION_ARGS)
 {
+	woes_require_in_workspace(PG_ARGISNULL(0) ? NULL : PG_GETARG_UUID_P(0));
+	PG_RETURN_BOOL(true);
+}
+
+/*
+ * woes_require_in_workspace
+ *		A row written must belong to the context's workspace (NULL: the row
+ *		has none): in_workspace() for the policies, and the message trigger
+ *		before it touches anything.
+ */
+void
+woes_require_in_workspace(const pg_uuid_t *workspace)
+{
 	woes_require_context();
-	if (PG_ARGISNULL(0) ||
-		memcmp(PG_GETARG_UUID_P(0)->data, ctx_workspace.id.data, UUID_LEN) != 0)
+	if (workspace == NULL || !woes_uuid_equal(workspace, &ctx_workspace.id))
 		ereport(ERROR,
 				(errcode(ERRCODE_WOES_WRONG_WORKSPACE),
 				 errmsg("row is outside the current workspace"),
 				 errdetail("A row can only be written in, and never moved out of, the workspace of the context.")));
-	PG_RETURN_BOOL(true);
 }
 
 /*
@@ -942,17 +958,7 @@ woes_restoring_sql(PG_FUNCTION_ARGS)
 Datum
 woes_require_context_trigger(PG_FUNCTION_ARGS)
 {
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("woes.require_context() must be called as a trigger")));
-	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_STATEMENT(trigdata->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("woes.require_context() must be fired BEFORE, FOR EACH STATEMENT")));
+	woes_check_trigger(fcinfo, "woes.require_context()", false, 0);
 	if (!woes_restoring())
 		woes_require_context();
 	return PointerGetDatum(NULL);

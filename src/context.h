@@ -23,12 +23,13 @@ extern const char *woes_context_reason(void);
 extern void woes_require_context(void);
 /* WO001, or WO003 unless the audience is in mask (WOES_AUDIENCE_BIT) */
 extern void woes_require_audience(uint32 mask, const char *action);
+/* WO001, or WO002 unless a row's workspace (NULL: none) is the context's */
+extern void woes_require_in_workspace(const pg_uuid_t *workspace);
 
-/* who the context says is acting, as histories record it */
+/* who the context says is acting, as histories record it (kind, id or NULL) */
 extern const char *woes_context_actor_kind(void);
+extern const pg_uuid_t *woes_context_recorded_actor(void);
 
 extern bool woes_restoring(void);
-
-extern char *woes_uuid_text(const pg_uuid_t *id);
 
 #endif							/* WOES_CONTEXT_H */

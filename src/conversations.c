@@ -29,6 +29,8 @@
 #include "enums.h"
 #include "errcodes.h"
 #include "events.h"
+#include "handoff.h"
+#include "ids.h"
 #include "scope.h"
 
 PG_FUNCTION_INFO_V1(woes_lifecycle_trigger);
@@ -48,16 +50,6 @@ static const ConversationHook hooks[] = {
 	{woes_handoff_check, woes_handoff_record},	/* control: handoff.c */
 };
 
-static int
-att_of(TupleDesc tupdesc, const char *name)
-{
-	int			attnum = SPI_fnumber(tupdesc, name);
-
-	if (attnum <= 0)
-		elog(ERROR, "woes trigger: column \"%s\" is missing", name);
-	return attnum;
-}
-
 /* attribute numbers, looked up by name once per relation */
 static const WoesConversationAtts *
 conversation_atts(Relation rel)
@@ -67,16 +59,16 @@ conversation_atts(Relation rel)
 
 	if (atts.relid != RelationGetRelid(rel))
 	{
-		atts.workspace_id = att_of(tupdesc, "workspace_id");
-		atts.id = att_of(tupdesc, "id");
-		atts.number = att_of(tupdesc, "number");
-		atts.channel = att_of(tupdesc, "channel");
-		atts.status = att_of(tupdesc, "status");
-		atts.control = att_of(tupdesc, "control");
-		atts.controller_id = att_of(tupdesc, "controller_id");
-		atts.contact_id = att_of(tupdesc, "contact_id");
-		atts.snoozed_until = att_of(tupdesc, "snoozed_until");
-		atts.waiting_since = att_of(tupdesc, "waiting_since");
+		atts.workspace_id = woes_trigger_attnum(tupdesc, "workspace_id");
+		atts.id = woes_trigger_attnum(tupdesc, "id");
+		atts.number = woes_trigger_attnum(tupdesc, "number");
+		atts.channel = woes_trigger_attnum(tupdesc, "channel");
+		atts.status = woes_trigger_attnum(tupdesc, "status");
+		atts.control = woes_trigger_attnum(tupdesc, "control");
+		atts.controller_id = woes_trigger_attnum(tupdesc, "controller_id");
+		atts.contact_id = woes_trigger_attnum(tupdesc, "contact_id");
+		atts.snoozed_until = woes_trigger_attnum(tupdesc, "snoozed_until");
+		atts.waiting_since = woes_trigger_attnum(tupdesc, "waiting_since");
 		atts.relid = RelationGetRelid(rel);
 	}
 	return &atts;
@@ -97,8 +89,9 @@ woes_conversation_set(WoesConversationRow *row, int attnum, Datum value, bool is
 /*
  * woes_conversation_facts
  *		What decides a new conversation's start: is the contact blocked, and
- *		does an active agent serve the channel?  One read, as the owner (it
- *		is the trigger's business, whoever inserts), for every hook.
+ *		does an active agent serve the channel (handoff.h owns that rule)?
+ *		One read, as the owner (it is the trigger's business, whoever
+ *		inserts), for every hook.
  */
 void
 woes_conversation_facts(WoesConversationRow *row)
@@ -126,9 +119,7 @@ woes_conversation_facts(WoesConversationRow *row)
 		plan = woes_prepare_kept("SELECT coalesce((SELECT blocked FROM woes.contacts"
 								 "   WHERE workspace_id OPERATOR(pg_catalog.=) $1"
 								 "     AND id OPERATOR(pg_catalog.=) $2), false),"
-								 " EXISTS (SELECT FROM woes.agents"
-								 "   WHERE workspace_id OPERATOR(pg_catalog.=) $1 AND active"
-								 "     AND (channels IS NULL OR $3 OPERATOR(pg_catalog.=) ANY (channels)))",
+								 " " WOES_AGENT_SERVES_SQL("$1", "$3"),
 								 3, types);
 	ret = SPI_execute_plan(plan, values, NULL, true, 1);
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)
@@ -140,6 +131,24 @@ woes_conversation_facts(WoesConversationRow *row)
 		row->agent_serves = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 	}
 	SPI_finish();
+}
+
+/*
+ * woes_conversation_not_found
+ *		The one answer for a conversation the caller cannot reach: another
+ *		workspace's, a customer's that is not its own, or none at all.  The
+ *		message names the id the caller gave, if any.
+ */
+void
+woes_conversation_not_found(const pg_uuid_t *conversation)
+{
+	if (conversation == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_WOES_NOT_FOUND),
+				 errmsg("conversation not found in this workspace")));
+	ereport(ERROR,
+			(errcode(ERRCODE_WOES_NOT_FOUND),
+			 errmsg("conversation %s not found in this workspace", woes_uuid_text(conversation))));
 }
 
 /* the outbox event of a new conversation, with what the hooks settled */
@@ -164,7 +173,7 @@ conversation_created(WoesConversationRow *row)
  * lifecycle() trigger: BEFORE INSERT OR UPDATE ON woes.conversations FOR
  * EACH ROW, named to fire after the other BEFORE triggers so no later one
  * can drop a row whose history was already written.  Runs as the owner
- * (woes_trigger_as_owner).
+ * (woes_trigger_as_owner, which checks the trigger protocol first).
  */
 static Datum
 conversation_trigger_body(FunctionCallInfo fcinfo)
@@ -174,7 +183,6 @@ conversation_trigger_body(FunctionCallInfo fcinfo)
 	bool		isnull;
 	int			i;
 
-	woes_check_row_trigger(fcinfo, "woes.lifecycle()");
 	memset(&row, 0, sizeof(row));
 	row.rel = trigdata->tg_relation;
 	row.tupdesc = RelationGetDescr(row.rel);
@@ -225,5 +233,6 @@ conversation_trigger_body(FunctionCallInfo fcinfo)
 Datum
 woes_lifecycle_trigger(PG_FUNCTION_ARGS)
 {
-	return woes_trigger_as_owner(fcinfo, conversation_trigger_body);
+	return woes_trigger_as_owner(fcinfo, "woes.lifecycle()", WOES_FIRED_BY_INSERT | WOES_FIRED_BY_UPDATE,
+								 conversation_trigger_body);
 }

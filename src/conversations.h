@@ -19,6 +19,7 @@
 #include "access/htup.h"
 #include "commands/trigger.h"
 #include "utils/rel.h"
+#include "utils/uuid.h"
 
 /* attribute numbers of woes.conversations, looked up by name */
 typedef struct WoesConversationAtts
@@ -66,6 +67,9 @@ extern Datum woes_conversation_get(WoesConversationRow *row, int attnum, bool *i
 extern void woes_conversation_set(WoesConversationRow *row, int attnum, Datum value, bool isnull);
 /* INSERT: is the contact blocked, does an active agent serve the channel? */
 extern void woes_conversation_facts(WoesConversationRow *row);
+
+/* WO404: the conversation is not one the caller can see (NULL: not named) */
+extern void woes_conversation_not_found(const pg_uuid_t *conversation) pg_attribute_noreturn();
 
 /* the hooks */
 extern void woes_lifecycle_check(WoesConversationRow *row);

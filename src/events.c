@@ -38,6 +38,7 @@
 #include "utils/syscache.h"
 
 #include "events.h"
+#include "ids.h"
 #include "rowwriter.h"
 #include "scope.h"
 
@@ -169,7 +170,7 @@ woes_payload_text(WoesPayload *payload, const char *key, const char *value)
 void
 woes_payload_uuid(WoesPayload *payload, const char *key, Datum uuid)
 {
-	woes_payload_text(payload, key, DatumGetCString(DirectFunctionCall1(uuid_out, uuid)));
+	woes_payload_text(payload, key, woes_uuid_text(DatumGetUUIDP(uuid)));
 }
 
 void

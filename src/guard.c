@@ -22,6 +22,7 @@
 #include "enums.h"
 #include "errcodes.h"
 #include "ids.h"
+#include "scope.h"
 
 PG_FUNCTION_INFO_V1(woes_guard_update_trigger);
 PG_FUNCTION_INFO_V1(woes_assign_id_trigger);
@@ -48,16 +49,7 @@ woes_assign_id_trigger(PG_FUNCTION_ARGS)
 	int			attnum;
 	bool		isnull;
 
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("woes.assign_id() must be called as a trigger")));
-	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
-		!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("woes.assign_id() must be fired BEFORE INSERT FOR EACH ROW")));
+	woes_check_trigger(fcinfo, "woes.assign_id()", true, WOES_FIRED_BY_INSERT);
 
 	tupdesc = RelationGetDescr(trigdata->tg_relation);
 	newtuple = trigdata->tg_trigtuple;
@@ -107,16 +99,7 @@ woes_guard_update_trigger(PG_FUNCTION_ARGS)
 	int			i;
 	int			stamp;
 
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("woes.guard_update() must be called as a trigger")));
-	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
-		!TRIGGER_FIRED_BY_UPDATE(trigdata->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("woes.guard_update() must be fired BEFORE UPDATE FOR EACH ROW")));
+	woes_check_trigger(fcinfo, "woes.guard_update()", true, WOES_FIRED_BY_UPDATE);
 
 	tupdesc = RelationGetDescr(trigdata->tg_relation);
 	newtuple = trigdata->tg_newtuple;

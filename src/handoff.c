@@ -38,6 +38,7 @@
 #include "errcodes.h"
 #include "events.h"
 #include "handoff.h"
+#include "ids.h"
 #include "rowwriter.h"
 #include "scope.h"
 
@@ -96,7 +97,7 @@ control_changed(WoesConversationRow *row)
 	had = holder(row, row->oldtuple, &old_holder);
 	has = holder(row, row->newtuple, &new_holder);
 	return had != has ||
-		(has && memcmp(DatumGetUUIDP(old_holder)->data, DatumGetUUIDP(new_holder)->data, UUID_LEN) != 0);
+		(has && !woes_uuid_equal(DatumGetUUIDP(old_holder), DatumGetUUIDP(new_holder)));
 }
 
 /*
@@ -163,7 +164,7 @@ woes_handoff_check(WoesConversationRow *row)
 void
 woes_handoff_record(WoesConversationRow *row)
 {
-	const pg_uuid_t *actor = woes_context_actor();
+	const pg_uuid_t *actor = woes_context_recorded_actor();
 	const char *reason;
 	const char *kind;
 	Datum		controller;
@@ -185,8 +186,8 @@ woes_handoff_record(WoesConversationRow *row)
 	values[3] = CharGetDatum((char) row->from_control);
 	values[4] = CharGetDatum((char) row->to_control);
 	values[5] = CStringGetTextDatum(woes_context_actor_kind());
-	nulls[6] = !(actor && woes_context_audience() != WOES_AUDIENCE_NONE);
-	values[6] = nulls[6] ? (Datum) 0 : UUIDPGetDatum((pg_uuid_t *) actor);
+	nulls[6] = actor == NULL;
+	values[6] = actor ? UUIDPGetDatum((pg_uuid_t *) actor) : (Datum) 0;
 	values[7] = controller;
 	nulls[7] = !held;
 	nulls[8] = reason == NULL;
@@ -217,54 +218,37 @@ woes_handoff_check_agent_message(int control)
 				 errhint("Post the answer with visibility 'internal' as a suggestion for the operator.")));
 }
 
-static void
-not_found(pg_uuid_t *conversation)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_WOES_NOT_FOUND),
-			 errmsg("conversation %s not found in this workspace",
-					DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum(conversation))))));
-}
-
-static void
-closed_error(void)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_WOES_INVALID_HANDOFF),
-			 errmsg("the conversation is closed"),
-			 errhint("A closed conversation is final; a new customer message starts a follow-up.")));
-}
-
 /*
- * handoff(conversation uuid, target woes.control, reason text) returns void
+ * One call of woes.handoff(): the conversation, the control asked for, and
+ * the statements' parameters ($1 workspace, $2 conversation, $3 actor, $4
+ * "the caller is a customer").
  */
-Datum
-woes_handoff(PG_FUNCTION_ARGS)
+typedef struct HandoffCall
 {
 	pg_uuid_t  *conversation;
 	int			target;
-	int			audience = woes_context_audience();
-	const pg_uuid_t *actor = woes_context_actor();
-	const pg_uuid_t *workspace;
-	bool		customer = audience == WOES_AUDIENCE_CUSTOMER;
-	Oid			types[4] = {UUIDOID, UUIDOID, UUIDOID, BOOLOID};
+	const pg_uuid_t *actor;
+	Oid			types[4];
 	Datum		values[4];
-	char		nulls[4] = {' ', ' ', ' ', ' '};
-	int			nestlevel;
-	int			ret;
-	bool		isnull;
-	WoesOwnerScope scope;
+	char		nulls[4];
+} HandoffCall;
 
-	woes_require_context();
-	workspace = woes_context_workspace();
-	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-		ereport(ERROR,
-				(errcode(ERRCODE_WOES_INVALID_ARGUMENT),
-				 errmsg("conversation must not be null")));
-	conversation = PG_GETARG_UUID_P(0);
-	target = (uint8) PG_GETARG_CHAR(1);
+/* the conversation as the locked row stands */
+typedef struct LockedConversation
+{
+	bool		closed;
+	int			control;
+	bool		held;			/* an operator holds it */
+	bool		held_by_me;		/* ... the acting one */
+	char	   *holder;			/* the holder's name; NULL if removed */
+	bool		agent_serves;	/* WOES_AGENT_SERVES_SQL */
+} LockedConversation;
 
-	switch (target)
+/* who may ask for each control */
+static void
+require_target_audience(const HandoffCall *call)
+{
+	switch (call->target)
 	{
 		case WOES_CONTROL_HANDOFF:
 			woes_require_audience(WOES_AUDIENCE_BIT(WOES_AUDIENCE_CUSTOMER) |
@@ -275,7 +259,7 @@ woes_handoff(PG_FUNCTION_ARGS)
 		case WOES_CONTROL_OPERATOR:
 			woes_require_audience(WOES_AUDIENCE_BIT(WOES_AUDIENCE_OPERATOR) |
 								  WOES_AUDIENCE_BIT(WOES_AUDIENCE_ADMIN), "taking over");
-			if (actor == NULL)
+			if (call->actor == NULL)
 				ereport(ERROR,
 						(errcode(ERRCODE_WOES_INVALID_CONTEXT),
 						 errmsg("taking over needs an operator as the actor"),
@@ -286,103 +270,155 @@ woes_handoff(PG_FUNCTION_ARGS)
 								  WOES_AUDIENCE_BIT(WOES_AUDIENCE_ADMIN), "releasing to automation");
 			break;
 		default:
-			elog(ERROR, "invalid control %d", target);
+			elog(ERROR, "invalid control %d", call->target);
 	}
+}
 
-	values[0] = UUIDPGetDatum((pg_uuid_t *) workspace);
-	values[1] = UUIDPGetDatum(conversation);
-	if (actor)
-		values[2] = UUIDPGetDatum((pg_uuid_t *) actor);
+/*
+ * lock_conversation
+ *		Lock the row and read where it stands (a customer sees only its own;
+ *		anyone else's conversation is "not found").  SPI is connected, as the
+ *		owner with the pinned search_path.
+ */
+static void
+lock_conversation(HandoffCall *call, LockedConversation *conv)
+{
+	int			ret;
+	bool		isnull;
+	HeapTuple	row;
+	TupleDesc	desc;
+	Datum		controller;
+
+	ret = SPI_execute_with_args(
+		"SELECT c.status::text, c.control::text, c.controller_id,"
+		"       (SELECT o.name FROM woes.operators o"
+		"         WHERE o.workspace_id OPERATOR(pg_catalog.=) c.workspace_id"
+		"           AND o.id OPERATOR(pg_catalog.=) c.controller_id),"
+		"       " WOES_AGENT_SERVES_SQL("c.workspace_id", "c.channel")
+		"  FROM woes.conversations c"
+		" WHERE c.workspace_id OPERATOR(pg_catalog.=) $1 AND c.id OPERATOR(pg_catalog.=) $2"
+		"   AND (NOT $4 OR c.contact_id OPERATOR(pg_catalog.=) $3)"
+		"   FOR NO KEY UPDATE",
+		4, call->types, call->values, call->nulls, false, 1);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read the conversation: %s", SPI_result_code_string(ret));
+	if (SPI_processed != 1)
+		woes_conversation_not_found(call->conversation);
+
+	row = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	conv->closed = strcmp(SPI_getvalue(row, desc, 1), "closed") == 0;
+	conv->control = woes_enum_parse(&woes_control_type, SPI_getvalue(row, desc, 2), false);
+	controller = SPI_getbinval(row, desc, 3, &isnull);
+	conv->held = !isnull;
+	conv->held_by_me = conv->held && call->actor &&
+		woes_uuid_equal(DatumGetUUIDP(controller), call->actor);
+	conv->holder = SPI_getvalue(row, desc, 4);
+	conv->agent_serves = DatumGetBool(SPI_getbinval(row, desc, 5, &isnull));
+}
+
+/*
+ * decide
+ *		The change the call makes to the locked row: the UPDATE to run, or
+ *		NULL when there is nothing to do; an error when it may not.
+ */
+static const char *
+decide(const HandoffCall *call, const LockedConversation *conv)
+{
+	if (conv->closed)
+		ereport(ERROR,
+				(errcode(ERRCODE_WOES_INVALID_HANDOFF),
+				 errmsg("the conversation is closed"),
+				 errhint("A closed conversation is final; a new customer message starts a follow-up.")));
+	switch (call->target)
+	{
+		case WOES_CONTROL_HANDOFF:
+			/* only automation can be stopped; with a person it is moot */
+			if (conv->control != WOES_CONTROL_AUTOMATION)
+				return NULL;
+			return "UPDATE woes.conversations SET control = 'handoff_requested'"
+				" WHERE workspace_id OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2";
+		case WOES_CONTROL_OPERATOR:
+			if (conv->control == WOES_CONTROL_OPERATOR && conv->held_by_me)
+				return NULL;
+
+			/*
+			 * Decide on the locked row's own controller_id: the row a waiting
+			 * caller gets is re-read after the winner commits (the subselect
+			 * for the name runs on that version too).
+			 */
+			if (conv->control == WOES_CONTROL_OPERATOR && conv->held)
+				ereport(ERROR,
+						(errcode(ERRCODE_WOES_ALREADY_TAKEN),
+						 errmsg("the conversation is already taken over by operator %s",
+								conv->holder ? conv->holder : "(removed)"),
+						 errhint("Ask %s to release it.", conv->holder ? conv->holder : "an admin")));
+			return "UPDATE woes.conversations SET control = 'operator', controller_id = $3"
+				" WHERE workspace_id OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2";
+		case WOES_CONTROL_AUTOMATION:
+			if (conv->control == WOES_CONTROL_AUTOMATION)
+				return NULL;
+			if (!conv->agent_serves)
+				ereport(ERROR,
+						(errcode(ERRCODE_WOES_NO_AGENT),
+						 errmsg("no active agent serves this conversation's channel"),
+						 errhint("Add or activate an agent for the channel first.")));
+			return "UPDATE woes.conversations SET control = 'automation'"
+				" WHERE workspace_id OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2";
+	}
+	return NULL;
+}
+
+/* run the change; the conversation trigger records it */
+static void
+change_control(HandoffCall *call, const char *update)
+{
+	int			ret;
+
+	ret = SPI_execute_with_args(update, 3, call->types, call->values, call->nulls, false, 0);
+	if (ret != SPI_OK_UPDATE || SPI_processed != 1)
+		elog(ERROR, "could not change the conversation's control: %s", SPI_result_code_string(ret));
+}
+
+/*
+ * handoff(conversation uuid, target woes.control, reason text) returns void
+ */
+Datum
+woes_handoff(PG_FUNCTION_ARGS)
+{
+	HandoffCall call = {.types = {UUIDOID, UUIDOID, UUIDOID, BOOLOID}, .nulls = {' ', ' ', ' ', ' '}};
+	LockedConversation conv;
+	const char *update;
+	int			nestlevel;
+	WoesOwnerScope scope;
+
+	woes_require_context();
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_WOES_INVALID_ARGUMENT),
+				 errmsg("conversation must not be null")));
+	call.conversation = PG_GETARG_UUID_P(0);
+	call.target = (uint8) PG_GETARG_CHAR(1);
+	call.actor = woes_context_actor();
+	require_target_audience(&call);
+
+	call.values[0] = UUIDPGetDatum((pg_uuid_t *) woes_context_workspace());
+	call.values[1] = UUIDPGetDatum(call.conversation);
+	if (call.actor)
+		call.values[2] = UUIDPGetDatum((pg_uuid_t *) call.actor);
 	else
-		nulls[2] = 'n';
-	values[3] = BoolGetDatum(customer);
+		call.nulls[2] = 'n';
+	call.values[3] = BoolGetDatum(woes_context_audience() == WOES_AUDIENCE_CUSTOMER);
 
 	nestlevel = woes_api_begin(!PG_ARGISNULL(2), PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2)));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	/* already the owner (SECURITY DEFINER): pin the search_path */
 	woes_owner_begin(&scope, InvalidOid);
-
-	/*
-	 * Lock the row and read where it stands (a customer sees only its own;
-	 * anyone else's conversation is "not found").
-	 */
-	ret = SPI_execute_with_args(
-		"SELECT c.status::text, c.control::text, c.controller_id,"
-		"       (SELECT o.name FROM woes.operators o"
-		"         WHERE o.workspace_id OPERATOR(pg_catalog.=) c.workspace_id"
-		"           AND o.id OPERATOR(pg_catalog.=) c.controller_id),"
-		"       EXISTS (SELECT FROM woes.agents a"
-		"                WHERE a.workspace_id OPERATOR(pg_catalog.=) c.workspace_id AND a.active"
-		"                  AND (a.channels IS NULL OR c.channel OPERATOR(pg_catalog.=) ANY (a.channels)))"
-		"  FROM woes.conversations c"
-		" WHERE c.workspace_id OPERATOR(pg_catalog.=) $1 AND c.id OPERATOR(pg_catalog.=) $2"
-		"   AND (NOT $4 OR c.contact_id OPERATOR(pg_catalog.=) $3)"
-		"   FOR NO KEY UPDATE",
-		4, types, values, nulls, false, 1);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "could not read the conversation: %s", SPI_result_code_string(ret));
-	if (SPI_processed != 1)
-		not_found(conversation);
-	{
-		HeapTuple	row = SPI_tuptable->vals[0];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		char	   *status = SPI_getvalue(row, desc, 1);
-		int			control = woes_enum_parse(&woes_control_type, SPI_getvalue(row, desc, 2), false);
-		Datum		controller = SPI_getbinval(row, desc, 3, &isnull);
-		bool		held = !isnull;
-		bool		held_by_me = held && actor &&
-			memcmp(DatumGetUUIDP(controller)->data, actor->data, UUID_LEN) == 0;
-		char	   *holder = SPI_getvalue(row, desc, 4);
-		bool		agent_serves = DatumGetBool(SPI_getbinval(row, desc, 5, &isnull));
-		const char *update = NULL;
-
-		if (strcmp(status, "closed") == 0)
-			closed_error();
-		switch (target)
-		{
-			case WOES_CONTROL_HANDOFF:
-				/* only automation can be stopped; with a person it is moot */
-				if (control == WOES_CONTROL_AUTOMATION)
-					update = "UPDATE woes.conversations SET control = 'handoff_requested'"
-						" WHERE workspace_id OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2";
-				break;
-			case WOES_CONTROL_OPERATOR:
-				if (control == WOES_CONTROL_OPERATOR && held_by_me)
-					break;
-				/*
-				 * Decide on the locked row's own controller_id: the row a
-				 * waiting caller gets is re-read after the winner commits
-				 * (the subselect for the name runs on that version too).
-				 */
-				if (control == WOES_CONTROL_OPERATOR && held)
-					ereport(ERROR,
-							(errcode(ERRCODE_WOES_ALREADY_TAKEN),
-							 errmsg("the conversation is already taken over by operator %s",
-									holder ? holder : "(removed)"),
-							 errhint("Ask %s to release it.", holder ? holder : "an admin")));
-				update = "UPDATE woes.conversations SET control = 'operator', controller_id = $3"
-					" WHERE workspace_id OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2";
-				break;
-			case WOES_CONTROL_AUTOMATION:
-				if (control == WOES_CONTROL_AUTOMATION)
-					break;
-				if (!agent_serves)
-					ereport(ERROR,
-							(errcode(ERRCODE_WOES_NO_AGENT),
-							 errmsg("no active agent serves this conversation's channel"),
-							 errhint("Add or activate an agent for the channel first.")));
-				update = "UPDATE woes.conversations SET control = 'automation'"
-					" WHERE workspace_id OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2";
-				break;
-		}
-		if (update)
-		{
-			ret = SPI_execute_with_args(update, 3, types, values, nulls, false, 0);
-			if (ret != SPI_OK_UPDATE || SPI_processed != 1)
-				elog(ERROR, "could not change the conversation's control: %s", SPI_result_code_string(ret));
-		}
-	}
+	lock_conversation(&call, &conv);
+	update = decide(&call, &conv);
+	if (update)
+		change_control(&call, update);
 	woes_owner_end(&scope);
 	SPI_finish();
 	woes_api_end(nestlevel);

@@ -20,6 +20,8 @@
 
 #include "fmgr.h"
 #include "port/pg_bswap.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
@@ -126,6 +128,19 @@ woes_uuid_parse(const char *str, pg_uuid_t *out)
 		p += 2;
 	}
 	return *p == '\0';
+}
+
+/* the text form of an id */
+char *
+woes_uuid_text(const pg_uuid_t *id)
+{
+	return DatumGetCString(DirectFunctionCall1(uuid_out, UUIDPGetDatum((pg_uuid_t *) id)));
+}
+
+Datum
+woes_uuid_copy(Datum uuid)
+{
+	return datumCopy(uuid, false, UUID_LEN);
 }
 
 /*

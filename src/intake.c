@@ -61,6 +61,7 @@
 #include "context.h"
 #include "enums.h"
 #include "errcodes.h"
+#include "ids.h"
 #include "intake.h"
 #include "rowwriter.h"
 #include "scope.h"
@@ -151,12 +152,6 @@ run(IntakePlan which, Datum *values, const char *nulls, bool read_only)
 	if (ret < 0)
 		elog(ERROR, "intake statement failed: %s", SPI_result_code_string(ret));
 	return ret;
-}
-
-static Datum
-copy_uuid(Datum d)
-{
-	return datumCopy(d, false, UUID_LEN);
 }
 
 /*
@@ -409,39 +404,23 @@ bind_probe(Probe which, Relation heap)
 	}
 }
 
+static void
+bind_probe_cb(Relation heap, void *arg)
+{
+	bind_probe((Probe) (intptr_t) arg, heap);
+}
+
 /*
  * probe_open
  *		The probe's table, locked as a statement would lock it, with the
- *		probe bound to it.  By name, then under the lock (which delivers the
- *		invalidation of a concurrent change), then bound; the locks are kept
- *		to the end of the transaction, as a statement keeps them.
+ *		probe bound to it (woes_open_bound: by name, then under the lock,
+ *		then bound).
  */
 static Relation
 probe_open(Probe which)
 {
-	Oid			relid = get_relname_relid(probes[which].table, get_namespace_oid("woes", false));
-	Relation	heap;
-
-	if (!OidIsValid(relid))
-		elog(ERROR, "table woes.%s is missing", probes[which].table);
-	heap = table_open(relid, AccessShareLock);
-	if (!probes[which].valid || probes[which].relid != relid)
-	{
-		probes[which].valid = true;
-		probes[which].relid = relid;
-		PG_TRY();
-		{
-			bind_probe(which, heap);
-		}
-		PG_CATCH();
-		{
-			/* a binding that failed part-way is never used */
-			probes[which].valid = false;
-			PG_RE_THROW();
-		}
-		PG_END_TRY();
-	}
-	return heap;
+	return woes_open_bound(probes[which].table, AccessShareLock, &probes[which].valid,
+						   &probes[which].relid, bind_probe_cb, (void *) (intptr_t) which);
 }
 
 /*
@@ -759,7 +738,7 @@ ensure_contact(Delivery *d)
 	run(P_CONTACT, values, nulls, false);
 	if (SPI_processed != 1)
 		elog(ERROR, "woes.upsert_contact() returned no row");
-	d->contact = copy_uuid(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	d->contact = woes_uuid_copy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	if (!d->have_contact)
 		d->is_participant = false;
 	d->have_contact = true;
@@ -789,7 +768,7 @@ ensure_conversation(Delivery *d)
 				(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
 				 errmsg("the conversation of a new thread was not stored"),
 				 errdetail("A trigger on woes.conversations skipped the row.")));
-	d->conv = copy_uuid(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	d->conv = woes_uuid_copy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 
 /* a DBA's policy, statement trigger or grant on messages: the statement */
@@ -811,8 +790,8 @@ store_message_statement(Delivery *d)
 		ereport(ERROR,
 				(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
 				 errmsg("a trigger on woes.messages skipped a row woes writes")));
-	d->message = copy_uuid(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	d->conv = copy_uuid(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	d->message = woes_uuid_copy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	d->conv = woes_uuid_copy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 }
 
 /*
@@ -878,7 +857,7 @@ store_message(Delivery *d)
 static bool
 stayed_in_thread(const Delivery *d)
 {
-	return d->have_found_conv && DatumGetBool(DirectFunctionCall2(uuid_eq, d->conv, d->found_conv));
+	return d->have_found_conv && woes_uuid_equal(DatumGetUUIDP(d->conv), DatumGetUUIDP(d->found_conv));
 }
 
 /* the sender takes part, in the conversation the message landed in */

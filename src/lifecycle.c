@@ -146,7 +146,7 @@ woes_next_statuses(PG_FUNCTION_ARGS)
 static void
 write_status_event(WoesConversationRow *row, int from, int to, bool until_null, Datum until)
 {
-	const pg_uuid_t *actor = woes_context_actor();
+	const pg_uuid_t *actor = woes_context_recorded_actor();
 	const char *reason = woes_context_reason();
 	Datum		values[8];
 	bool		nulls[8] = {false, false, false, false, false, false, false, false};
@@ -157,8 +157,8 @@ write_status_event(WoesConversationRow *row, int from, int to, bool until_null, 
 	nulls[2] = from < 0;
 	values[3] = CharGetDatum((char) to);
 	values[4] = CStringGetTextDatum(woes_context_actor_kind());
-	nulls[5] = !(actor && woes_context_audience() != WOES_AUDIENCE_NONE);
-	values[5] = nulls[5] ? (Datum) 0 : UUIDPGetDatum((pg_uuid_t *) actor);
+	nulls[5] = actor == NULL;
+	values[5] = actor ? UUIDPGetDatum((pg_uuid_t *) actor) : (Datum) 0;
 	nulls[6] = reason == NULL;
 	values[6] = reason ? CStringGetTextDatum(reason) : (Datum) 0;
 	values[7] = until;
@@ -416,10 +416,7 @@ status_change(FunctionCallInfo fcinfo, Datum conversation, bool conversation_nul
 	SPI_finish();
 
 	if (!found)
-		ereport(ERROR,
-				(errcode(ERRCODE_WOES_NOT_FOUND),
-				 errmsg("conversation %s not found in this workspace",
-						DatumGetCString(DirectFunctionCall1(uuid_out, conversation)))));
+		woes_conversation_not_found(DatumGetUUIDP(conversation));
 	return changed;
 }
 

@@ -26,23 +26,15 @@
 #include "utils/timestamp.h"
 
 #include "context.h"
+#include "conversations.h"
 #include "enums.h"
 #include "errcodes.h"
 #include "events.h"
 #include "handoff.h"
+#include "ids.h"
 #include "scope.h"
 
 PG_FUNCTION_INFO_V1(woes_message_intake_trigger);
-
-static int
-att_of(TupleDesc tupdesc, const char *name)
-{
-	int			attnum = SPI_fnumber(tupdesc, name);
-
-	if (attnum <= 0)
-		elog(ERROR, "woes trigger: column \"%s\" is missing", name);
-	return attnum;
-}
 
 typedef enum GroundingPolicy
 {
@@ -112,12 +104,12 @@ check_author(Oid owner, const pg_uuid_t *workspace, const char *kind, Datum auth
 	Datum		values[2];
 	int			ret;
 
-	if (actor != NULL && memcmp(DatumGetUUIDP(author)->data, actor->data, UUID_LEN) == 0 &&
+	if (actor != NULL && woes_uuid_equal(DatumGetUUIDP(author), actor) &&
 		((which == 0 && audience == WOES_AUDIENCE_CUSTOMER) ||
 		 (which == 1 && audience == WOES_AUDIENCE_AGENT) ||
 		 (which == 2 && audience >= WOES_AUDIENCE_OPERATOR)))
 		return;
-	if (which == 0 && memcmp(DatumGetUUIDP(author)->data, DatumGetUUIDP(contact)->data, UUID_LEN) == 0)
+	if (which == 0 && woes_uuid_equal(DatumGetUUIDP(author), DatumGetUUIDP(contact)))
 		return;
 	if (plans[which] == NULL)
 	{
@@ -175,22 +167,18 @@ read_message(IncomingMessage *m)
 	bool		isnull;
 	Datum		value;
 
-	value = heap_getattr(m->newtuple, att_of(m->tupdesc, "workspace_id"), m->tupdesc, &isnull);
+	value = heap_getattr(m->newtuple, woes_trigger_attnum(m->tupdesc, "workspace_id"), m->tupdesc, &isnull);
 	/* the workspace must be the context's (checked before touching anything) */
-	if (isnull || memcmp(DatumGetUUIDP(value)->data, m->workspace->data, UUID_LEN) != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_WOES_WRONG_WORKSPACE),
-				 errmsg("row is outside the current workspace"),
-				 errdetail("A row can only be written in, and never moved out of, the workspace of the context.")));
-	m->conversation = heap_getattr(m->newtuple, att_of(m->tupdesc, "conversation_id"), m->tupdesc, &isnull);
+	woes_require_in_workspace(isnull ? NULL : DatumGetUUIDP(value));
+	m->conversation = heap_getattr(m->newtuple, woes_trigger_attnum(m->tupdesc, "conversation_id"), m->tupdesc, &isnull);
 	if (isnull)
 		ereport(ERROR,
 				(errcode(ERRCODE_WOES_INVALID_ARGUMENT),
 				 errmsg("a message needs a conversation_id")));
-	m->created_at = heap_getattr(m->newtuple, att_of(m->tupdesc, "created_at"), m->tupdesc, &isnull);
+	m->created_at = heap_getattr(m->newtuple, woes_trigger_attnum(m->tupdesc, "created_at"), m->tupdesc, &isnull);
 	if (isnull)
 		m->created_at = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
-	value = heap_getattr(m->newtuple, att_of(m->tupdesc, "author_kind"), m->tupdesc, &isnull);
+	value = heap_getattr(m->newtuple, woes_trigger_attnum(m->tupdesc, "author_kind"), m->tupdesc, &isnull);
 	/* NOT NULL is checked only after BEFORE triggers: check it here */
 	if (isnull)
 		ereport(ERROR,
@@ -198,8 +186,8 @@ read_message(IncomingMessage *m)
 				 errmsg("a message needs an author_kind"),
 				 errhint("One of customer, operator, agent, system.")));
 	m->kind = TextDatumGetCString(value);
-	m->author = heap_getattr(m->newtuple, att_of(m->tupdesc, "author_id"), m->tupdesc, &m->author_null);
-	m->is_public = (uint8) DatumGetChar(heap_getattr(m->newtuple, att_of(m->tupdesc, "visibility"),
+	m->author = heap_getattr(m->newtuple, woes_trigger_attnum(m->tupdesc, "author_id"), m->tupdesc, &m->author_null);
+	m->is_public = (uint8) DatumGetChar(heap_getattr(m->newtuple, woes_trigger_attnum(m->tupdesc, "visibility"),
 													 m->tupdesc, &isnull)) == WOES_VISIBILITY_PUBLIC;
 	m->customer_public = m->is_public && strcmp(m->kind, "customer") == 0;
 	m->operator_public = m->is_public && strcmp(m->kind, "operator") == 0;
@@ -215,7 +203,7 @@ apply_grounding(IncomingMessage *m)
 
 	if (!m->is_public || strcmp(m->kind, "agent") != 0)
 		return;
-	grounding = heap_getattr(m->newtuple, att_of(m->tupdesc, "grounding"), m->tupdesc, &gnull);
+	grounding = heap_getattr(m->newtuple, woes_trigger_attnum(m->tupdesc, "grounding"), m->tupdesc, &gnull);
 	jb = gnull ? NULL : DatumGetJsonbP(grounding);
 	/* sources: a non-empty array (not an array: the CHECK refuses it later) */
 	if (jb != NULL && JB_ROOT_IS_ARRAY(jb) && !JB_ROOT_IS_SCALAR(jb) && JB_ROOT_COUNT(jb) > 0)
@@ -232,7 +220,7 @@ apply_grounding(IncomingMessage *m)
 		case GROUNDING_SUGGEST:
 			{
 				/* kept as an internal suggestion for an operator */
-				int			col = att_of(m->tupdesc, "visibility");
+				int			col = woes_trigger_attnum(m->tupdesc, "visibility");
 				Datum		internal = CharGetDatum((char) WOES_VISIBILITY_INTERNAL);
 				bool		f = false;
 
@@ -301,8 +289,7 @@ touch_conversation(IncomingMessage *m)
 		elog(ERROR, "could not update the conversation: %s", SPI_result_code_string(ret));
 	if (SPI_processed != 1)
 		return;
-	m->contact = datumCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull),
-						   false, UUID_LEN);
+	m->contact = woes_uuid_copy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	m->contact_found = true;
 	if (m->is_public && strcmp(m->kind, "agent") == 0)
 		woes_handoff_check_agent_message((uint8) DatumGetChar(SPI_getbinval(SPI_tuptable->vals[0],
@@ -350,10 +337,8 @@ start_follow_up(IncomingMessage *m)
 		elog(ERROR, "could not start a follow-up conversation: %s", SPI_result_code_string(ret));
 	if (SPI_processed != 1)
 		return;
-	m->follow_up = datumCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull),
-							 false, UUID_LEN);
-	m->contact = datumCopy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull),
-						   false, UUID_LEN);
+	m->follow_up = woes_uuid_copy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	m->contact = woes_uuid_copy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 	m->have_follow_up = m->contact_found = true;
 }
 
@@ -364,17 +349,15 @@ check_conversation(IncomingMessage *m)
 	if (!m->contact_found ||
 		(woes_context_audience() == WOES_AUDIENCE_CUSTOMER &&
 		 (woes_context_actor() == NULL ||
-		  memcmp(DatumGetUUIDP(m->contact)->data, woes_context_actor()->data, UUID_LEN) != 0)))
-		ereport(ERROR,
-				(errcode(ERRCODE_WOES_NOT_FOUND),
-				 errmsg("conversation not found in this workspace")));
+		  !woes_uuid_equal(DatumGetUUIDP(m->contact), woes_context_actor()))))
+		woes_conversation_not_found(NULL);
 }
 
 /* the conversation's contact (and the follow-up, if any) into the row */
 static void
 fill_conversation(IncomingMessage *m)
 {
-	int			att_contact = att_of(m->tupdesc, "contact_id");
+	int			att_contact = woes_trigger_attnum(m->tupdesc, "contact_id");
 	int			cols[2];
 	Datum		vals[2];
 	bool		nulls[2] = {false, false};
@@ -382,7 +365,7 @@ fill_conversation(IncomingMessage *m)
 	bool		cnull;
 	Datum		given = heap_getattr(m->newtuple, att_contact, m->tupdesc, &cnull);
 
-	if (!cnull && memcmp(DatumGetUUIDP(given)->data, DatumGetUUIDP(m->contact)->data, UUID_LEN) != 0)
+	if (!cnull && !woes_uuid_equal(DatumGetUUIDP(given), DatumGetUUIDP(m->contact)))
 		ereport(ERROR,
 				(errcode(ERRCODE_WOES_INVALID_ARGUMENT),
 				 errmsg("contact_id of a message must be its conversation's contact"),
@@ -391,7 +374,7 @@ fill_conversation(IncomingMessage *m)
 	vals[n++] = m->contact;
 	if (m->have_follow_up)
 	{
-		cols[n] = att_of(m->tupdesc, "conversation_id");
+		cols[n] = woes_trigger_attnum(m->tupdesc, "conversation_id");
 		vals[n++] = m->follow_up;
 	}
 	m->newtuple = heap_modify_tuple_by_cols(m->newtuple, m->tupdesc, n, cols, vals, nulls);
@@ -403,8 +386,8 @@ message_created(IncomingMessage *m)
 {
 	bool		isnull,
 				visnull;
-	Datum		id = heap_getattr(m->newtuple, att_of(m->tupdesc, "id"), m->tupdesc, &isnull);
-	int			vis = (uint8) DatumGetChar(heap_getattr(m->newtuple, att_of(m->tupdesc, "visibility"),
+	Datum		id = heap_getattr(m->newtuple, woes_trigger_attnum(m->tupdesc, "id"), m->tupdesc, &isnull);
+	int			vis = (uint8) DatumGetChar(heap_getattr(m->newtuple, woes_trigger_attnum(m->tupdesc, "visibility"),
 														m->tupdesc, &visnull));
 	WoesPayload payload;
 
@@ -438,11 +421,6 @@ message_intake_body(FunctionCallInfo fcinfo)
 	IncomingMessage m;
 	int			nestlevel;
 
-	woes_check_row_trigger(fcinfo, "woes.message_intake()");
-	if (!TRIGGER_FIRED_BY_INSERT(trigdata->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("woes.message_intake() must be fired BEFORE INSERT")));
 	memset(&m, 0, sizeof(m));
 	m.tupdesc = RelationGetDescr(trigdata->tg_relation);
 	m.owner = trigdata->tg_relation->rd_rel->relowner;
@@ -478,5 +456,6 @@ message_intake_body(FunctionCallInfo fcinfo)
 Datum
 woes_message_intake_trigger(PG_FUNCTION_ARGS)
 {
-	return woes_trigger_as_owner(fcinfo, message_intake_body);
+	return woes_trigger_as_owner(fcinfo, "woes.message_intake()", WOES_FIRED_BY_INSERT,
+								 message_intake_body);
 }

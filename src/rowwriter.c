@@ -35,9 +35,14 @@
 #include "access/tableam.h"
 #include "catalog/dependency.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
+#include "catalog/pg_policy.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
+#include "commands/comment.h"
+#include "commands/policy.h"
 #include "commands/sequence.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
@@ -66,7 +71,7 @@ typedef struct DirectColumn
 typedef struct DirectTable
 {
 	const char *relname;
-	const char *const *insert_policies;	/* as_caller inserts: the policies woes defines */
+	bool		for_caller;		/* rows written in place of a caller's INSERT (as_caller) */
 	const char *const *defaults;	/* as_caller inserts: the columns woes gives a default */
 	bool		caller_ids;		/* the caller passes every column, id and created_at too */
 	const char *sequence;		/* of "id": NULL = its identity sequence */
@@ -110,21 +115,16 @@ static const DirectColumn event_columns[] = {
 
 #define lengthof_cols(a) ((int) (sizeof(a) / sizeof((a)[0])))
 
-static const char *const message_insert_policies[] = {
-	"workspace_isolation", "messages_customer_insert", "messages_agent_insert", "messages_staff_insert",
-	"messages_read", NULL
-};
-
 /* the columns of messages with a default (the intake passes each of them) */
 static const char *const message_defaults[] = {
 	"workspace_id", "visibility", "attachments", "created_at", NULL
 };
 
 static DirectTable tables[] = {
-	[WOES_DIRECT_STATUS_EVENTS] = {"status_events", NULL, NULL, false, NULL, lengthof_cols(status_event_columns), status_event_columns},
-	[WOES_DIRECT_HANDOFF_EVENTS] = {"handoff_events", NULL, NULL, false, NULL, lengthof_cols(handoff_event_columns), handoff_event_columns},
-	[WOES_DIRECT_EVENTS] = {"events", NULL, NULL, false, "events_id_seq", lengthof_cols(event_columns), event_columns},
-	[WOES_DIRECT_MESSAGES] = {"messages", message_insert_policies, message_defaults, true, NULL, lengthof_cols(message_columns), message_columns},
+	[WOES_DIRECT_STATUS_EVENTS] = {"status_events", false, NULL, false, NULL, lengthof_cols(status_event_columns), status_event_columns},
+	[WOES_DIRECT_HANDOFF_EVENTS] = {"handoff_events", false, NULL, false, NULL, lengthof_cols(handoff_event_columns), handoff_event_columns},
+	[WOES_DIRECT_EVENTS] = {"events", false, NULL, false, "events_id_seq", lengthof_cols(event_columns), event_columns},
+	[WOES_DIRECT_MESSAGES] = {"messages", true, message_defaults, true, NULL, lengthof_cols(message_columns), message_columns},
 };
 
 /* any change to a bound table (or a full reset) unbinds it */
@@ -157,10 +157,15 @@ type_is(Oid typid, const char *typname)
 	return result;
 }
 
+/*
+ * bind_columns
+ *		Each column the table has, bound by name and checked by type: every
+ *		column the caller passes is there, and there is none this version
+ *		does not write.
+ */
 static void
-bind_table(DirectTable *t, Relation rel)
+bind_columns(DirectTable *t, TupleDesc tupdesc)
 {
-	TupleDesc	tupdesc = RelationGetDescr(rel);
 	int			covered = 0;
 	int			i;
 
@@ -204,13 +209,20 @@ bind_table(DirectTable *t, Relation rel)
 	for (i = 0; i < t->ncolumns; i++)
 		if (t->attnums[i] == InvalidAttrNumber)
 			elog(ERROR, "woes.%s does not have the columns this version of woes writes", t->relname);
+}
 
-	/*
-	 * The CHECK constraints, parsed once: the executor would otherwise read
-	 * each stored expression from its text form per statement.  They are
-	 * still planned per row (as the executor plans them per statement), so
-	 * a function they call is always its current definition.
-	 */
+/*
+ * bind_checks
+ *		The CHECK constraints, parsed once: the executor would otherwise read
+ *		each stored expression from its text form per statement.  They are
+ *		still planned per row (as the executor plans them per statement), so
+ *		a function they call is always its current definition.
+ */
+static void
+bind_checks(DirectTable *t, TupleDesc tupdesc)
+{
+	int			i;
+
 	if (t->cxt == NULL)
 		t->cxt = AllocSetContextCreate(CacheMemoryContext, "woes row writer",
 									   ALLOCSET_SMALL_SIZES);
@@ -228,91 +240,178 @@ bind_table(DirectTable *t, Relation rel)
 		t->nchecks = n;
 		MemoryContextSwitchTo(old);
 	}
+}
 
-	/*
-	 * Can the foreign-key checks be left out when the caller vouches for
-	 * the referenced row?  Only if they are all the table has: any other
-	 * row trigger on INSERT (one added by a DBA, say) makes every insert
-	 * take the full path.
-	 */
-	t->fk_only = !(tupdesc->constr && tupdesc->constr->has_generated_stored);
-	t->as_designed = true;
-	if (rel->trigdesc)
+/*
+ * only_fk_checks
+ *		Can the foreign-key checks be left out when the caller vouches for
+ *		the referenced row?  Only if they are all the table has: any other
+ *		row trigger on INSERT (one added by a DBA, say) makes every insert
+ *		take the full path.
+ */
+static bool
+only_fk_checks(Relation rel)
+{
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	Oid			conversations;
+	int			i;
+
+	if (tupdesc->constr && tupdesc->constr->has_generated_stored)
+		return false;
+	if (rel->trigdesc == NULL)
+		return true;
+	conversations = get_relname_relid("conversations", RelationGetNamespace(rel));
+	for (i = 0; i < rel->trigdesc->numtriggers; i++)
 	{
-		Oid			conversations = get_relname_relid("conversations", RelationGetNamespace(rel));
+		Trigger    *trig = &rel->trigdesc->triggers[i];
+		HeapTuple	ctup;
+		bool		to_conversations;
 
-		if (rel->trigdesc->trig_insert_new_table)
-			t->as_designed = false;
-		for (i = 0; i < rel->trigdesc->numtriggers; i++)
-		{
-			Trigger    *trig = &rel->trigdesc->triggers[i];
-
-			if (!TRIGGER_FOR_INSERT(trig->tgtype))
-				continue;
-			if (!TRIGGER_FOR_ROW(trig->tgtype))
-			{
-				/* the only statement trigger woes puts on its tables */
-				if (strcmp(trig->tgname, "require_context") != 0)
-					t->as_designed = false;
-				continue;
-			}
-			if (trig->tgisinternal && RI_FKey_trigger_type(trig->tgfoid) == RI_TRIGGER_FK)
-			{
-				HeapTuple	ctup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(trig->tgconstraint));
-
-				if (!HeapTupleIsValid(ctup) ||
-					((Form_pg_constraint) GETSTRUCT(ctup))->confrelid != conversations)
-					t->fk_only = false;
-				if (HeapTupleIsValid(ctup))
-					ReleaseSysCache(ctup);
-			}
-			else
-				t->fk_only = false;
-		}
+		if (!TRIGGER_FOR_INSERT(trig->tgtype) || !TRIGGER_FOR_ROW(trig->tgtype))
+			continue;
+		if (!trig->tgisinternal || RI_FKey_trigger_type(trig->tgfoid) != RI_TRIGGER_FK)
+			return false;
+		ctup = SearchSysCache1(CONSTROID, ObjectIdGetDatum(trig->tgconstraint));
+		if (!HeapTupleIsValid(ctup))
+			return false;
+		to_conversations = ((Form_pg_constraint) GETSTRUCT(ctup))->confrelid == conversations;
+		ReleaseSysCache(ctup);
+		if (!to_conversations)
+			return false;
 	}
+	return true;
+}
 
-	/*
-	 * as_caller inserts: no rule, no column default but the ones woes sets
-	 * (the caller passes those columns), and every policy that can judge an
-	 * INSERT ... RETURNING is woes's own.
-	 */
-	if (t->insert_policies && rel->rd_rules)
-		t->as_designed = false;
-	if (t->insert_policies)
+/*
+ * statement_as_designed
+ *		Would an INSERT statement fire nothing but woes's own statement
+ *		triggers (and no transition table)?  A statement trigger is woes's
+ *		own when its function is a member of the extension the table belongs
+ *		to (require_context, the only one woes puts on its tables): a
+ *		catalog fact no DBA changes by accident, and no trigger name to keep
+ *		in step with the SQL.
+ */
+static bool
+statement_as_designed(Relation rel)
+{
+	Oid			extension = InvalidOid;
+	int			i;
+
+	if (rel->trigdesc == NULL)
+		return true;
+	if (rel->trigdesc->trig_insert_new_table)
+		return false;
+	for (i = 0; i < rel->trigdesc->numtriggers; i++)
 	{
-		for (i = 0; i < tupdesc->natts; i++)
-		{
-			Form_pg_attribute att = TupleDescAttr(tupdesc, i);
-			const char *const *known;
+		Trigger    *trig = &rel->trigdesc->triggers[i];
 
-			if (att->attisdropped || !att->atthasdef)
-				continue;
-			for (known = t->defaults; *known; known++)
-				if (strcmp(*known, NameStr(att->attname)) == 0)
-					break;
-			if (*known == NULL)
-				t->as_designed = false;
-		}
+		if (!TRIGGER_FOR_INSERT(trig->tgtype) || TRIGGER_FOR_ROW(trig->tgtype))
+			continue;
+		if (!OidIsValid(extension))
+			extension = getExtensionOfObject(RelationRelationId, RelationGetRelid(rel));
+		if (!OidIsValid(extension) ||
+			getExtensionOfObject(ProcedureRelationId, trig->tgfoid) != extension)
+			return false;
 	}
-	if (t->insert_policies && rel->rd_rsdesc)
+	return true;
+}
+
+/*
+ * policy_is_woes_own
+ *		Is this policy of the table one the extension made?  Its COMMENT
+ *		says so: every policy woes creates carries one that starts with
+ *		WOES_OWN_POLICY_MARK (src/sql writes it with the policy).
+ *
+ *		Why the comment, and not:
+ *		- the policies' names, listed here: the list had to match the SQL by
+ *		  hand (a rename there sent every intake to the slow path without a
+ *		  word), and a policy a DBA dropped and created again under woes's
+ *		  name was taken for woes's;
+ *		- pg_depend: PostgreSQL records no extension membership for a policy
+ *		  (no deptype 'e', and ALTER EXTENSION ... ADD takes no policy);
+ *		- the OIDs of the policies CREATE EXTENSION made, kept in a table:
+ *		  they change in a dump and restore, and every upgrade script would
+ *		  have to maintain them.
+ *		The comment travels with the policy itself: a rename keeps it, a
+ *		restore re-creates it with the install script's policies, and a
+ *		policy dropped and created again lacks it until someone writes it.
+ *		A DBA's policy has none (or its own words), so it sends the insert
+ *		to the SQL statement.  Read only when the binding is built, not per
+ *		row.  COMMENT ON POLICY does not invalidate the binding, but a
+ *		comment changed later only moves a policy whose expression the
+ *		binding has already judged, so a stale answer is never less careful
+ *		than the policies in force.  (What no catalog fact tells: an ALTER
+ *		POLICY that rewrites one of woes's policies keeps its comment, as it
+ *		kept its name.  A DBA who changes a woes policy drops it and creates
+ *		their own instead.)
+ */
+#define WOES_OWN_POLICY_MARK "Defined by woes."
+
+static bool
+policy_is_woes_own(Oid relid, const char *policy_name)
+{
+	Oid			policy = get_relation_policy_oid(relid, policy_name, true);
+	char	   *comment;
+	bool		own;
+
+	if (!OidIsValid(policy))
+		return false;
+	comment = GetComment(policy, PolicyRelationId, 0);
+	own = comment != NULL &&
+		strncmp(comment, WOES_OWN_POLICY_MARK, strlen(WOES_OWN_POLICY_MARK)) == 0;
+	if (comment)
+		pfree(comment);
+	return own;
+}
+
+/*
+ * caller_insert_as_designed
+ *		as_caller inserts: no rule, no column default but the ones woes sets
+ *		(the caller passes those columns), and every policy that can judge an
+ *		INSERT ... RETURNING is woes's own.
+ */
+static bool
+caller_insert_as_designed(DirectTable *t, Relation rel)
+{
+	TupleDesc	tupdesc = RelationGetDescr(rel);
+	int			i;
+
+	if (rel->rd_rules)
+		return false;
+	for (i = 0; i < tupdesc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(tupdesc, i);
+		const char *const *known;
+
+		if (att->attisdropped || !att->atthasdef)
+			continue;
+		for (known = t->defaults; *known; known++)
+			if (strcmp(*known, NameStr(att->attname)) == 0)
+				break;
+		if (*known == NULL)
+			return false;
+	}
+	if (rel->rd_rsdesc)
 	{
 		ListCell   *lc;
 
 		foreach(lc, rel->rd_rsdesc->policies)
 		{
 			RowSecurityPolicy *pol = (RowSecurityPolicy *) lfirst(lc);
-			const char *const *known;
 
 			if (pol->polcmd != '*' && pol->polcmd != ACL_INSERT_CHR && pol->polcmd != ACL_SELECT_CHR)
 				continue;
-			for (known = t->insert_policies; *known; known++)
-				if (strcmp(*known, pol->policy_name) == 0)
-					break;
-			if (*known == NULL)
-				t->as_designed = false;
+			if (!policy_is_woes_own(RelationGetRelid(rel), pol->policy_name))
+				return false;
 		}
 	}
+	return true;
+}
 
+/* the sequence "id" is drawn from */
+static void
+bind_sequence(DirectTable *t, Relation rel)
+{
 	if (t->caller_ids)
 		t->seqid = InvalidOid;
 	else if (t->sequence)
@@ -325,42 +424,69 @@ bind_table(DirectTable *t, Relation rel)
 		t->seqid = getIdentitySequence(RelationGetRelid(rel), t->id_attnum, false);
 }
 
-/*
- * open_direct
- *		Open the table (by name: it may have been re-created) under the lock
- *		the insert needs, then bind it if it changed.  The lock is what
- *		delivers a concurrent change's invalidation, so the binding is
- *		checked after it, never before.
- */
-static Relation
-open_direct(DirectTable *t)
+static void
+bind_table(DirectTable *t, Relation rel)
 {
-	Oid			relid = get_relname_relid(t->relname, get_namespace_oid("woes", false));
+	bind_columns(t, RelationGetDescr(rel));
+	bind_checks(t, RelationGetDescr(rel));
+	t->fk_only = only_fk_checks(rel);
+	t->as_designed = statement_as_designed(rel) &&
+		(!t->for_caller || caller_insert_as_designed(t, rel));
+	bind_sequence(t, rel);
+}
+
+/*
+ * woes_open_bound
+ *		Open a table of schema woes by name (it may have been re-created)
+ *		under lockmode, then bind it -- bind(rel, arg) -- unless it is bound
+ *		already.  The lock is what delivers a concurrent change's
+ *		invalidation, so the binding is checked after it, never before; the
+ *		caller's relcache callback unsets *valid on a change.  The lock is
+ *		kept to the end of the transaction, as a statement keeps it.
+ */
+Relation
+woes_open_bound(const char *relname, LOCKMODE lockmode, bool *valid, Oid *relid,
+				void (*bind) (Relation rel, void *arg), void *arg)
+{
+	Oid			found = get_relname_relid(relname, get_namespace_oid("woes", false));
 	Relation	rel;
 
-	if (!OidIsValid(relid))
-		elog(ERROR, "table woes.%s is missing", t->relname);
-	rel = table_open(relid, RowExclusiveLock);
-	if (!t->valid || t->relid != relid)
+	if (!OidIsValid(found))
+		elog(ERROR, "table woes.%s is missing", relname);
+	rel = table_open(found, lockmode);
+	if (!*valid || *relid != found)
 	{
 		/*
 		 * valid first: an invalidation arriving while binding unsets it; a
 		 * binding that fails part-way is never used
 		 */
-		t->valid = true;
-		t->relid = relid;
+		*valid = true;
+		*relid = found;
 		PG_TRY();
 		{
-			bind_table(t, rel);
+			bind(rel, arg);
 		}
 		PG_CATCH();
 		{
-			t->valid = false;
+			*valid = false;
 			PG_RE_THROW();
 		}
 		PG_END_TRY();
 	}
 	return rel;
+}
+
+static void
+bind_direct(Relation rel, void *arg)
+{
+	bind_table((DirectTable *) arg, rel);
+}
+
+/* the table, under the lock the insert needs, bound */
+static Relation
+open_direct(DirectTable *t)
+{
+	return woes_open_bound(t->relname, RowExclusiveLock, &t->valid, &t->relid, bind_direct, t);
 }
 
 /*
@@ -383,53 +509,41 @@ woes_insert_direct(WoesDirectTable which, const Datum *values, const bool *nulls
 }
 
 /*
- * woes_insert_direct_ex
- *		The same; and, if final_values is given, the row as stored (after
- *		BEFORE triggers changed it), in the DirectColumn order, copied into
- *		the caller's memory context.
- *
- *		as_caller: a row the caller could have written with an INSERT
- *		statement (see below); *stored says whether it was written here.
+ * direct_for_caller
+ *		A row written for the caller, in place of its INSERT statement:
+ *		only where that statement could add nothing -- the caller may
+ *		insert, row-level security is on for it, and every policy and
+ *		statement trigger on INSERT is woes's own (which the caller's
+ *		checks and the row triggers already stand for).  Otherwise the
+ *		caller runs the statement.
  */
-int64
-woes_insert_direct_ex(WoesDirectTable which, const Datum *values, const bool *nulls,
-					  bool parent_locked, bool as_caller, bool *stored,
-					  Datum *final_values, bool *final_nulls)
+static bool
+direct_for_caller(const DirectTable *t)
 {
-	DirectTable *t = &tables[which];
-	Relation	rel;
+	return t->as_designed && row_security &&
+		pg_class_aclcheck(t->relid, GetUserId(), ACL_INSERT) == ACLCHECK_OK;
+}
+
+/* the executor state of one single-row insert */
+typedef struct DirectInsert
+{
 	EState	   *estate;
 	ResultRelInfo *rri;
-	RangeTblEntry *rte;
 	TupleTableSlot *slot;
-	MemoryContext oldcxt;
-	int64		id;
+} DirectInsert;
+
+/*
+ * begin_insert
+ *		The range table, the result relation with its indexes and CHECK
+ *		constraints, and an empty slot; in the executor state's memory.
+ */
+static void
+begin_insert(const DirectTable *t, Relation rel, DirectInsert *ins)
+{
+	EState	   *estate = ins->estate;
+	RangeTblEntry *rte;
+	ResultRelInfo *rri;
 	int			i;
-
-	rel = open_direct(t);
-	if (as_caller)
-	{
-		/*
-		 * A row written for the caller, in place of its INSERT statement:
-		 * only where that statement could add nothing -- the caller may
-		 * insert, row-level security is on for it, and every policy and
-		 * statement trigger on INSERT is woes's own (which the caller's
-		 * checks and the row triggers already stand for).  Otherwise the
-		 * caller runs the statement.
-		 */
-		if (!t->as_designed || !row_security ||
-			pg_class_aclcheck(t->relid, GetUserId(), ACL_INSERT) != ACLCHECK_OK)
-		{
-			table_close(rel, NoLock);
-			if (stored)
-				*stored = false;
-			return 0;
-		}
-	}
-	id = t->caller_ids ? 0 : nextval_internal(t->seqid, false);
-
-	estate = CreateExecutorState();
-	oldcxt = MemoryContextSwitchTo(estate->es_query_cxt);
 
 	rte = makeNode(RangeTblEntry);
 	rte->rtekind = RTE_RELATION;
@@ -451,10 +565,18 @@ woes_insert_direct_ex(WoesDirectTable which, const Datum *values, const bool *nu
 		for (i = 0; i < t->nchecks; i++)
 			rri->ri_ConstraintExprs[i] = ExecPrepareExpr((Expr *) copyObject(t->checks[i]), estate);
 	}
+	ins->rri = rri;
+	ins->slot = ExecInitExtraTupleSlot(estate, RelationGetDescr(rel), &TTSOpsVirtual);
+}
 
-	slot = ExecInitExtraTupleSlot(estate, RelationGetDescr(rel), &TTSOpsVirtual);
+/* the caller's values, in the DirectColumn order; id and created_at */
+static void
+fill_slot(const DirectTable *t, TupleTableSlot *slot, const Datum *values, const bool *nulls, int64 id)
+{
+	int			i;
+
 	ExecClearTuple(slot);
-	for (i = 0; i < RelationGetDescr(rel)->natts; i++)
+	for (i = 0; i < slot->tts_tupleDescriptor->natts; i++)
 	{
 		slot->tts_values[i] = (Datum) 0;
 		slot->tts_isnull[i] = true;
@@ -472,54 +594,104 @@ woes_insert_direct_ex(WoesDirectTable which, const Datum *values, const bool *nu
 		slot->tts_isnull[t->created_attnum - 1] = false;
 	}
 	ExecStoreVirtualTuple(slot);
+}
 
+/* the insert, with or without the row triggers (see woes_insert_direct) */
+static void
+insert_row(const DirectTable *t, Relation rel, DirectInsert *ins, bool parent_locked)
+{
 	if (parent_locked && t->fk_only)
 	{
 		/* ExecSimpleRelationInsert without the row triggers: see above */
 		List	   *recheck = NIL;
 
 		if (rel->rd_att->constr)
-			ExecConstraints(rri, slot, estate);
-		simple_table_tuple_insert(rel, slot);
-		if (rri->ri_NumIndices > 0)
-			recheck = ExecInsertIndexTuples(rri, slot, estate, false, false, NULL, NIL);
+			ExecConstraints(ins->rri, ins->slot, ins->estate);
+		simple_table_tuple_insert(rel, ins->slot);
+		if (ins->rri->ri_NumIndices > 0)
+			recheck = ExecInsertIndexTuples(ins->rri, ins->slot, ins->estate, false, false, NULL, NIL);
 		list_free(recheck);
 	}
 	else
 	{
 		/* row triggers (the foreign-key checks) queue and fire as in a statement */
 		AfterTriggerBeginQuery();
-		ExecSimpleRelationInsert(rri, estate, slot);
-		AfterTriggerEndQuery(estate);
+		ExecSimpleRelationInsert(ins->rri, ins->estate, ins->slot);
+		AfterTriggerEndQuery(ins->estate);
 	}
 
 	/* a row woes must write is never silently dropped by a BEFORE trigger */
-	if (!ItemPointerIsValid(&slot->tts_tid))
+	if (!ItemPointerIsValid(&ins->slot->tts_tid))
 		ereport(ERROR,
 				(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
 				 errmsg("a trigger on woes.%s skipped a row woes writes", t->relname)));
+}
+
+/* the row as stored, in the DirectColumn order, copied into memory cxt */
+static void
+copy_final_values(const DirectTable *t, TupleTableSlot *slot, MemoryContext cxt,
+				  Datum *final_values, bool *final_nulls)
+{
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	int			i;
+
+	slot_getallattrs(slot);
+	for (i = 0; i < t->ncolumns; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(slot->tts_tupleDescriptor, t->attnums[i] - 1);
+
+		final_nulls[i] = slot->tts_isnull[t->attnums[i] - 1];
+		final_values[i] = final_nulls[i] ? (Datum) 0 :
+			datumCopy(slot->tts_values[t->attnums[i] - 1], att->attbyval, att->attlen);
+	}
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * woes_insert_direct_ex
+ *		The same; and, if final_values is given, the row as stored (after
+ *		BEFORE triggers changed it), in the DirectColumn order, copied into
+ *		the caller's memory context.
+ *
+ *		as_caller: a row the caller could have written with an INSERT
+ *		statement (see direct_for_caller); *stored says whether it was
+ *		written here.
+ */
+int64
+woes_insert_direct_ex(WoesDirectTable which, const Datum *values, const bool *nulls,
+					  bool parent_locked, bool as_caller, bool *stored,
+					  Datum *final_values, bool *final_nulls)
+{
+	DirectTable *t = &tables[which];
+	Relation	rel;
+	DirectInsert ins;
+	MemoryContext oldcxt;
+	int64		id;
+
+	rel = open_direct(t);
+	if (as_caller && !direct_for_caller(t))
+	{
+		table_close(rel, NoLock);
+		if (stored)
+			*stored = false;
+		return 0;
+	}
+	id = t->caller_ids ? 0 : nextval_internal(t->seqid, false);
+
+	ins.estate = CreateExecutorState();
+	oldcxt = MemoryContextSwitchTo(ins.estate->es_query_cxt);
+	begin_insert(t, rel, &ins);
+	fill_slot(t, ins.slot, values, nulls, id);
+	insert_row(t, rel, &ins, parent_locked);
 	if (stored)
 		*stored = true;
-
 	if (final_values)
-	{
-		MemoryContextSwitchTo(oldcxt);
-		slot_getallattrs(slot);
-		for (i = 0; i < t->ncolumns; i++)
-		{
-			Form_pg_attribute att = TupleDescAttr(RelationGetDescr(rel), t->attnums[i] - 1);
+		copy_final_values(t, ins.slot, oldcxt, final_values, final_nulls);
 
-			final_nulls[i] = slot->tts_isnull[t->attnums[i] - 1];
-			final_values[i] = final_nulls[i] ? (Datum) 0 :
-				datumCopy(slot->tts_values[t->attnums[i] - 1], att->attbyval, att->attlen);
-		}
-		MemoryContextSwitchTo(estate->es_query_cxt);
-	}
-
-	ExecCloseIndices(rri);
-	ExecResetTupleTable(estate->es_tupleTable, false);
+	ExecCloseIndices(ins.rri);
+	ExecResetTupleTable(ins.estate->es_tupleTable, false);
 	MemoryContextSwitchTo(oldcxt);
-	FreeExecutorState(estate);
+	FreeExecutorState(ins.estate);
 	table_close(rel, NoLock);
 	return id;
 }

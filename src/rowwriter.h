@@ -9,6 +9,9 @@
 #ifndef WOES_ROWWRITER_H
 #define WOES_ROWWRITER_H
 
+#include "storage/lockdefs.h"
+#include "utils/relcache.h"
+
 typedef enum WoesDirectTable
 {
 	WOES_DIRECT_STATUS_EVENTS,
@@ -52,6 +55,9 @@ enum
 #define WOES_DIRECT_MAX_COLUMNS 32
 
 extern void woes_rowwriter_init(void);
+/* a table of schema woes, opened by name under lockmode and bound (see rowwriter.c) */
+extern Relation woes_open_bound(const char *relname, LOCKMODE lockmode, bool *valid, Oid *relid,
+								void (*bind) (Relation rel, void *arg), void *arg);
 extern int64 woes_insert_direct(WoesDirectTable which, const Datum *values, const bool *nulls,
 								bool parent_locked);
 extern int64 woes_insert_direct_ex(WoesDirectTable which, const Datum *values, const bool *nulls,

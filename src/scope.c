@@ -156,45 +156,80 @@ woes_prepare_kept(const char *query, int nargs, Oid *types)
 }
 
 /*
- * woes_check_row_trigger
- *		A row trigger of woes's must be called as a trigger, BEFORE INSERT or
- *		UPDATE, FOR EACH ROW; anything else is 39P01.
+ * woes_check_trigger
+ *		The trigger protocol of every woes trigger function: called as a
+ *		trigger, fired BEFORE, FOR EACH ROW (for_row) or FOR EACH STATEMENT,
+ *		by one of the events given (none given: any).  Anything else is
+ *		39P01, naming the function.
  */
 void
-woes_check_row_trigger(FunctionCallInfo fcinfo, const char *name)
+woes_check_trigger(FunctionCallInfo fcinfo, const char *name, bool for_row, int events)
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	TriggerEvent ev;
+	const char *on;
 
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("%s must be called as a trigger", name)));
-	if (!TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
-		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) ||
-		TRIGGER_FIRED_BY_DELETE(trigdata->tg_event) ||
-		TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("%s must be fired BEFORE INSERT or UPDATE, FOR EACH ROW", name)));
+	ev = trigdata->tg_event;
+	if (TRIGGER_FIRED_BEFORE(ev) &&
+		(for_row ? TRIGGER_FIRED_FOR_ROW(ev) : TRIGGER_FIRED_FOR_STATEMENT(ev)) &&
+		(events == 0 ||
+		 (TRIGGER_FIRED_BY_INSERT(ev) && (events & WOES_FIRED_BY_INSERT)) ||
+		 (TRIGGER_FIRED_BY_UPDATE(ev) && (events & WOES_FIRED_BY_UPDATE))))
+		return;
+	switch (events)
+	{
+		case WOES_FIRED_BY_INSERT:
+			on = " INSERT";
+			break;
+		case WOES_FIRED_BY_UPDATE:
+			on = " UPDATE";
+			break;
+		case WOES_FIRED_BY_INSERT | WOES_FIRED_BY_UPDATE:
+			on = " INSERT or UPDATE,";
+			break;
+		default:
+			on = ",";
+			break;
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+			 errmsg("%s must be fired BEFORE%s FOR EACH %s", name, on, for_row ? "ROW" : "STATEMENT")));
+}
+
+/*
+ * woes_trigger_attnum
+ *		A column a woes trigger reads, by name; its absence is an error.
+ */
+int
+woes_trigger_attnum(TupleDesc tupdesc, const char *name)
+{
+	int			attnum = SPI_fnumber(tupdesc, name);
+
+	if (attnum <= 0)
+		elog(ERROR, "woes trigger: column \"%s\" is missing", name);
+	return attnum;
 }
 
 /*
  * woes_trigger_as_owner
- *		Run a trigger's body as the owner of the table it fired on, with the
- *		pinned search_path: one scope for the whole call, so the helpers'
- *		own scopes cost nothing.
+ *		Check the row trigger's protocol (see woes_check_trigger), then run
+ *		its body as the owner of the table it fired on, with the pinned
+ *		search_path: one scope for the whole call, so the helpers' own
+ *		scopes cost nothing.
  */
 Datum
-woes_trigger_as_owner(FunctionCallInfo fcinfo, Datum (*body) (FunctionCallInfo))
+woes_trigger_as_owner(FunctionCallInfo fcinfo, const char *name, int events,
+					  Datum (*body) (FunctionCallInfo))
 {
 	TriggerData *trigdata = (TriggerData *) fcinfo->context;
 	WoesOwnerScope scope;
 	Datum		result;
 
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("a woes trigger function must be called as a trigger")));
+	woes_check_trigger(fcinfo, name, true, events);
 	woes_owner_begin(&scope, trigdata->tg_relation->rd_rel->relowner);
 	result = body(fcinfo);
 	woes_owner_end(&scope);

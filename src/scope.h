@@ -12,6 +12,7 @@
 #define WOES_SCOPE_H
 
 #include "executor/spi.h"
+#include "access/tupdesc.h"
 #include "fmgr.h"
 
 #define WOES_PINNED_SEARCH_PATH "pg_catalog, pg_temp"
@@ -34,7 +35,13 @@ extern void woes_owner_end(WoesOwnerScope *scope);
 
 extern SPIPlanPtr woes_prepare_kept(const char *query, int nargs, Oid *types);
 
-extern void woes_check_row_trigger(FunctionCallInfo fcinfo, const char *name);
-extern Datum woes_trigger_as_owner(FunctionCallInfo fcinfo, Datum (*body) (FunctionCallInfo));
+/* the events a woes trigger function is fired by (always BEFORE); none: any */
+#define WOES_FIRED_BY_INSERT	0x01
+#define WOES_FIRED_BY_UPDATE	0x02
+
+extern void woes_check_trigger(FunctionCallInfo fcinfo, const char *name, bool for_row, int events);
+extern Datum woes_trigger_as_owner(FunctionCallInfo fcinfo, const char *name, int events,
+								   Datum (*body) (FunctionCallInfo));
+extern int	woes_trigger_attnum(TupleDesc tupdesc, const char *name);
 
 #endif							/* WOES_SCOPE_H */
