@@ -66,8 +66,12 @@ CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.workspaces
 -- workspaces: everyone in the workspace reads it; admins rename/configure it
 CREATE POLICY workspaces_read ON @extschema@.workspaces FOR SELECT
     USING (@extschema@.current_audience() IS NOT NULL);
+COMMENT ON POLICY workspaces_read ON @extschema@.workspaces IS
+    'Defined by woes. Everyone with a context reads its workspace';
 CREATE POLICY workspaces_admin_update ON @extschema@.workspaces FOR UPDATE
     USING (@extschema@.in_audience('{admin}'));
+COMMENT ON POLICY workspaces_admin_update ON @extschema@.workspaces IS
+    'Defined by woes. Admins rename and configure their workspace';
 
 CREATE TABLE @extschema@.contacts (
     workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace()
@@ -109,27 +113,47 @@ CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.identities
 CREATE POLICY contacts_customer_read ON @extschema@.contacts FOR SELECT
     USING (@extschema@.in_audience('{customer}')
            AND id OPERATOR(pg_catalog.=) @extschema@.current_actor());
+COMMENT ON POLICY contacts_customer_read ON @extschema@.contacts IS
+    'Defined by woes. A customer reads its own contact';
 CREATE POLICY contacts_staff_read ON @extschema@.contacts FOR SELECT
     USING (@extschema@.in_audience('{agent,operator,admin}'));
+COMMENT ON POLICY contacts_staff_read ON @extschema@.contacts IS
+    'Defined by woes. Agents, operators and admins read every contact';
 CREATE POLICY contacts_staff_insert ON @extschema@.contacts FOR INSERT
     WITH CHECK (@extschema@.in_audience('{operator,admin}'));
+COMMENT ON POLICY contacts_staff_insert ON @extschema@.contacts IS
+    'Defined by woes. Operators and admins add contacts';
 CREATE POLICY contacts_staff_update ON @extschema@.contacts FOR UPDATE
     USING (@extschema@.in_audience('{operator,admin}'));
+COMMENT ON POLICY contacts_staff_update ON @extschema@.contacts IS
+    'Defined by woes. Operators and admins change contacts';
 CREATE POLICY contacts_admin_delete ON @extschema@.contacts FOR DELETE
     USING (@extschema@.in_audience('{admin}'));
+COMMENT ON POLICY contacts_admin_delete ON @extschema@.contacts IS
+    'Defined by woes. Only admins delete contacts';
 
 CREATE POLICY identities_customer_read ON @extschema@.identities FOR SELECT
     USING (@extschema@.in_audience('{customer}')
            AND contact_id OPERATOR(pg_catalog.=) @extschema@.current_actor());
+COMMENT ON POLICY identities_customer_read ON @extschema@.identities IS
+    'Defined by woes. A customer reads its own identities';
 CREATE POLICY identities_staff_read ON @extschema@.identities FOR SELECT
     USING (@extschema@.in_audience('{agent,operator,admin}'));
+COMMENT ON POLICY identities_staff_read ON @extschema@.identities IS
+    'Defined by woes. Agents, operators and admins read every identity';
 CREATE POLICY identities_staff_insert ON @extschema@.identities FOR INSERT
     WITH CHECK (@extschema@.in_audience('{operator,admin}'));
+COMMENT ON POLICY identities_staff_insert ON @extschema@.identities IS
+    'Defined by woes. Operators and admins add identities';
 CREATE POLICY identities_staff_update ON @extschema@.identities FOR UPDATE
     USING (@extschema@.in_audience('{operator,admin}'));
+COMMENT ON POLICY identities_staff_update ON @extschema@.identities IS
+    'Defined by woes. Operators and admins change identities';
 -- operators delete identities too: erasure (woes.erase_contact) runs as them
 CREATE POLICY identities_staff_delete ON @extschema@.identities FOR DELETE
     USING (@extschema@.in_audience('{operator,admin}'));
+COMMENT ON POLICY identities_staff_delete ON @extschema@.identities IS
+    'Defined by woes. Operators and admins delete identities (erasure runs as them)';
 
 CREATE TABLE @extschema@.operators (
     workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace()
@@ -209,7 +233,15 @@ BEGIN
                 USING (@extschema@.in_audience('{operator,admin}'));
             CREATE POLICY %1$s_admin_delete ON @extschema@.%1$I FOR DELETE
                 USING (@extschema@.in_audience('{admin}'));
-            $p$, t);
+            COMMENT ON POLICY %1$s_read ON @extschema@.%1$I IS
+                'Defined by woes. Agents, operators, analysts and admins read %2$s';
+            COMMENT ON POLICY %1$s_staff_insert ON @extschema@.%1$I IS
+                'Defined by woes. Operators and admins add %2$s';
+            COMMENT ON POLICY %1$s_staff_update ON @extschema@.%1$I IS
+                'Defined by woes. Operators and admins change %2$s';
+            COMMENT ON POLICY %1$s_admin_delete ON @extschema@.%1$I IS
+                'Defined by woes. Only admins delete %2$s';
+            $p$, t, pg_catalog.replace(t, '_', ' '));
     END LOOP;
 END;
 $$;

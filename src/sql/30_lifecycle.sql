@@ -163,21 +163,35 @@ CREATE TRIGGER lifecycle BEFORE INSERT OR UPDATE OF status, snoozed_until, contr
 CREATE POLICY conversations_customer_read ON @extschema@.conversations FOR SELECT
     USING (@extschema@.in_audience('{customer}')
            AND contact_id OPERATOR(pg_catalog.=) @extschema@.current_actor());
+COMMENT ON POLICY conversations_customer_read ON @extschema@.conversations IS
+    'Defined by woes. A customer reads its own conversations';
 CREATE POLICY conversations_staff_read ON @extschema@.conversations FOR SELECT
     USING (@extschema@.in_audience('{agent,operator,analyst,admin}'));
+COMMENT ON POLICY conversations_staff_read ON @extschema@.conversations IS
+    'Defined by woes. Agents, operators, analysts and admins read every conversation';
 CREATE POLICY conversations_customer_insert ON @extschema@.conversations FOR INSERT
     WITH CHECK (@extschema@.in_audience('{customer}')
                 AND contact_id OPERATOR(pg_catalog.=) @extschema@.current_actor());
+COMMENT ON POLICY conversations_customer_insert ON @extschema@.conversations IS
+    'Defined by woes. A customer starts conversations of its own';
 CREATE POLICY conversations_staff_insert ON @extschema@.conversations FOR INSERT
     WITH CHECK (@extschema@.in_audience('{operator,admin}'));
+COMMENT ON POLICY conversations_staff_insert ON @extschema@.conversations IS
+    'Defined by woes. Operators and admins start conversations';
 CREATE POLICY conversations_staff_update ON @extschema@.conversations FOR UPDATE
     USING (@extschema@.in_audience('{agent,operator,admin}'));
+COMMENT ON POLICY conversations_staff_update ON @extschema@.conversations IS
+    'Defined by woes. Agents, operators and admins work conversations; the lifecycle trigger judges every change';
 CREATE POLICY conversations_admin_delete ON @extschema@.conversations FOR DELETE
     USING (@extschema@.in_audience('{admin}'));
+COMMENT ON POLICY conversations_admin_delete ON @extschema@.conversations IS
+    'Defined by woes. Only admins delete conversations';
 
 -- history: staff and analysts read it; nobody writes it but the trigger
 CREATE POLICY status_events_read ON @extschema@.status_events FOR SELECT
     USING (@extschema@.in_audience('{agent,operator,analyst,admin}'));
+COMMENT ON POLICY status_events_read ON @extschema@.status_events IS
+    'Defined by woes. Agents, operators, analysts and admins read status history; only the lifecycle trigger writes it';
 
 -- The status API is C (lifecycle.c): one compare-and-set UPDATE as the
 -- caller, with a kept plan; the lifecycle trigger judges and records it.

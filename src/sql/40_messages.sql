@@ -164,12 +164,20 @@ CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.thread_refs
 -- participants: staff only
 CREATE POLICY participants_staff_read ON @extschema@.participants FOR SELECT
     USING (@extschema@.in_audience('{agent,operator,admin}'));
+COMMENT ON POLICY participants_staff_read ON @extschema@.participants IS
+    'Defined by woes. Agents, operators and admins read participants';
 CREATE POLICY participants_staff_insert ON @extschema@.participants FOR INSERT
     WITH CHECK (@extschema@.in_audience('{agent,operator,admin}'));
+COMMENT ON POLICY participants_staff_insert ON @extschema@.participants IS
+    'Defined by woes. Agents, operators and admins add participants';
 CREATE POLICY participants_staff_update ON @extschema@.participants FOR UPDATE
     USING (@extschema@.in_audience('{agent,operator,admin}'));
+COMMENT ON POLICY participants_staff_update ON @extschema@.participants IS
+    'Defined by woes. Agents, operators and admins change participants';
 CREATE POLICY participants_admin_delete ON @extschema@.participants FOR DELETE
     USING (@extschema@.in_audience('{admin}'));
+COMMENT ON POLICY participants_admin_delete ON @extschema@.participants IS
+    'Defined by woes. Only admins delete participants';
 
 -- messages: the visibility matrix.  A customer reads the public messages of
 -- its own conversations; an agent reads public messages and what it wrote
@@ -179,43 +187,65 @@ CREATE POLICY messages_read ON @extschema@.messages FOR SELECT
                                author_id OPERATOR(pg_catalog.=) @extschema@.current_actor())
            AND (@extschema@.in_audience('{agent,operator,analyst,admin}')
                 OR contact_id OPERATOR(pg_catalog.=) @extschema@.current_actor()));
+COMMENT ON POLICY messages_read ON @extschema@.messages IS
+    'Defined by woes. Who reads which message: the visibility matrix (woes.can_see), and a customer only in its own conversations';
 CREATE POLICY messages_customer_insert ON @extschema@.messages FOR INSERT
     WITH CHECK (@extschema@.in_audience('{customer}')
                 AND contact_id OPERATOR(pg_catalog.=) @extschema@.current_actor()
                 AND author_kind OPERATOR(pg_catalog.=) 'customer'
                 AND author_id OPERATOR(pg_catalog.=) @extschema@.current_actor()
                 AND visibility OPERATOR(@extschema@.=) 'public');
+COMMENT ON POLICY messages_customer_insert ON @extschema@.messages IS
+    'Defined by woes. A customer writes public messages as itself, in its own conversations';
 CREATE POLICY messages_agent_insert ON @extschema@.messages FOR INSERT
     WITH CHECK (@extschema@.in_audience('{agent}')
                 AND author_kind OPERATOR(pg_catalog.=) 'agent'
                 AND author_id OPERATOR(pg_catalog.=) @extschema@.current_actor());
+COMMENT ON POLICY messages_agent_insert ON @extschema@.messages IS
+    'Defined by woes. An agent writes messages as itself';
 CREATE POLICY messages_staff_insert ON @extschema@.messages FOR INSERT
     WITH CHECK (@extschema@.in_audience('{operator,admin}'));
+COMMENT ON POLICY messages_staff_insert ON @extschema@.messages IS
+    'Defined by woes. Operators and admins write messages (the intake among them)';
 CREATE POLICY messages_staff_update ON @extschema@.messages FOR UPDATE
     USING (@extschema@.in_audience('{operator,admin}'));
+COMMENT ON POLICY messages_staff_update ON @extschema@.messages IS
+    'Defined by woes. Operators and admins change messages (redaction)';
 CREATE POLICY messages_admin_delete ON @extschema@.messages FOR DELETE
     USING (@extschema@.in_audience('{admin}'));
+COMMENT ON POLICY messages_admin_delete ON @extschema@.messages IS
+    'Defined by woes. Only admins delete messages';
 
 -- a customer starting its own conversation records itself as participant
 CREATE POLICY participants_customer_insert ON @extschema@.participants FOR INSERT
     WITH CHECK (@extschema@.in_audience('{customer}')
                 AND kind OPERATOR(pg_catalog.=) 'customer'
                 AND contact_id OPERATOR(pg_catalog.=) @extschema@.current_actor());
+COMMENT ON POLICY participants_customer_insert ON @extschema@.participants IS
+    'Defined by woes. A customer starting its own conversation records itself as participant';
 
 -- traces: never customers; agents their own; operators and admins all
 CREATE POLICY message_traces_read ON @extschema@.message_traces FOR SELECT
     USING (@extschema@.can_see(@extschema@.current_audience(), 'debug',
                                author_id OPERATOR(pg_catalog.=) @extschema@.current_actor()));
+COMMENT ON POLICY message_traces_read ON @extschema@.message_traces IS
+    'Defined by woes. Traces are debug visibility: never customers; agents their own; operators and admins all';
 CREATE POLICY message_traces_insert ON @extschema@.message_traces FOR INSERT
     WITH CHECK (@extschema@.in_audience('{operator,admin}')
                 OR (@extschema@.in_audience('{agent}')
                     AND author_id OPERATOR(pg_catalog.=) @extschema@.current_actor()));
+COMMENT ON POLICY message_traces_insert ON @extschema@.message_traces IS
+    'Defined by woes. Operators and admins write traces; an agent its own';
 CREATE POLICY message_traces_staff_delete ON @extschema@.message_traces FOR DELETE
     USING (@extschema@.in_audience('{operator,admin}'));
+COMMENT ON POLICY message_traces_staff_delete ON @extschema@.message_traces IS
+    'Defined by woes. Operators and admins delete traces';
 
 -- thread keys: the intake's business (operators, admins)
 CREATE POLICY thread_refs_staff ON @extschema@.thread_refs FOR ALL
     USING (@extschema@.in_audience('{operator,admin}'));
+COMMENT ON POLICY thread_refs_staff ON @extschema@.thread_refs IS
+    'Defined by woes. Thread keys are the intake''s business: operators and admins';
 
 -- Email threading: the keys of an email are the Message-IDs in its
 -- In-Reply-To and References headers (pass them as thread_ref, in any

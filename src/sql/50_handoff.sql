@@ -34,6 +34,8 @@ CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.handoff_events
 -- the owner
 CREATE POLICY handoff_events_read ON @extschema@.handoff_events FOR SELECT
     USING (@extschema@.in_audience('{agent,operator,analyst,admin}'));
+COMMENT ON POLICY handoff_events_read ON @extschema@.handoff_events IS
+    'Defined by woes. Agents, operators, analysts and admins read handoff history; only the handoff trigger writes it';
 
 CREATE FUNCTION @extschema@.handoff(conversation uuid, target @extschema@.control, reason text)
     RETURNS void

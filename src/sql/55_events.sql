@@ -34,6 +34,8 @@ CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.events
 -- triggers, as the owner
 CREATE POLICY events_read ON @extschema@.events FOR SELECT
     USING (@extschema@.in_audience('{operator,admin}'));
+COMMENT ON POLICY events_read ON @extschema@.events IS
+    'Defined by woes. Operators and admins read the outbox; only the triggers write it';
 
 CREATE FUNCTION @extschema@.event_horizon() RETURNS bigint
     AS 'MODULE_PATHNAME', 'woes_event_horizon'

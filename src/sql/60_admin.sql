@@ -19,6 +19,8 @@ CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.role_bindings
 -- role bindings: admins read them; woes.bind_role() writes them
 CREATE POLICY role_bindings_admin_read ON @extschema@.role_bindings FOR SELECT
     USING (@extschema@.in_audience('{admin}'));
+COMMENT ON POLICY role_bindings_admin_read ON @extschema@.role_bindings IS
+    'Defined by woes. Admins read role bindings; woes.bind_role() writes them';
 
 CREATE FUNCTION @extschema@.bind_role(role regrole, workspace uuid, audience @extschema@.audience,
                                       actor uuid DEFAULT NULL)

@@ -13,6 +13,14 @@
 -- The row trigger freezing a table's key columns (guard_update) is
 -- declared with the table, naming its columns; here every workspace table
 -- is checked to have one, and the install fails naming a table without.
+--
+-- Every policy woes creates has a COMMENT that starts 'Defined by woes.':
+-- that is how the C code tells woes's own policies from a DBA's (the
+-- intake writes a message row directly only where every policy that could
+-- judge its INSERT is woes's own; see policy_is_woes_own in rowwriter.c).
+-- PostgreSQL records no extension membership for policies, and the
+-- comment, unlike a name, survives a rename and is lost by a policy
+-- dropped and created again.
 --------------------------------------------------------------------------
 
 DO $$
@@ -33,6 +41,8 @@ BEGIN
         IF t.relname = 'channels' THEN
             -- global lookup data: readable by all, written by the owner only
             CREATE POLICY channels_read ON @extschema@.channels FOR SELECT USING (true);
+            COMMENT ON POLICY channels_read ON @extschema@.channels IS
+                'Defined by woes. Channels are global lookup data: readable by all, written by the owner only';
             PERFORM pg_catalog.pg_extension_config_dump('@extschema@.channels', 'WHERE NOT builtin');
             CONTINUE;
         END IF;
@@ -44,7 +54,7 @@ BEGIN
             ' WITH CHECK (@extschema@.in_workspace(%I))', t.relname, key, key);
         EXECUTE format(
             'COMMENT ON POLICY workspace_isolation ON @extschema@.%I IS %L', t.relname,
-            'Restrictive: only rows of the context''s workspace are visible or writable');
+            'Defined by woes. Restrictive: only rows of the context''s workspace are visible or writable');
 
         -- workspaces are created by woes.create_workspace() without a context
         EXECUTE format(

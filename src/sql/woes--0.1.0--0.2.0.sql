@@ -14,3 +14,113 @@ CREATE OR REPLACE FUNCTION @extschema@.require_audience(allowed @extschema@.audi
     RETURNS void
     AS 'MODULE_PATHNAME', 'woes_require_audience_sql'
     LANGUAGE C STABLE PARALLEL SAFE;
+
+-- Every policy woes creates says so in its COMMENT, which starts 'Defined
+-- by woes.': the C code tells woes's own policies from a DBA's by it (see
+-- policy_is_woes_own in rowwriter.c); 0.1.0 decided by a list of names.
+COMMENT ON POLICY workspaces_read ON @extschema@.workspaces IS
+    'Defined by woes. Everyone with a context reads its workspace';
+COMMENT ON POLICY workspaces_admin_update ON @extschema@.workspaces IS
+    'Defined by woes. Admins rename and configure their workspace';
+COMMENT ON POLICY contacts_customer_read ON @extschema@.contacts IS
+    'Defined by woes. A customer reads its own contact';
+COMMENT ON POLICY contacts_staff_read ON @extschema@.contacts IS
+    'Defined by woes. Agents, operators and admins read every contact';
+COMMENT ON POLICY contacts_staff_insert ON @extschema@.contacts IS
+    'Defined by woes. Operators and admins add contacts';
+COMMENT ON POLICY contacts_staff_update ON @extschema@.contacts IS
+    'Defined by woes. Operators and admins change contacts';
+COMMENT ON POLICY contacts_admin_delete ON @extschema@.contacts IS
+    'Defined by woes. Only admins delete contacts';
+COMMENT ON POLICY identities_customer_read ON @extschema@.identities IS
+    'Defined by woes. A customer reads its own identities';
+COMMENT ON POLICY identities_staff_read ON @extschema@.identities IS
+    'Defined by woes. Agents, operators and admins read every identity';
+COMMENT ON POLICY identities_staff_insert ON @extschema@.identities IS
+    'Defined by woes. Operators and admins add identities';
+COMMENT ON POLICY identities_staff_update ON @extschema@.identities IS
+    'Defined by woes. Operators and admins change identities';
+COMMENT ON POLICY identities_staff_delete ON @extschema@.identities IS
+    'Defined by woes. Operators and admins delete identities (erasure runs as them)';
+COMMENT ON POLICY conversations_customer_read ON @extschema@.conversations IS
+    'Defined by woes. A customer reads its own conversations';
+COMMENT ON POLICY conversations_staff_read ON @extschema@.conversations IS
+    'Defined by woes. Agents, operators, analysts and admins read every conversation';
+COMMENT ON POLICY conversations_customer_insert ON @extschema@.conversations IS
+    'Defined by woes. A customer starts conversations of its own';
+COMMENT ON POLICY conversations_staff_insert ON @extschema@.conversations IS
+    'Defined by woes. Operators and admins start conversations';
+COMMENT ON POLICY conversations_staff_update ON @extschema@.conversations IS
+    'Defined by woes. Agents, operators and admins work conversations; the lifecycle trigger judges every change';
+COMMENT ON POLICY conversations_admin_delete ON @extschema@.conversations IS
+    'Defined by woes. Only admins delete conversations';
+COMMENT ON POLICY participants_staff_read ON @extschema@.participants IS
+    'Defined by woes. Agents, operators and admins read participants';
+COMMENT ON POLICY participants_staff_insert ON @extschema@.participants IS
+    'Defined by woes. Agents, operators and admins add participants';
+COMMENT ON POLICY participants_staff_update ON @extschema@.participants IS
+    'Defined by woes. Agents, operators and admins change participants';
+COMMENT ON POLICY participants_admin_delete ON @extschema@.participants IS
+    'Defined by woes. Only admins delete participants';
+COMMENT ON POLICY messages_read ON @extschema@.messages IS
+    'Defined by woes. Who reads which message: the visibility matrix (woes.can_see), and a customer only in its own conversations';
+COMMENT ON POLICY messages_customer_insert ON @extschema@.messages IS
+    'Defined by woes. A customer writes public messages as itself, in its own conversations';
+COMMENT ON POLICY messages_agent_insert ON @extschema@.messages IS
+    'Defined by woes. An agent writes messages as itself';
+COMMENT ON POLICY messages_staff_insert ON @extschema@.messages IS
+    'Defined by woes. Operators and admins write messages (the intake among them)';
+COMMENT ON POLICY messages_staff_update ON @extschema@.messages IS
+    'Defined by woes. Operators and admins change messages (redaction)';
+COMMENT ON POLICY messages_admin_delete ON @extschema@.messages IS
+    'Defined by woes. Only admins delete messages';
+COMMENT ON POLICY role_bindings_admin_read ON @extschema@.role_bindings IS
+    'Defined by woes. Admins read role bindings; woes.bind_role() writes them';
+COMMENT ON POLICY status_events_read ON @extschema@.status_events IS
+    'Defined by woes. Agents, operators, analysts and admins read status history; only the lifecycle trigger writes it';
+COMMENT ON POLICY participants_customer_insert ON @extschema@.participants IS
+    'Defined by woes. A customer starting its own conversation records itself as participant';
+COMMENT ON POLICY message_traces_read ON @extschema@.message_traces IS
+    'Defined by woes. Traces are debug visibility: never customers; agents their own; operators and admins all';
+COMMENT ON POLICY message_traces_insert ON @extschema@.message_traces IS
+    'Defined by woes. Operators and admins write traces; an agent its own';
+COMMENT ON POLICY message_traces_staff_delete ON @extschema@.message_traces IS
+    'Defined by woes. Operators and admins delete traces';
+COMMENT ON POLICY thread_refs_staff ON @extschema@.thread_refs IS
+    'Defined by woes. Thread keys are the intake''s business: operators and admins';
+COMMENT ON POLICY handoff_events_read ON @extschema@.handoff_events IS
+    'Defined by woes. Agents, operators, analysts and admins read handoff history; only the handoff trigger writes it';
+COMMENT ON POLICY events_read ON @extschema@.events IS
+    'Defined by woes. Operators and admins read the outbox; only the triggers write it';
+COMMENT ON POLICY channels_read ON @extschema@.channels IS
+    'Defined by woes. Channels are global lookup data: readable by all, written by the owner only';
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOREACH t IN ARRAY ARRAY['operators', 'teams', 'team_members', 'agents'] LOOP
+        EXECUTE format($p$
+            COMMENT ON POLICY %1$s_read ON @extschema@.%1$I IS
+                'Defined by woes. Agents, operators, analysts and admins read %2$s';
+            COMMENT ON POLICY %1$s_staff_insert ON @extschema@.%1$I IS
+                'Defined by woes. Operators and admins add %2$s';
+            COMMENT ON POLICY %1$s_staff_update ON @extschema@.%1$I IS
+                'Defined by woes. Operators and admins change %2$s';
+            COMMENT ON POLICY %1$s_admin_delete ON @extschema@.%1$I IS
+                'Defined by woes. Only admins delete %2$s';
+            $p$, t, pg_catalog.replace(t, '_', ' '));
+    END LOOP;
+    -- the isolation policy of every table but channels (80_row_security.sql)
+    FOR t IN
+        SELECT c.relname
+          FROM pg_catalog.pg_policy p JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) p.polrelid
+         WHERE c.relnamespace OPERATOR(pg_catalog.=) '@extschema@'::regnamespace
+           AND p.polname OPERATOR(pg_catalog.=) 'workspace_isolation'
+           AND c.relname OPERATOR(pg_catalog.<>) 'channels'
+    LOOP
+        EXECUTE format(
+            'COMMENT ON POLICY workspace_isolation ON @extschema@.%I IS %L', t,
+            'Defined by woes. Restrictive: only rows of the context''s workspace are visible or writable');
+    END LOOP;
+END;
+$$;

@@ -4,7 +4,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION woes;
-SELECT plan(30);
+SELECT plan(31);
 
 -- the tables of the schema; channels is global lookup data, every other
 -- table belongs to a workspace
@@ -34,6 +34,13 @@ SELECT is_empty($$
     SELECT relname FROM woes_tables t
      WHERE NOT EXISTS (SELECT FROM pg_policy p WHERE p.polrelid = t.oid AND p.polpermissive)
 $$, 'every table has permissive (audience) policies');
+
+-- the mark by which the row writer tells woes's own policies from a DBA's
+-- (policy_is_woes_own in rowwriter.c)
+SELECT is_empty($$
+    SELECT p.polrelid::regclass || ' ' || p.polname FROM pg_policy p JOIN woes_tables t ON t.oid = p.polrelid
+     WHERE coalesce(obj_description(p.oid, 'pg_policy'), '') NOT LIKE 'Defined by woes. %'
+$$, 'every policy woes creates has a COMMENT that starts ''Defined by woes.''');
 
 SELECT is_empty($$
     SELECT p.polrelid::regclass || ' ' || p.polname FROM pg_policy p JOIN woes_tables t ON t.oid = p.polrelid
