@@ -60,6 +60,7 @@ PG_FUNCTION_INFO_V1(woes_in_audience_support);
 PG_FUNCTION_INFO_V1(woes_require_context_trigger);
 PG_FUNCTION_INFO_V1(woes_restoring_sql);
 PG_FUNCTION_INFO_V1(woes_require_audience_sql);
+PG_FUNCTION_INFO_V1(woes_check_context_sql);
 
 /* the settings as text (owned by the GUC machinery) */
 static char *workspace_setting = NULL;
@@ -645,10 +646,8 @@ context_row_exists(ContextQuery q, Datum *values)
  *		messages are the caller's own settings.
  */
 static void
-check_context(void)
+check_context_values(const pg_uuid_t *workspace, int audience, const pg_uuid_t *actor)
 {
-	uint64		generation = ctx_generation;
-	int			audience = audience_setting;
 	ContextQuery actor_query;
 	Datum		args[2];
 
@@ -664,8 +663,8 @@ check_context(void)
 			actor_query = CQ_OPERATOR;
 			break;
 	}
-	if (!ctx_actor.valid && (audience == WOES_AUDIENCE_CUSTOMER ||
-							 audience == WOES_AUDIENCE_AGENT))
+	if (actor == NULL && (audience == WOES_AUDIENCE_CUSTOMER ||
+						  audience == WOES_AUDIENCE_AGENT))
 		ereport(ERROR,
 				(errcode(ERRCODE_WOES_INVALID_CONTEXT),
 				 errmsg("the %s audience needs an actor",
@@ -673,24 +672,51 @@ check_context(void)
 				 errhint("Pass the %s id as actor.",
 						 audience == WOES_AUDIENCE_CUSTOMER ? "contact" : "agent")));
 
-	args[0] = UUIDPGetDatum(&ctx_workspace.id);
+	args[0] = UUIDPGetDatum((pg_uuid_t *) workspace);
 	if (!context_row_exists(CQ_WORKSPACE, args))
 		ereport(ERROR,
 				(errcode(ERRCODE_WOES_INVALID_CONTEXT),
-				 errmsg("workspace %s does not exist", woes_uuid_text(&ctx_workspace.id))));
-	if (ctx_actor.valid)
+				 errmsg("workspace %s does not exist", woes_uuid_text(workspace))));
+	if (actor != NULL)
 	{
-		args[1] = UUIDPGetDatum(&ctx_actor.id);
+		args[1] = UUIDPGetDatum((pg_uuid_t *) actor);
 		if (!context_row_exists(actor_query, args))
 			ereport(ERROR,
 					(errcode(ERRCODE_WOES_INVALID_CONTEXT),
 					 errmsg("actor %s is not a%s %s of this workspace",
-							woes_uuid_text(&ctx_actor.id),
+							woes_uuid_text(actor),
 							audience == WOES_AUDIENCE_CUSTOMER ? "" : "n",
 							audience == WOES_AUDIENCE_CUSTOMER ? "contact" :
 							audience == WOES_AUDIENCE_AGENT ? "agent" : "operator")));
 	}
+}
+
+static void
+check_context(void)
+{
+	uint64		generation = ctx_generation;
+
+	check_context_values(&ctx_workspace.id, audience_setting,
+						 ctx_actor.valid ? &ctx_actor.id : NULL);
 	ctx_checked_generation = generation;
+}
+
+/*
+ * check_context(workspace uuid, audience woes.audience, actor uuid) returns void
+ *		The same check for a context that is not set (yet): woes.bind_role
+ *		runs it on the binding it is about to write.  Run as the caller: in
+ *		bind_role that is the owner, and the queries name the workspace.
+ */
+Datum
+woes_check_context_sql(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_WOES_INVALID_CONTEXT),
+				 errmsg("workspace and audience must not be null")));
+	check_context_values(PG_GETARG_UUID_P(0), (uint8) PG_GETARG_CHAR(1),
+						 PG_ARGISNULL(2) ? NULL : PG_GETARG_UUID_P(2));
+	PG_RETURN_VOID();
 }
 
 static void

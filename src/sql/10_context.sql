@@ -91,6 +91,13 @@ CREATE FUNCTION @extschema@.assign_id() RETURNS trigger
 COMMENT ON FUNCTION @extschema@.assign_id() IS
     'Internal trigger: a new row gets its uuid id from woes; a supplied id is refused (428C9) except in the admin audience and in a restore';
 
+CREATE FUNCTION @extschema@.check_context(workspace uuid, audience @extschema@.audience, actor uuid)
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'woes_check_context_sql'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.check_context(uuid, @extschema@.audience, uuid) IS
+    'Internal: the check of a context (the workspace exists; customer and agent need an actor; the actor is a contact, agent or operator of the workspace), WO004; used by bind_role';
+
 CREATE FUNCTION @extschema@.restoring() RETURNS boolean
     AS 'MODULE_PATHNAME', 'woes_restoring_sql'
     LANGUAGE C STABLE PARALLEL SAFE;

@@ -62,30 +62,8 @@ BEGIN
         RAISE EXCEPTION 'only members of woes_admin can be bound to the admin audience'
             USING ERRCODE = 'WO003';
     END IF;
-    IF NOT EXISTS (SELECT FROM @extschema@.workspaces w WHERE w.id OPERATOR(pg_catalog.=) bind_role.workspace) THEN
-        RAISE EXCEPTION 'workspace % does not exist', bind_role.workspace USING ERRCODE = 'WO004';
-    END IF;
-    IF bind_role.audience OPERATOR(@extschema@.=) ANY ('{customer,agent}') AND bind_role.actor IS NULL THEN
-        RAISE EXCEPTION 'the % audience needs an actor', bind_role.audience USING ERRCODE = 'WO004';
-    END IF;
-    -- (the CASE is parenthesised: PL/pgSQL would take its THEN for the IF's)
-    IF bind_role.actor IS NOT NULL AND NOT (CASE
-        WHEN bind_role.audience OPERATOR(@extschema@.=) 'customer' THEN EXISTS (
-            SELECT FROM @extschema@.contacts c WHERE c.workspace_id OPERATOR(pg_catalog.=) bind_role.workspace
-               AND c.id OPERATOR(pg_catalog.=) bind_role.actor)
-        WHEN bind_role.audience OPERATOR(@extschema@.=) 'agent' THEN EXISTS (
-            SELECT FROM @extschema@.agents a WHERE a.workspace_id OPERATOR(pg_catalog.=) bind_role.workspace
-               AND a.id OPERATOR(pg_catalog.=) bind_role.actor)
-        ELSE EXISTS (
-            SELECT FROM @extschema@.operators o WHERE o.workspace_id OPERATOR(pg_catalog.=) bind_role.workspace
-               AND o.id OPERATOR(pg_catalog.=) bind_role.actor)
-        END)
-    THEN
-        RAISE EXCEPTION 'actor % is not % of workspace %', bind_role.actor,
-              (CASE bind_role.audience::text WHEN 'customer' THEN 'a contact' WHEN 'agent' THEN 'an agent'
-                    ELSE 'an operator' END),
-              bind_role.workspace USING ERRCODE = 'WO004';
-    END IF;
+    -- the workspace exists; the actor is one of it, of the audience's kind
+    PERFORM @extschema@.check_context(bind_role.workspace, bind_role.audience, bind_role.actor);
 
     -- one binding per role: it is one set of per-role defaults.  Writing
     -- role_bindings needs a context: act, for this call, as the admin of

@@ -124,3 +124,81 @@ BEGIN
     END LOOP;
 END;
 $$;
+
+-- The check of a context is one C function: set_context, the first write
+-- of a context set any other way, and bind_role (which checked in SQL in
+-- 0.1.0) all run it.
+CREATE FUNCTION @extschema@.check_context(workspace uuid, audience @extschema@.audience, actor uuid)
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'woes_check_context_sql'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.check_context(uuid, @extschema@.audience, uuid) IS
+    'Internal: the check of a context (the workspace exists; customer and agent need an actor; the actor is a contact, agent or operator of the workspace), WO004; used by bind_role';
+REVOKE EXECUTE ON FUNCTION @extschema@.check_context(uuid, @extschema@.audience, uuid) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION @extschema@.bind_role(role regrole, workspace uuid, audience @extschema@.audience,
+                                      actor uuid DEFAULT NULL)
+    RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r pg_catalog.pg_roles;
+    saved_workspace text := coalesce(@extschema@.current_workspace()::text, '');
+    saved_audience  text := coalesce(@extschema@.current_audience()::text, 'none');
+    saved_actor     text := coalesce(@extschema@.current_actor()::text, '');
+BEGIN
+    -- SECURITY DEFINER: writing per-role defaults of superuser-only settings
+    -- (ALTER ROLE ... SET) needs the owner's rights.  EXECUTE: woes_admin only.
+    IF bind_role.role IS NULL OR bind_role.workspace IS NULL OR bind_role.audience IS NULL THEN
+        RAISE EXCEPTION 'role, workspace and audience must not be null' USING ERRCODE = 'WO007';
+    END IF;
+    SELECT * INTO r FROM pg_catalog.pg_roles WHERE oid OPERATOR(pg_catalog.=) bind_role.role;
+    IF r.rolsuper OR r.rolbypassrls THEN
+        RAISE EXCEPTION 'role "%" bypasses row-level security and cannot be bound', r.rolname
+            USING ERRCODE = 'WO007', HINT = 'Bind a role without SUPERUSER and BYPASSRLS.';
+    END IF;
+    IF r.rolname OPERATOR(pg_catalog.=) ANY ('{woes_service,woes_admin,woes_analyst}') THEN
+        RAISE EXCEPTION 'the group role "%" cannot be bound', r.rolname
+            USING ERRCODE = 'WO007', HINT = 'Bind a login role (a member of the group) instead.';
+    END IF;
+    -- a binding is a per-role default, so it reaches every session of the
+    -- role: bound, a pooled application role would give every transaction
+    -- of every client that forgot its context this workspace and audience
+    IF pg_catalog.pg_has_role(bind_role.role, 'woes_service', 'USAGE') THEN
+        RAISE EXCEPTION 'role "%" is a member of woes_service and cannot be bound', r.rolname
+            USING ERRCODE = 'WO003',
+                  DETAIL = 'A binding would give every transaction of the application, and of every client sharing its pooled connections, a default context.',
+                  HINT = 'Applications set the context in each transaction; bind a separate login role for BI tools and people.';
+    END IF;
+    IF bind_role.audience OPERATOR(@extschema@.=) 'admin'
+       AND NOT pg_catalog.pg_has_role(bind_role.role, 'woes_admin', 'USAGE') THEN
+        RAISE EXCEPTION 'only members of woes_admin can be bound to the admin audience'
+            USING ERRCODE = 'WO003';
+    END IF;
+    -- the workspace exists; the actor is one of it, of the audience's kind
+    PERFORM @extschema@.check_context(bind_role.workspace, bind_role.audience, bind_role.actor);
+
+    -- one binding per role: it is one set of per-role defaults.  Writing
+    -- role_bindings needs a context: act, for this call, as the admin of
+    -- each workspace touched (the caller's context is restored after).
+    PERFORM @extschema@.unbind_role(bind_role.role);
+    PERFORM pg_catalog.set_config('woes.workspace', bind_role.workspace::text, true),
+            pg_catalog.set_config('woes.audience', 'admin', true),
+            pg_catalog.set_config('woes.actor', '', true);
+    INSERT INTO @extschema@.role_bindings (workspace_id, role_name, audience, actor)
+    VALUES (bind_role.workspace, r.rolname, bind_role.audience, bind_role.actor);
+    PERFORM pg_catalog.set_config('woes.workspace', saved_workspace, true),
+            pg_catalog.set_config('woes.audience', saved_audience, true),
+            pg_catalog.set_config('woes.actor', saved_actor, true);
+    -- per role in this database only: the binding (and its workspace) lives here
+    EXECUTE format('ALTER ROLE %I IN DATABASE %I SET woes.workspace = %L',
+                   r.rolname, pg_catalog.current_database(), bind_role.workspace);
+    EXECUTE format('ALTER ROLE %I IN DATABASE %I SET woes.audience = %L',
+                   r.rolname, pg_catalog.current_database(), bind_role.audience);
+    EXECUTE format('ALTER ROLE %I IN DATABASE %I SET woes.actor = %L',
+                   r.rolname, pg_catalog.current_database(), coalesce(bind_role.actor::text, ''));
+END;
+$$;
+-- (CREATE OR REPLACE drops the SET clauses 90_grants gives every SQL API function)
+ALTER FUNCTION @extschema@.bind_role(regrole, uuid, @extschema@.audience, uuid) SET row_security = on;
