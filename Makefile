@@ -3,7 +3,7 @@ EXTENSION = woes
 EXTVERSION := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" woes.control)
 
 MODULE_big = woes
-OBJS = src/woes.o src/context.o src/scope.o src/ids.o src/enums.o src/guard.o src/visibility.o \
+OBJS = src/woes.o src/context.o src/session.o src/scope.o src/ids.o src/enums.o src/guard.o src/visibility.o \
        src/rowwriter.o src/events.o src/conversations.o src/lifecycle.o src/handoff.o \
        src/messages.o src/intake.o
 

@@ -22,7 +22,6 @@
  */
 #include "postgres.h"
 
-#include "access/parallel.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
@@ -36,7 +35,6 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
-#include "utils/guc_tables.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/rls.h"
@@ -48,6 +46,7 @@
 #include "errcodes.h"
 #include "ids.h"
 #include "scope.h"
+#include "session.h"
 
 PG_FUNCTION_INFO_V1(woes_set_context);
 PG_FUNCTION_INFO_V1(woes_clear_context);
@@ -67,7 +66,6 @@ static char *workspace_setting = NULL;
 static char *actor_setting = NULL;
 static int	audience_setting = WOES_AUDIENCE_NONE;
 static char *reason_setting = NULL;
-static bool allow_session_context = false;
 
 /* parsed copies, kept by the assign hooks */
 typedef struct ParsedId
@@ -90,22 +88,11 @@ static ParsedId ctx_actor;
 static uint64 ctx_generation = 1;
 static uint64 ctx_checked_generation = 0;
 
-/*
- * The GUC records of the context's settings and woes.reason: what a
- * transaction sets must end with it (see context_xact_callback and
- * check_inherited_context).
- */
-#define CTX_NGUCS 4
-static struct config_generic *ctx_gucs[CTX_NGUCS];
-
-/* set at every transaction end: check what the next one inherits */
-static bool ctx_inherited_unchecked = true;
-static void check_inherited_context(void);
-
+/* what the transaction inherited is judged first: see session.c */
 #define CTX_READY() \
 	do { \
-		if (unlikely(ctx_inherited_unchecked)) \
-			check_inherited_context(); \
+		if (unlikely(woes_session_unchecked)) \
+			woes_session_check_inherited(); \
 	} while (0)
 
 static void check_context(void);
@@ -198,194 +185,6 @@ check_audience(int *newval, void **extra, GucSource source)
 }
 
 /*
- * The GUC record of one of our settings.  Found once, after definition:
- * the records of custom settings stay where they are for the backend's
- * life.
- */
-static struct config_generic *
-woes_find_guc(const char *name)
-{
-#if PG_VERSION_NUM >= 160000
-	return find_option(name, false, false, ERROR);
-#else
-	struct config_generic **vars = get_guc_variables();
-	int			n = GetNumConfigOptions();
-	int			i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(vars[i]->name, name) == 0)
-			return vars[i];
-	elog(ERROR, "setting \"%s\" is not defined", name);
-	return NULL;				/* keep the compiler quiet */
-#endif
-}
-
-/*
- * Is gconf's value one this transaction set for the session (plain SET,
- * set_config(..., false), set_context(local => false)), that differs from
- * what the session had to begin with (the server's or role's default) and
- * names a context?  Only the top GUC stack entry can be open at top-level
- * commit; SET LOCAL and function SET clauses are undone by it.
- */
-static bool
-session_value_set(struct config_generic *gconf)
-{
-	GucStack   *stack = gconf->stack;
-	bool		current;
-
-	if (stack == NULL || (stack->state != GUC_SET && stack->state != GUC_SET_LOCAL))
-		return false;
-	current = stack->state == GUC_SET;
-	if (gconf->vartype == PGC_STRING)
-	{
-		struct config_string *conf = (struct config_string *) gconf;
-		const char *value = current ? *conf->variable : stack->masked.val.stringval;
-
-		return value != NULL && value[0] != '\0' &&
-			(conf->reset_val == NULL || strcmp(value, conf->reset_val) != 0);
-	}
-	if (gconf->vartype == PGC_ENUM)
-	{
-		struct config_enum *conf = (struct config_enum *) gconf;
-		int			value = current ? *conf->variable : stack->masked.val.enumval;
-
-		return value != WOES_AUDIENCE_NONE && value != conf->reset_val;
-	}
-	return false;
-}
-
-/*
- * At commit: refuse a context that would outlast the transaction, unless a
- * superuser allowed it.  Behind a transaction pooler (PgBouncer in
- * transaction mode) the server connection, with every session setting on
- * it, goes to the next client, which would then read and write as this
- * one.  The error aborts the transaction, which undoes the SET.  Per-role
- * defaults (woes.bind_role) are not set by a transaction, so they pass.
- */
-static void
-context_xact_callback(XactEvent event, void *arg)
-{
-	int			i;
-
-	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT || event == XACT_EVENT_PREPARE)
-	{
-		ctx_inherited_unchecked = true;
-		return;
-	}
-
-	/*
-	 * A parallel worker receives the leader's settings as session values,
-	 * in a transaction of its own: they end with the worker.
-	 */
-	if ((event != XACT_EVENT_PRE_COMMIT && event != XACT_EVENT_PRE_PREPARE) ||
-		allow_session_context || IsParallelWorker())
-		return;
-	for (i = 0; i < CTX_NGUCS; i++)
-		if (ctx_gucs[i] != NULL && session_value_set(ctx_gucs[i]))
-			ereport(ERROR,
-					(errcode(ERRCODE_WOES_NOT_ALLOWED),
-					 errmsg("a session-level woes context is not allowed"),
-					 errdetail("%s was set for the session; behind a transaction pooler the next client would act with it.",
-							   ctx_gucs[i]->name),
-					 errhint("Set the context inside the transaction: woes.set_context(...) or SET LOCAL. "
-							 "A superuser may allow session contexts with woes.allow_session_context = on.")));
-}
-
-/*
- * The value gconf had when the transaction began, and where it came from:
- * the prior value of the oldest entry of its stack, if the transaction
- * changed it, else the current one.  NULL or "" (none) means no context.
- */
-static bool
-inherited_value_set(struct config_generic *gconf, GucSource *source)
-{
-	GucStack   *stack = gconf->stack;
-
-	while (stack != NULL && stack->prev != NULL)
-		stack = stack->prev;
-	*source = stack ? stack->source : gconf->source;
-	if (gconf->vartype == PGC_STRING)
-	{
-		const char *value = stack ? stack->prior.val.stringval :
-		*((struct config_string *) gconf)->variable;
-
-		return value != NULL && value[0] != '\0';
-	}
-	if (gconf->vartype == PGC_ENUM)
-		return (stack ? stack->prior.val.enumval :
-				*((struct config_enum *) gconf)->variable) != WOES_AUDIENCE_NONE;
-	return false;
-}
-
-/*
- * check_inherited_context
- *		Run once per transaction, before the context is first read: a
- *		context (or reason) the transaction inherits must not be one that
- *		an earlier transaction left on the connection.  The commit check
- *		refuses such settings when they are made; this catches the ways
- *		around it -- a session SET made before the woes library was loaded
- *		in the session (kept as a placeholder, then taken over), a prepared
- *		transaction -- and per-role or per-database defaults of a
- *		woes_service member (woes.bind_role refuses to bind those: behind a
- *		pooler every client would inherit them; a role could give itself
- *		such defaults with ALTER ROLE).  What is found is discarded with a
- *		WARNING for the rest of the session, or, if this transaction has
- *		already changed the setting, refused.  woes.allow_session_context
- *		allows all of it.
- */
-static void
-check_inherited_context(void)
-{
-	int			i;
-	bool		service = false;
-	bool		service_known = false;
-
-	if (!IsTransactionState())
-		return;
-	ctx_inherited_unchecked = false;
-	if (allow_session_context || IsParallelWorker())
-		return;
-	for (i = 0; i < CTX_NGUCS; i++)
-	{
-		struct config_generic *gconf = ctx_gucs[i];
-		GucSource	source;
-
-		if (gconf == NULL || !inherited_value_set(gconf, &source) || source == PGC_S_DEFAULT)
-			continue;
-		if (source != PGC_S_SESSION)
-		{
-			/* a default: refused for woes_service members only (the reason never has one) */
-			if (!service_known)
-			{
-				Oid			roleid = get_role_oid("woes_service", true);
-
-				service = OidIsValid(roleid) && has_privs_of_role(GetSessionUserId(), roleid);
-				service_known = true;
-			}
-			if (!service && i < 3)
-				continue;
-		}
-		if (gconf->stack != NULL)
-		{
-			ctx_inherited_unchecked = true;
-			ereport(ERROR,
-					(errcode(ERRCODE_WOES_NOT_ALLOWED),
-					 errmsg("a woes context left on this connection outside a transaction is not allowed"),
-					 errdetail("%s was set for the session, not by this transaction.", gconf->name),
-					 errhint("Set the context in each transaction; for a pooled application role, remove its "
-							 "per-role woes settings (ALTER ROLE ... RESET woes.workspace).")));
-		}
-		ereport(WARNING,
-				(errcode(ERRCODE_WOES_NOT_ALLOWED),
-				 errmsg("discarded %s, set for the session outside a transaction", gconf->name),
-				 errhint("Set the context in each transaction; for a pooled application role, remove its "
-						 "per-role woes settings (ALTER ROLE ... RESET woes.workspace).")));
-		(void) set_config_option(gconf->name, gconf->vartype == PGC_ENUM ? "none" : "",
-								 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_SET, true, 0, false);
-	}
-}
-
-/*
  * woes_context_init
  *		Define the settings; called from _PG_init.
  */
@@ -425,21 +224,7 @@ woes_context_init(void)
 							   PGC_USERSET,
 							   GUC_NOT_IN_SAMPLE,
 							   NULL, NULL, NULL);
-	DefineCustomBoolVariable("woes.allow_session_context",
-							 "Allow a woes context that outlasts its transaction (set_context(local => false), a session SET).",
-							 "Off: behind a transaction pooler such a context would pass to the next client. "
-							 "Per-role defaults (woes.bind_role) are not affected.",
-							 &allow_session_context,
-							 false,
-							 PGC_SUSET,
-							 0,
-							 NULL, NULL, NULL);
-
-	ctx_gucs[0] = woes_find_guc("woes.workspace");
-	ctx_gucs[1] = woes_find_guc("woes.audience");
-	ctx_gucs[2] = woes_find_guc("woes.actor");
-	ctx_gucs[3] = woes_find_guc("woes.reason");
-	RegisterXactCallback(context_xact_callback, NULL);
+	woes_session_init();
 }
 
 const pg_uuid_t *
@@ -770,7 +555,7 @@ woes_set_context(PG_FUNCTION_ARGS)
 				 errmsg("permission denied to act in the admin audience"),
 				 errhint("Only members of woes_admin may use the admin audience.")));
 
-	if (!local && !allow_session_context)
+	if (!local && !woes_session_context_allowed())
 		ereport(ERROR,
 				(errcode(ERRCODE_WOES_NOT_ALLOWED),
 				 errmsg("a session-level woes context is not allowed"),
