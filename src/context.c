@@ -108,7 +108,7 @@ static const struct config_enum_entry audience_options[] = {
 static bool
 check_id_setting(char **newval, void **extra, GucSource source)
 {
-	ParsedId   *parsed = WOES_GUC_EXTRA_MALLOC(sizeof(ParsedId));
+	ParsedId   *parsed = woes_guc_extra_alloc(sizeof(ParsedId));
 
 	if (parsed == NULL)
 		return false;
@@ -117,7 +117,7 @@ check_id_setting(char **newval, void **extra, GucSource source)
 	{
 		if (!woes_uuid_parse(*newval, &parsed->id))
 		{
-			free(parsed);
+			woes_guc_extra_free(parsed);
 			GUC_check_errcode(ERRCODE_INVALID_TEXT_REPRESENTATION);
 			GUC_check_errdetail("The value must be a uuid, or empty for none.");
 			return false;

@@ -21,6 +21,8 @@
 #include "utils/rel.h"
 #include "utils/uuid.h"
 
+#include "compat.h"
+
 /* attribute numbers of woes.conversations, looked up by name */
 typedef struct WoesConversationAtts
 {
@@ -69,7 +71,7 @@ extern void woes_conversation_set(WoesConversationRow *row, int attnum, Datum va
 extern void woes_conversation_facts(WoesConversationRow *row);
 
 /* WO404: the conversation is not one the caller can see (NULL: not named) */
-extern void woes_conversation_not_found(const pg_uuid_t *conversation) pg_attribute_noreturn();
+pg_noreturn extern void woes_conversation_not_found(const pg_uuid_t *conversation);
 
 /* the hooks */
 extern void woes_lifecycle_check(WoesConversationRow *row);

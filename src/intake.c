@@ -58,6 +58,7 @@
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
+#include "compat.h"
 #include "context.h"
 #include "enums.h"
 #include "errcodes.h"
@@ -453,7 +454,7 @@ probe(Probe which, const Datum *keys, Snapshot snap, Datum *out, bool *out_null)
 							   type == UUIDOID ? F_UUID_EQ : F_TEXTEQ, keys[i]);
 	}
 	slot = table_slot_create(heap, NULL);
-	scan = index_beginscan(heap, index, snap, probes[which].nkeys, 0);
+	scan = woes_index_beginscan(heap, index, snap, probes[which].nkeys);
 	index_rescan(scan, skey, probes[which].nkeys, NULL, 0);
 	found = index_getnext_slot(scan, ForwardScanDirection, slot);
 	if (found)

@@ -59,6 +59,7 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 
+#include "compat.h"
 #include "rowwriter.h"
 
 /* the columns a caller passes, in its order; id and created_at are filled here */
@@ -421,7 +422,7 @@ bind_sequence(DirectTable *t, Relation rel)
 			elog(ERROR, "sequence woes.%s is missing", t->sequence);
 	}
 	else
-		t->seqid = getIdentitySequence(RelationGetRelid(rel), t->id_attnum, false);
+		t->seqid = woes_identity_sequence(rel, t->id_attnum);
 }
 
 static void
@@ -550,7 +551,7 @@ begin_insert(const DirectTable *t, Relation rel, DirectInsert *ins)
 	rte->relid = t->relid;
 	rte->relkind = rel->rd_rel->relkind;
 	rte->rellockmode = RowExclusiveLock;
-	ExecInitRangeTable(estate, list_make1(rte));
+	woes_init_range_table(estate, rte);
 
 	rri = makeNode(ResultRelInfo);
 	InitResultRelInfo(rri, rel, 1, NULL, 0);
@@ -561,9 +562,9 @@ begin_insert(const DirectTable *t, Relation rel, DirectInsert *ins)
 		RelationGetDescr(rel)->constr->num_check == t->nchecks)
 	{
 		/* what ExecRelCheck builds on first use, from the planned copies */
-		rri->ri_ConstraintExprs = palloc(t->nchecks * sizeof(ExprState *));
+		WOES_RRI_CHECK_EXPRS(rri) = palloc(t->nchecks * sizeof(ExprState *));
 		for (i = 0; i < t->nchecks; i++)
-			rri->ri_ConstraintExprs[i] = ExecPrepareExpr((Expr *) copyObject(t->checks[i]), estate);
+			WOES_RRI_CHECK_EXPRS(rri)[i] = ExecPrepareExpr((Expr *) copyObject(t->checks[i]), estate);
 	}
 	ins->rri = rri;
 	ins->slot = ExecInitExtraTupleSlot(estate, RelationGetDescr(rel), &TTSOpsVirtual);
@@ -609,7 +610,7 @@ insert_row(const DirectTable *t, Relation rel, DirectInsert *ins, bool parent_lo
 			ExecConstraints(ins->rri, ins->slot, ins->estate);
 		simple_table_tuple_insert(rel, ins->slot);
 		if (ins->rri->ri_NumIndices > 0)
-			recheck = ExecInsertIndexTuples(ins->rri, ins->slot, ins->estate, false, false, NULL, NIL);
+			recheck = woes_insert_index_tuples(ins->rri, ins->slot, ins->estate);
 		list_free(recheck);
 	}
 	else

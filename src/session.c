@@ -21,6 +21,7 @@
 #include "utils/guc.h"
 #include "utils/guc_tables.h"
 
+#include "compat.h"
 #include "enums.h"
 #include "errcodes.h"
 #include "session.h"
@@ -33,29 +34,6 @@ static struct config_generic *ctx_gucs[SESSION_NGUCS];
 
 /* set at every transaction end: check what the next one inherits */
 bool		woes_session_unchecked = true;
-
-/*
- * The GUC record of one of our settings.  Found once, after definition:
- * the records of custom settings stay where they are for the backend's
- * life.
- */
-static struct config_generic *
-woes_find_guc(const char *name)
-{
-#if PG_VERSION_NUM >= 160000
-	return find_option(name, false, false, ERROR);
-#else
-	struct config_generic **vars = get_guc_variables();
-	int			n = GetNumConfigOptions();
-	int			i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(vars[i]->name, name) == 0)
-			return vars[i];
-	elog(ERROR, "setting \"%s\" is not defined", name);
-	return NULL;				/* keep the compiler quiet */
-#endif
-}
 
 /*
  * Is gconf's value one this transaction set for the session (plain SET,

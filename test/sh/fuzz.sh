@@ -55,7 +55,7 @@ here="$(cd "$(dirname "$0")/.." && pwd)"
 db="woes_fuzz_$$"
 role="woes_fuzz_service_$$"
 work="$(mktemp -d /tmp/woes_fuzz.XXXXXX)"
-PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
+PG_CONFIG=${PG_CONFIG:-pg_config}
 
 if [ -n "${WOES_LONG:-}" ]; then
     scale=${WOES_FUZZ_SCALE:-20}
