@@ -6,6 +6,10 @@ SELECT woes.create_workspace('par-b', 'Parallel B') AS par_b \gset
 
 -- 3000 conversations in par-a (2000 for one contact, 1000 for another),
 -- 1000 in par-b
+-- the setting that forces a parallel plan (force_parallel_mode before 16)
+SELECT CASE WHEN current_setting('server_version_num')::int >= 160000
+            THEN 'debug_parallel_query' ELSE 'force_parallel_mode' END AS force_parallel \gset
+
 SET ROLE app;
 BEGIN;
 SELECT woes.set_context(:'par_a', 'operator');
@@ -34,7 +38,7 @@ DECLARE
 BEGIN
     EXECUTE 'EXPLAIN (ANALYZE, FORMAT JSON, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || query INTO plan;
     -- the Gather node is the top node or directly under the aggregate
-    SELECT coalesce((g ->> 'Workers Launched')::int, 0) > 0, (g ->> 'Actual Rows')::bigint
+    SELECT coalesce((g ->> 'Workers Launched')::int, 0) > 0, (g ->> 'Actual Rows')::numeric::bigint  -- 18 prints 3000.00
       INTO launched, worker_rows
       FROM (SELECT CASE WHEN plan -> 0 -> 'Plan' ->> 'Node Type' = 'Gather' THEN plan -> 0 -> 'Plan'
                         ELSE plan -> 0 -> 'Plan' -> 'Plans' -> 0 END AS g) s;
@@ -66,7 +70,7 @@ SET LOCAL max_parallel_workers_per_gather = 2;
 SET LOCAL parallel_setup_cost = 0;
 SET LOCAL parallel_tuple_cost = 0;
 SET LOCAL min_parallel_table_scan_size = 0;
-SET LOCAL force_parallel_mode = on;
+SET LOCAL :force_parallel = on;
 SET LOCAL parallel_leader_participation = off;
 SELECT * FROM public.plan_of('SELECT count(*) FROM woes.conversations');
 SELECT count(*) AS parallel_count FROM woes.conversations;
@@ -92,7 +96,7 @@ SET LOCAL max_parallel_workers_per_gather = 2;
 SET LOCAL parallel_setup_cost = 0;
 SET LOCAL parallel_tuple_cost = 0;
 SET LOCAL min_parallel_table_scan_size = 0;
-SET LOCAL force_parallel_mode = on;
+SET LOCAL :force_parallel = on;
 SET LOCAL parallel_leader_participation = off;
 SELECT * FROM public.worker_rows('SELECT id FROM woes.conversations');
 COMMIT;
