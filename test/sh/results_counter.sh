@@ -4,11 +4,11 @@
 # failing runs, in the format of PostgreSQL 15 (classic lines) and of 16 and
 # later (TAP lines), and must count every failure: a failed test, a test
 # that never ran because the server crashed, and a runner that failed
-# without naming a test.  The fixtures are in test/fixtures/results/.
+# without naming a test.  The fixtures are in test/fixtures/runner-output/.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 . test/lib/results.sh
-fx=test/fixtures/results
+fx=test/fixtures/runner-output
 problems=0
 
 check() {   # check WHAT EXPECTED_PASSED EXPECTED_FAILED LOG STATUS NAME...
