@@ -3,8 +3,9 @@
 #
 #   test/bench/events/run.sh
 #
-# It makes its own throwaway PostgreSQL 15 cluster (pg_virtualenv -t, on a
-# free port; dropped on exit), creates the installed extension, fills
+# It makes its own throwaway PostgreSQL cluster (test/throwaway: pg_virtualenv
+# -t in private namespaces; dropped on exit) of the major test/pg-major
+# names (WOES_PG when set), creates the installed extension, fills
 # woes.events with EVENTS events of one workspace (plus OTHER_EVENTS of a
 # second workspace, interleaved, so the workspace filter has work to do),
 # written directly as the superuser (triggers off), and runs pgbench pairs,
@@ -37,32 +38,33 @@
 #                bound operator consumer, but a qual the planner estimates
 #                right) and run plain / events_since once more: the headroom
 #                a correctly estimated audience policy would give (README)
+#   WOES_PG      the PostgreSQL major (default: test/pg-major)
+# Everything is printed to stdout; the scratch files (in the cluster's
+# private /tmp) are deleted at exit.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../../.." && pwd)
 
 if [ -z "${WOES_EV_INNER:-}" ]; then
-    for tool in pg_virtualenv pgbench psql; do
-        command -v "$tool" >/dev/null || { echo "run.sh: $tool is missing" >&2; exit 1; }
+    major=$("$REPO/test/pg-major")
+    export WOES_PG=$major   # test/throwaway asks test/pg-major again
+    bin=/usr/lib/postgresql/$major/bin
+    for tool in pg_config psql pgbench; do
+        [ -x "$bin/$tool" ] || { echo "run.sh: $bin/$tool is missing (apt-get install postgresql-$major)" >&2; exit 1; }
     done
-    if [ ! -f "$(/usr/lib/postgresql/15/bin/pg_config --sharedir)/extension/woes.control" ]; then
-        echo "run.sh: woes is not installed; run make install first" >&2
+    command -v pg_virtualenv >/dev/null || { echo "run.sh: pg_virtualenv is missing (apt-get install postgresql-common)" >&2; exit 1; }
+    if [ ! -f "$("$bin/pg_config" --sharedir)/extension/woes.control" ]; then
+        echo "run.sh: woes is not installed for PostgreSQL $major; run make install PG_CONFIG=$bin/pg_config first" >&2
         exit 1
     fi
-    # a free port: nothing listening and no socket file
-    port=""
-    for p in $(seq 55640 55839); do
-        if [ ! -e "/var/run/postgresql/.s.PGSQL.$p" ] && ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            port=$p
-            break
-        fi
-    done
-    [ -n "$port" ] || { echo "run.sh: no free port in 55640-55839" >&2; exit 1; }
-    export PGPORT=$port WOES_EV_INNER=1
-    exec pg_virtualenv -t -v 15 -o "max_parallel_workers_per_gather=0" -o "jit=off" \
-        -o "shared_buffers=256MB" "$0" "$@"
+    export WOES_EV_INNER=1
+    exec "$REPO/test/throwaway" -o "max_parallel_workers_per_gather=0" -o "jit=off" \
+        -o "shared_buffers=256MB" "$HERE/$(basename "$0")" "$@"
 fi
 
 # ---- inside the throwaway cluster ------------------------------------------
+# the cluster's major's psql, pgbench and pg_config first
+PATH="$(dirname "${PG_CONFIG:?}"):$PATH"
 DURATION=${DURATION:-15}
 CLIENTS=${CLIENTS:-2}
 ROUNDS=${ROUNDS:-2}
