@@ -12,15 +12,18 @@
 # a random cursor per transaction, a page of PAGE events each:
 #
 #   events_since   SELECT * FROM woes.events_since(:cursor, PAGE)
-#                  as a LOGIN member of woes_service bound (woes.bind_role)
-#                  to the operator audience of the workspace: the session has
+#                  as a LOGIN role bound (woes.bind_role) to the operator
+#                  audience of the workspace (not a member of woes_service:
+#                  bind_role refuses those), granted only what reading the
+#                  outbox takes: the session has
 #                  its context by default, one statement per page, RLS on;
 #   plain          SELECT * FROM woes.events WHERE workspace_id = :ws
 #                    AND id > :cursor ORDER BY id LIMIT PAGE
 #                  as the superuser (the table owner; no RLS, no horizon);
 #   events_since_tx  BEGIN; SELECT woes.set_context(:ws, 'operator');
-#                  SELECT * FROM woes.events_since(...); COMMIT;  (a backend
-#                  without a role binding; for information)
+#                  SELECT * FROM woes.events_since(...); COMMIT;  as a LOGIN
+#                  member of woes_service without a binding, as an
+#                  application reads (for information)
 #   plain_rls      the plain SELECT as the bound consumer, under RLS (no
 #                  horizon): for information, it separates the cost of the
 #                  policies' plan from the cost of events_since itself
@@ -105,10 +108,19 @@ SELECT CASE WHEN :other > 0 AND g % ((:events + :other) / :other) = 0 THEN :'oth
 RESET session_replication_role;
 SELECT setval('woes.events_id_seq', (SELECT max(id) FROM woes.events));
 VACUUM ANALYZE woes.events;
--- the consumer: a LOGIN member of woes_service, bound to the operator
--- audience of the workspace (its sessions have the context by default)
-CREATE ROLE bench_consumer LOGIN PASSWORD :'pw' IN ROLE woes_service;
-SELECT woes.bind_role('bench_consumer', :'ws', 'operator');
+-- the consumer: a LOGIN role bound to the operator audience of the
+-- workspace (its sessions have the context by default).  bind_role refuses
+-- members of woes_service, so it gets only what reading the outbox takes.
+CREATE ROLE bench_consumer LOGIN PASSWORD :'pw';
+GRANT USAGE ON SCHEMA woes TO bench_consumer;
+GRANT SELECT ON woes.events TO bench_consumer;
+GRANT EXECUTE ON FUNCTION woes.events_since(bigint, integer), woes.outbox_horizon(text, integer),
+    woes.require_audience(woes.audience[], text), woes.require_read_committed(), woes.event_horizon()
+    TO bench_consumer;
+SELECT woes.bind_role('bench_consumer', :'ws', 'operator') \g /dev/null
+-- the application: a LOGIN member of woes_service, no binding; it sets the
+-- context in each transaction
+CREATE ROLE bench_app LOGIN PASSWORD :'pw' IN ROLE woes_service;
 SQL
 WS=$(psql_ -Atc "select id from woes.workspaces where slug = 'bench-events'")
 IN_WS=$(psql_ -Atc "select count(*) from woes.events where workspace_id = '$WS'")
@@ -160,7 +172,10 @@ children_cpu() { sed 's/.*) //' "/proc/$PMPID/stat" | awk '{ print $14 + $15 }';
 declare -A TPS_SUM CPU_SUM LAST_TPS
 run_pgbench() {	# variant
     local v=$1 user=$PGUSER pass=$PGPASSWORD out c0 c1 tps lat txns cpu
-    case $v in events_since|events_since_tx|plain_rls) user=bench_consumer pass=$APP_PASSWORD ;; esac
+    case $v in
+        events_since|plain_rls) user=bench_consumer pass=$APP_PASSWORD ;;
+        events_since_tx) user=bench_app pass=$APP_PASSWORD ;;
+    esac
     psql_ -c "CHECKPOINT"
     c0=$(children_cpu)
     if ! out=$(PGUSER=$user PGPASSWORD=$pass \
