@@ -5,9 +5,16 @@
 #   test/bench/run.sh --quick    smoke run (about 1.5 minutes, small data)
 #   test/bench/run.sh --install  run "make install" in the repository first
 #
-# It starts its own throwaway cluster (pg_virtualenv -t: a temporary
-# directory, a free port, dropped at exit), so it never touches another
-# cluster.  woes must be installed already (make install), or pass --install.
+# PostgreSQL major: test/pg-major (WOES_PG when set, else the one of the
+# machine's Debian release); its pg_config, psql and pgbench are used.  It
+# starts its own throwaway cluster with test/throwaway (pg_virtualenv -t in
+# private namespaces: its own loopback and port, dropped at exit), so it
+# never touches another cluster.  The cluster's directory is on disk, under
+# WOES_BENCH_DIR (default /var/tmp), not in test/throwaway's private tmpfs
+# /tmp: the large set needs several GB, and fsync is on.  woes must be installed for
+# that major already (make install PG_CONFIG=...), or pass --install.
+# Everything is printed to stdout (tee it to keep it); the scratch files
+# are deleted at exit.
 #
 # What it does:
 #   1. generates a small data set (100 workspaces / 10,000 conversations) and
@@ -44,6 +51,8 @@
 #                        (default "1000 1000000"; quick "100 100000")
 #   WOES_BENCH_SMALL     "workspaces conversations" of the small set
 #                        (default "100 10000")
+#   WOES_BENCH_DIR       where the cluster's directory goes (default /var/tmp)
+#   WOES_PG              the PostgreSQL major (default: test/pg-major)
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -55,7 +64,7 @@ for arg in "$@"; do
     case $arg in
         --quick) quick=1 ;;
         --install) install=1 ;;
-        -h|--help) sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,55p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "run.sh: unknown argument $arg (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -64,46 +73,52 @@ done
 # Outside: set up, then re-run this script inside a throwaway cluster.
 # ---------------------------------------------------------------------------
 if [ -z "${WOES_BENCH_INSIDE:-}" ]; then
-    for cmd in pg_virtualenv pgbench psql; do
-        command -v $cmd >/dev/null || { echo "run.sh: $cmd not found (apt-get install postgresql-15 postgresql-common)" >&2; exit 1; }
+    major=$("$REPO/test/pg-major")
+    export WOES_PG=$major   # test/throwaway asks test/pg-major again
+    PG_CONFIG=/usr/lib/postgresql/$major/bin/pg_config
+    for cmd in pg_config psql pgbench; do
+        [ -x "/usr/lib/postgresql/$major/bin/$cmd" ] || {
+            echo "run.sh: /usr/lib/postgresql/$major/bin/$cmd not found (apt-get install postgresql-$major)" >&2; exit 1; }
     done
+    command -v pg_virtualenv >/dev/null || { echo "run.sh: pg_virtualenv not found (apt-get install postgresql-common)" >&2; exit 1; }
     if [ $install = 1 ]; then
-        echo "== make install"
-        make -s -C "$REPO" PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config install >/dev/null
+        echo "== make install (PostgreSQL $major)"
+        make -s -C "$REPO" PG_CONFIG="$PG_CONFIG" install >/dev/null
     fi
-    if [ ! -f "$(/usr/lib/postgresql/15/bin/pg_config --sharedir)/extension/woes.control" ]; then
-        echo "run.sh: woes is not installed; run make install (or run.sh --install)" >&2
+    if [ ! -f "$("$PG_CONFIG" --sharedir)/extension/woes.control" ]; then
+        echo "run.sh: woes is not installed for PostgreSQL $major; run make install PG_CONFIG=$PG_CONFIG (or run.sh --install)" >&2
         exit 1
     fi
-    # A free port, from 5498 up (pg_virtualenv -t would pick 5432, which a
-    # cluster of another run may hold), unless WOES_BENCH_PORT says.
-    port=${WOES_BENCH_PORT:-}
-    if [ -z "$port" ]; then
-        for p in $(seq 5498 5598); do
-            [ -e "/var/run/postgresql/.s.PGSQL.$p" ] && continue
-            (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue
-            grep -qsE "^port *= *$p\b" /etc/postgresql/*/*/postgresql.conf && continue
-            port=$p
-            break
-        done
+    if [ ! -f "$("$PG_CONFIG" --pkglibdir)/pg_prewarm.so" ]; then
+        echo "run.sh: pg_prewarm is missing (apt-get install postgresql-$major)" >&2
+        exit 1
     fi
-    [ -n "$port" ] || { echo "run.sh: no free port in 5498-5598" >&2; exit 1; }
-    export PGPORT=$port
+    # pg_virtualenv -t makes the cluster's directory in $TMPDIR.  In its
+    # private namespaces (root, as test/throwaway decides) /tmp is a tmpfs:
+    # memory, too small for the large set and its WAL, where fsync costs
+    # nothing.  So the cluster goes on disk.  (Without namespaces /tmp is
+    # the machine's own, and TMPDIR stays: test/throwaway keeps its port
+    # locks there, shared with the other runs.)
+    if [ "$(id -u)" = 0 ] && unshare --net --pid --fork --mount true 2>/dev/null; then
+        export TMPDIR=${WOES_BENCH_DIR:-/var/tmp}
+        mkdir -p "$TMPDIR"
+    fi
     export WOES_BENCH_INSIDE=1
-    # -t: a temporary cluster directory even as root (test/run may be using
-    # the regress cluster at the same time).  fsync stays on (pg_virtualenv
-    # turns it off), so generation times are honest.  shared_buffers holds
-    # the large set, so the runs measure CPU, not the disk.
-    exec pg_virtualenv -t -v 15 \
+    # fsync stays on (pg_virtualenv turns it off), so generation times are
+    # honest.  shared_buffers holds the large set, so the runs measure CPU,
+    # not the disk.
+    exec "$REPO/test/throwaway" \
         -o "fsync=on" -o "shared_buffers=2GB" -o "max_wal_size=8GB" \
         -o "checkpoint_timeout=30min" -o "max_connections=50" \
         -o "jit=off" -o "autovacuum=off" \
-        "$0" "$@"
+        "$HERE/$(basename "$0")" "$@"
 fi
 
 # ---------------------------------------------------------------------------
 # Inside the throwaway cluster (PGHOST, PGPORT, PGUSER, PGPASSWORD are set).
 # ---------------------------------------------------------------------------
+# the cluster's major's psql, pgbench and pg_config first
+PATH="$(dirname "${PG_CONFIG:?}"):$PATH"
 if [ $quick = 1 ]; then
     SECONDS_PER_ROUND=${WOES_BENCH_SECONDS:-1}
     ROUNDS=${WOES_BENCH_ROUNDS:-2}

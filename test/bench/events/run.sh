@@ -3,23 +3,27 @@
 #
 #   test/bench/events/run.sh
 #
-# It makes its own throwaway PostgreSQL 15 cluster (pg_virtualenv -t, on a
-# free port; dropped on exit), creates the installed extension, fills
+# It makes its own throwaway PostgreSQL cluster (test/throwaway: pg_virtualenv
+# -t in private namespaces; dropped on exit) of the major test/pg-major
+# names (WOES_PG when set), creates the installed extension, fills
 # woes.events with EVENTS events of one workspace (plus OTHER_EVENTS of a
 # second workspace, interleaved, so the workspace filter has work to do),
 # written directly as the superuser (triggers off), and runs pgbench pairs,
 # a random cursor per transaction, a page of PAGE events each:
 #
 #   events_since   SELECT * FROM woes.events_since(:cursor, PAGE)
-#                  as a LOGIN member of woes_service bound (woes.bind_role)
-#                  to the operator audience of the workspace: the session has
+#                  as a LOGIN role bound (woes.bind_role) to the operator
+#                  audience of the workspace (not a member of woes_service:
+#                  bind_role refuses those), granted only what reading the
+#                  outbox takes: the session has
 #                  its context by default, one statement per page, RLS on;
 #   plain          SELECT * FROM woes.events WHERE workspace_id = :ws
 #                    AND id > :cursor ORDER BY id LIMIT PAGE
 #                  as the superuser (the table owner; no RLS, no horizon);
 #   events_since_tx  BEGIN; SELECT woes.set_context(:ws, 'operator');
-#                  SELECT * FROM woes.events_since(...); COMMIT;  (a backend
-#                  without a role binding; for information)
+#                  SELECT * FROM woes.events_since(...); COMMIT;  as a LOGIN
+#                  member of woes_service without a binding, as an
+#                  application reads (for information)
 #   plain_rls      the plain SELECT as the bound consumer, under RLS (no
 #                  horizon): for information, it separates the cost of the
 #                  policies' plan from the cost of events_since itself
@@ -37,32 +41,33 @@
 #                bound operator consumer, but a qual the planner estimates
 #                right) and run plain / events_since once more: the headroom
 #                a correctly estimated audience policy would give (README)
+#   WOES_PG      the PostgreSQL major (default: test/pg-major)
+# Everything is printed to stdout; the scratch files (in the cluster's
+# private /tmp) are deleted at exit.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../../.." && pwd)
 
 if [ -z "${WOES_EV_INNER:-}" ]; then
-    for tool in pg_virtualenv pgbench psql; do
-        command -v "$tool" >/dev/null || { echo "run.sh: $tool is missing" >&2; exit 1; }
+    major=$("$REPO/test/pg-major")
+    export WOES_PG=$major   # test/throwaway asks test/pg-major again
+    bin=/usr/lib/postgresql/$major/bin
+    for tool in pg_config psql pgbench; do
+        [ -x "$bin/$tool" ] || { echo "run.sh: $bin/$tool is missing (apt-get install postgresql-$major)" >&2; exit 1; }
     done
-    if [ ! -f "$(/usr/lib/postgresql/15/bin/pg_config --sharedir)/extension/woes.control" ]; then
-        echo "run.sh: woes is not installed; run make install first" >&2
+    command -v pg_virtualenv >/dev/null || { echo "run.sh: pg_virtualenv is missing (apt-get install postgresql-common)" >&2; exit 1; }
+    if [ ! -f "$("$bin/pg_config" --sharedir)/extension/woes.control" ]; then
+        echo "run.sh: woes is not installed for PostgreSQL $major; run make install PG_CONFIG=$bin/pg_config first" >&2
         exit 1
     fi
-    # a free port: nothing listening and no socket file
-    port=""
-    for p in $(seq 55640 55839); do
-        if [ ! -e "/var/run/postgresql/.s.PGSQL.$p" ] && ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            port=$p
-            break
-        fi
-    done
-    [ -n "$port" ] || { echo "run.sh: no free port in 55640-55839" >&2; exit 1; }
-    export PGPORT=$port WOES_EV_INNER=1
-    exec pg_virtualenv -t -v 15 -o "max_parallel_workers_per_gather=0" -o "jit=off" \
-        -o "shared_buffers=256MB" "$0" "$@"
+    export WOES_EV_INNER=1
+    exec "$REPO/test/throwaway" -o "max_parallel_workers_per_gather=0" -o "jit=off" \
+        -o "shared_buffers=256MB" "$HERE/$(basename "$0")" "$@"
 fi
 
 # ---- inside the throwaway cluster ------------------------------------------
+# the cluster's major's psql, pgbench and pg_config first
+PATH="$(dirname "${PG_CONFIG:?}"):$PATH"
 DURATION=${DURATION:-15}
 CLIENTS=${CLIENTS:-2}
 ROUNDS=${ROUNDS:-2}
@@ -103,10 +108,19 @@ SELECT CASE WHEN :other > 0 AND g % ((:events + :other) / :other) = 0 THEN :'oth
 RESET session_replication_role;
 SELECT setval('woes.events_id_seq', (SELECT max(id) FROM woes.events));
 VACUUM ANALYZE woes.events;
--- the consumer: a LOGIN member of woes_service, bound to the operator
--- audience of the workspace (its sessions have the context by default)
-CREATE ROLE bench_consumer LOGIN PASSWORD :'pw' IN ROLE woes_service;
-SELECT woes.bind_role('bench_consumer', :'ws', 'operator');
+-- the consumer: a LOGIN role bound to the operator audience of the
+-- workspace (its sessions have the context by default).  bind_role refuses
+-- members of woes_service, so it gets only what reading the outbox takes.
+CREATE ROLE bench_consumer LOGIN PASSWORD :'pw';
+GRANT USAGE ON SCHEMA woes TO bench_consumer;
+GRANT SELECT ON woes.events TO bench_consumer;
+GRANT EXECUTE ON FUNCTION woes.events_since(bigint, integer), woes.outbox_horizon(text, integer),
+    woes.require_audience(woes.audience[], text), woes.require_read_committed(), woes.event_horizon()
+    TO bench_consumer;
+SELECT woes.bind_role('bench_consumer', :'ws', 'operator') \g /dev/null
+-- the application: a LOGIN member of woes_service, no binding; it sets the
+-- context in each transaction
+CREATE ROLE bench_app LOGIN PASSWORD :'pw' IN ROLE woes_service;
 SQL
 WS=$(psql_ -Atc "select id from woes.workspaces where slug = 'bench-events'")
 IN_WS=$(psql_ -Atc "select count(*) from woes.events where workspace_id = '$WS'")
@@ -158,7 +172,10 @@ children_cpu() { sed 's/.*) //' "/proc/$PMPID/stat" | awk '{ print $14 + $15 }';
 declare -A TPS_SUM CPU_SUM LAST_TPS
 run_pgbench() {	# variant
     local v=$1 user=$PGUSER pass=$PGPASSWORD out c0 c1 tps lat txns cpu
-    case $v in events_since|events_since_tx|plain_rls) user=bench_consumer pass=$APP_PASSWORD ;; esac
+    case $v in
+        events_since|plain_rls) user=bench_consumer pass=$APP_PASSWORD ;;
+        events_since_tx) user=bench_app pass=$APP_PASSWORD ;;
+    esac
     psql_ -c "CHECKPOINT"
     c0=$(children_cpu)
     if ! out=$(PGUSER=$user PGPASSWORD=$pass \

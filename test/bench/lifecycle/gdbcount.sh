@@ -123,7 +123,7 @@ verdict)
     ;;
 static)
     command -v gdb >/dev/null || { echo "   (gdb is not installed: apt-get install gdb)"; exit 0; }
-    so=$(pg_config --pkglibdir)/woes.so
+    so=$("${PG_CONFIG:-pg_config}" --pkglibdir)/woes.so
     for f in woes_enum_eq woes_enum_ne woes_enum_lt woes_enum_le woes_enum_gt woes_enum_ge woes_enum_cmp \
              woes_enum_hash woes_enum_hash_extended woes_can_transition; do
         dis=$(gdb -batch -ex "disassemble $f" "$so" 2>/dev/null | grep -E '^ +0x')

@@ -14,24 +14,37 @@
 #
 #   N=5000 ROUNDS=3 CONVERSATIONS=20000   (autovacuum is off: its workers'
 #   CPU would be counted too; the tables are vacuumed before each run)
+#   WOES_PG: the PostgreSQL major (default: test/pg-major)
+# Everything is printed to stdout; the scratch files (in the cluster's
+# private /tmp) are deleted at exit.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../../.." && pwd)
 
 if [ -z "${WOES_LC_INNER:-}" ]; then
-    port=""
-    for p in $(seq 55632 55831); do
-        if [ ! -e "/var/run/postgresql/.s.PGSQL.$p" ] && ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            port=$p
-            break
-        fi
+    major=$("$REPO/test/pg-major")
+    export WOES_PG=$major   # test/throwaway asks test/pg-major again
+    bin=/usr/lib/postgresql/$major/bin
+    for tool in pg_config psql pgbench; do
+        [ -x "$bin/$tool" ] || { echo "profile.sh: $bin/$tool is missing (apt-get install postgresql-$major)" >&2; exit 1; }
     done
-    [ -n "$port" ] || { echo "profile.sh: no free port" >&2; exit 1; }
-    export PGPORT=$port WOES_LC_INNER=1
-    exec pg_virtualenv -t -v 15 -o "max_parallel_workers_per_gather=0" -o "jit=off" -o "autovacuum=off" \
+    command -v pg_virtualenv >/dev/null || { echo "profile.sh: pg_virtualenv is missing (apt-get install postgresql-common)" >&2; exit 1; }
+    if [ ! -f "$("$bin/pg_config" --sharedir)/extension/woes.control" ]; then
+        echo "profile.sh: woes is not installed for PostgreSQL $major; run make install PG_CONFIG=$bin/pg_config first" >&2
+        exit 1
+    fi
+    if [ ! -f "$("$bin/pg_config" --pkglibdir)/pg_stat_statements.so" ]; then
+        echo "profile.sh: pg_stat_statements is missing (apt-get install postgresql-$major)" >&2
+        exit 1
+    fi
+    export WOES_LC_INNER=1
+    exec "$REPO/test/throwaway" -o "max_parallel_workers_per_gather=0" -o "jit=off" -o "autovacuum=off" \
         -o "shared_preload_libraries=pg_stat_statements" -o "pg_stat_statements.track=all" \
-        -o "pg_stat_statements.track_planning=on" "$0" "$@"
+        -o "pg_stat_statements.track_planning=on" "$HERE/$(basename "$0")" "$@"
 fi
 
+# the cluster's major's psql, pgbench and pg_config first
+PATH="$(dirname "${PG_CONFIG:?}"):$PATH"
 N=${N:-5000}
 ROUNDS=${ROUNDS:-3}
 CONVERSATIONS=${CONVERSATIONS:-20000}

@@ -3,8 +3,9 @@
 #
 #   test/bench/lifecycle/run.sh
 #
-# It makes its own throwaway PostgreSQL 15 cluster (pg_virtualenv -t, on a
-# free port; dropped on exit), creates the installed extension, loads one
+# It makes its own throwaway PostgreSQL cluster (test/throwaway: pg_virtualenv
+# -t in private namespaces; dropped on exit) of the major test/pg-major
+# names (WOES_PG when set), creates the installed extension, loads one
 # workspace with CONVERSATIONS conversations plus an equal plain table, and
 #
 #   1. runs pgbench pairs: open -> pending -> open round trips through
@@ -25,32 +26,37 @@
 #                      superuser: as postgres (RLS bypassed)
 #   SKIP_PGBENCH=1 / SKIP_CHECK=1   run only one half
 #   STATUS_ROWS=2000000   rows of the comparison timing table
+#   WOES_PG            the PostgreSQL major (default: test/pg-major)
 #
-# Needs: postgresql-15, pgbench, pg_virtualenv (postgresql-common), gdb for
-# part 2, and root (gdb attaches to a backend); woes installed (make install).
+# Needs: postgresql-$major (with pgbench), pg_virtualenv (postgresql-common),
+# gdb for part 2, and root (gdb attaches to a backend); woes installed for
+# that major (make install PG_CONFIG=/usr/lib/postgresql/$major/bin/pg_config).
+# Everything is printed to stdout; the scratch files (in the cluster's
+# private /tmp) are deleted at exit.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../../.." && pwd)
 
 if [ -z "${WOES_LC_INNER:-}" ]; then
-    for tool in pg_virtualenv pgbench psql; do
-        command -v "$tool" >/dev/null || { echo "run.sh: $tool is missing" >&2; exit 1; }
+    major=$("$REPO/test/pg-major")
+    export WOES_PG=$major   # test/throwaway asks test/pg-major again
+    bin=/usr/lib/postgresql/$major/bin
+    for tool in pg_config psql pgbench; do
+        [ -x "$bin/$tool" ] || { echo "run.sh: $bin/$tool is missing (apt-get install postgresql-$major)" >&2; exit 1; }
     done
-    # a free port: nothing listening and no socket file (other clusters,
-    # other throwaway runs); pg_virtualenv -t keeps its configuration in a
-    # temporary directory, so it cannot collide with a cluster named regress
-    port=""
-    for p in $(seq 55432 55631); do
-        if [ ! -e "/var/run/postgresql/.s.PGSQL.$p" ] && ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-            port=$p
-            break
-        fi
-    done
-    [ -n "$port" ] || { echo "run.sh: no free port in 55432-55631" >&2; exit 1; }
-    export PGPORT=$port WOES_LC_INNER=1
-    exec pg_virtualenv -t -v 15 -o "max_parallel_workers_per_gather=0" -o "jit=off" "$0" "$@"
+    command -v pg_virtualenv >/dev/null || { echo "run.sh: pg_virtualenv is missing (apt-get install postgresql-common)" >&2; exit 1; }
+    if [ ! -f "$("$bin/pg_config" --sharedir)/extension/woes.control" ]; then
+        echo "run.sh: woes is not installed for PostgreSQL $major; run make install PG_CONFIG=$bin/pg_config first" >&2
+        exit 1
+    fi
+    export WOES_LC_INNER=1
+    exec "$REPO/test/throwaway" -o "max_parallel_workers_per_gather=0" -o "jit=off" \
+        "$HERE/$(basename "$0")" "$@"
 fi
 
 # ---- inside the throwaway cluster ------------------------------------------
+# the cluster's major's psql, pgbench and pg_config first (gdbcount.sh too)
+export PATH="$(dirname "${PG_CONFIG:?}"):$PATH"
 DURATION=${DURATION:-20}
 CLIENTS=${CLIENTS:-2}
 ROUNDS=${ROUNDS:-2}

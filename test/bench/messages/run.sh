@@ -4,9 +4,10 @@
 #   test/bench/messages/run.sh           full run (about 7 minutes on 2 cores)
 #   test/bench/messages/run.sh --quick   smoke run (about 1 minute, small data)
 #
-# It makes its own throwaway PostgreSQL 15 cluster (pg_virtualenv -t, on a
-# free port; dropped on exit, also on error or Ctrl-C), creates the
-# installed extension, loads setup.sql and compares, with pgbench
+# It makes its own throwaway PostgreSQL cluster (test/throwaway: pg_virtualenv
+# -t in private namespaces; dropped on exit, also on error or Ctrl-C) of the
+# major test/pg-major names (WOES_PG when set), creates the installed
+# extension, loads setup.sql and compares, with pgbench
 # (-M prepared, CLIENTS clients):
 #
 #   intake  woes.receive_message of a new customer message (a unique
@@ -56,55 +57,58 @@
 #   MIN_MESSAGES, MAX_MESSAGES   messages per conversation (default 20, 300)
 #   SKIP_DIAG=1  only the two pairs
 #   PROFILE=0    no perf profile in the diagnosis
+#   WOES_PG      the PostgreSQL major (default: test/pg-major)
+# Everything is printed to stdout; the scratch files (in the cluster's
+# private /tmp) are deleted at exit.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../../.." && pwd)
 
 quick=0
 for arg in "$@"; do
     case $arg in
         --quick) quick=1 ;;
-        -h|--help) sed -n '2,58p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,62p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "run.sh: unknown argument $arg (try --help)" >&2; exit 2 ;;
     esac
 done
 
-# ---- outside: find a port, re-run this script inside a throwaway cluster ----
+# ---- outside: re-run this script inside a throwaway cluster ----------------
 if [ -z "${WOES_MSG_INNER:-}" ]; then
-    for tool in pg_virtualenv pgbench psql; do
-        command -v "$tool" >/dev/null || { echo "run.sh: $tool is missing" >&2; exit 1; }
+    major=$("$REPO/test/pg-major")
+    export WOES_PG=$major   # test/throwaway asks test/pg-major again
+    bin=/usr/lib/postgresql/$major/bin
+    for tool in pg_config psql pgbench; do
+        [ -x "$bin/$tool" ] || { echo "run.sh: $bin/$tool is missing (apt-get install postgresql-$major)" >&2; exit 1; }
     done
-    if [ ! -f "$(/usr/lib/postgresql/15/bin/pg_config --sharedir)/extension/woes.control" ]; then
-        echo "run.sh: woes is not installed; run make install first" >&2
+    command -v pg_virtualenv >/dev/null || { echo "run.sh: pg_virtualenv is missing (apt-get install postgresql-common)" >&2; exit 1; }
+    if [ ! -f "$("$bin/pg_config" --sharedir)/extension/woes.control" ]; then
+        echo "run.sh: woes is not installed for PostgreSQL $major; run make install PG_CONFIG=$bin/pg_config first" >&2
         exit 1
     fi
-    if [ ! -f "$(/usr/lib/postgresql/15/bin/pg_config --pkglibdir)/pg_stat_statements.so" ]; then
-        echo "run.sh: pg_stat_statements is missing (apt-get install postgresql-contrib)" >&2
-        exit 1
-    fi
-    # a free port: nothing listening, no socket file, no configured cluster
-    port=""
-    for p in $(seq 55850 56049); do
-        [ -e "/var/run/postgresql/.s.PGSQL.$p" ] && continue
-        (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null && continue
-        grep -qsE "^port *= *$p\b" /etc/postgresql/*/*/postgresql.conf && continue
-        port=$p
-        break
+    for lib in pg_stat_statements pg_prewarm; do
+        if [ ! -f "$("$bin/pg_config" --pkglibdir)/$lib.so" ]; then
+            echo "run.sh: $lib is missing (apt-get install postgresql-$major)" >&2
+            exit 1
+        fi
     done
-    [ -n "$port" ] || { echo "run.sh: no free port in 55850-56049" >&2; exit 1; }
-    export PGPORT=$port WOES_MSG_INNER=1
-    # -t: the cluster lives in a temporary directory (never the "regress"
-    # cluster another run may be using) and is dropped when the script
-    # exits.  pg_virtualenv turns fsync off: commits cost no disk flush, so
-    # both sides of each pair are measured on CPU alone.  autovacuum off:
-    # the script vacuums before every run, and no worker's CPU is counted.
-    exec pg_virtualenv -t -v 15 \
+    export WOES_MSG_INNER=1
+    # test/throwaway: pg_virtualenv -t in private namespaces, so the cluster
+    # has its own port and directory (in a private tmpfs /tmp) and is
+    # dropped when the script exits.  pg_virtualenv turns fsync off: commits
+    # cost no disk flush, so both sides of each pair are measured on CPU
+    # alone.  autovacuum off: the script vacuums before every run, and no
+    # worker's CPU is counted.
+    exec "$REPO/test/throwaway" \
         -o "shared_preload_libraries=pg_stat_statements" -o "pg_stat_statements.track=none" \
         -o "shared_buffers=1GB" -o "max_parallel_workers_per_gather=0" -o "jit=off" \
         -o "autovacuum=off" -o "max_wal_size=4GB" -o "checkpoint_timeout=30min" \
-        "$0" "$@"
+        "$HERE/$(basename "$0")" "$@"
 fi
 
 # ---- inside the throwaway cluster (PGHOST, PGPORT, PGUSER, PGPASSWORD set) ----
+# the cluster's major's psql, pgbench and pg_config first
+PATH="$(dirname "${PG_CONFIG:?}"):$PATH"
 if [ $quick = 1 ]; then
     DURATION=${DURATION:-3}; ROUNDS=${ROUNDS:-1}; MIX_RUNS=${MIX_RUNS:-1}; DIAG_DURATION=${DIAG_DURATION:-4}
     THREADS=${THREADS:-500}; CONVERSATIONS=${CONVERSATIONS:-500}; CONTACTS=${CONTACTS:-200}
