@@ -69,7 +69,8 @@ woes-test-dir:
 # The PGXN distribution: woes-VERSION.zip, one top directory woes-VERSION/,
 # the files of the commit at HEAD (git archive: tracked files only, so no
 # build output; .gitattributes export-ignore leaves out debian/ and CI).
+# Made anew each time: HEAD may have moved since the last one.
 .PHONY: dist
-dist: woes-$(EXTVERSION).zip
-woes-$(EXTVERSION).zip:
-	git -C '$(woes_srcdir)' archive --format zip --prefix=woes-$(EXTVERSION)/ -o '$(CURDIR)/$@' HEAD
+dist:
+	rm -f woes-$(EXTVERSION).zip
+	git -C '$(woes_srcdir)' archive --format zip --prefix=woes-$(EXTVERSION)/ -o '$(CURDIR)/woes-$(EXTVERSION).zip' HEAD
