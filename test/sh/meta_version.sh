@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # One version source: default_version in woes.control, the version in
 # development.  META.json (PGXN meta-spec 1.0.0) must carry the same version
-# at the top and for the woes extension it provides, and the installed
-# extension must offer it too.  Every kept release script
+# at the top and for the woes extension it provides, CHANGELOG.md's top entry
+# and the upstream part of debian/changelog's top entry must be it too (both
+# unreleased, or both released), every release in CHANGELOG.md must have its
+# debian/changelog entry, and the installed extension must offer it too.  Every kept release script
 # (releases/woes--V.sql) is an earlier version, unchanged since its release
 # (releases/SHA256SUMS), and has an upgrade path to default_version through
 # the upgrade scripts (src/sql/woes--A--B.sql), which the installed
@@ -40,6 +42,42 @@ echo "META.json: name=$name version=$version provides.woes.version=$provides_ver
 [ "$spec" = 1.0.0 ] || fail "META.json meta-spec version is '$spec', expected 1.0.0"
 if [ -n "$provides_file" ] && [ ! -e "$provides_file" ]; then
     fail "META.json provides.woes.file $provides_file does not exist"
+fi
+
+# CHANGELOG.md: "## X.Y.Z (unreleased)" or "## X.Y.Z (YYYY-MM-DD)", newest first
+changelog_top=$(grep -m1 '^## ' CHANGELOG.md 2>/dev/null)
+changelog_version=$(sed -n 's/^## \([^ ]*\).*/\1/p' <<< "$changelog_top")
+echo "CHANGELOG.md top entry: ${changelog_top:-none}"
+[ "$changelog_version" = "$control_version" ] ||
+    fail "CHANGELOG.md's top entry is '${changelog_version:-none}', not woes.control's $control_version"
+case "$changelog_top" in
+    *"(unreleased)"*) changelog_released=no ;;
+    *"("[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]")"*) changelog_released=yes ;;
+    *) changelog_released=; fail "CHANGELOG.md's top entry is neither '(unreleased)' nor dated '(YYYY-MM-DD)': $changelog_top" ;;
+esac
+
+# debian/changelog: "woes (EPOCH:UPSTREAM-REVISION) DISTRIBUTION; urgency=..."
+if [ ! -f debian/changelog ]; then
+    fail "debian/changelog is missing"
+else
+    debian_top=$(head -1 debian/changelog)
+    debian_upstream=$(sed -n '1s/^woes (\([0-9]*:\)\{0,1\}\([^)]*\)-[^-)]*) .*/\2/p' debian/changelog)
+    debian_dist=$(sed -n '1s/^[^ ]* ([^)]*) \([^;]*\);.*/\1/p' debian/changelog)
+    echo "debian/changelog top entry: $debian_top"
+    [ "$debian_upstream" = "$control_version" ] ||
+        fail "debian/changelog's top entry is upstream version '${debian_upstream:-none}' (from '$debian_top'), not woes.control's $control_version"
+    case "$changelog_released:$debian_dist" in
+        no:UNRELEASED) ;;
+        no:*) fail "CHANGELOG.md's $control_version is unreleased, but debian/changelog's entry is for '$debian_dist' (UNRELEASED expected)" ;;
+        yes:UNRELEASED) fail "CHANGELOG.md's $control_version is released, but debian/changelog's entry is still UNRELEASED" ;;
+    esac
+    # every version CHANGELOG.md lists has a debian/changelog entry, and the
+    # other way round
+    upstream_versions=$(sed -n 's/^## \([0-9][^ ]*\).*/\1/p' CHANGELOG.md | sort -uV | tr '\n' ' ')
+    debian_versions=$(sed -n 's/^woes (\([0-9]*:\)\{0,1\}\([^)]*\)-[^-)]*) .*/\2/p' debian/changelog | sort -uV | tr '\n' ' ')
+    echo "versions in CHANGELOG.md: $upstream_versions; in debian/changelog: $debian_versions"
+    [ "$upstream_versions" = "$debian_versions" ] ||
+        fail "CHANGELOG.md has versions '$upstream_versions', debian/changelog has '$debian_versions'"
 fi
 
 # the kept release scripts: earlier versions, never edited, each with an
