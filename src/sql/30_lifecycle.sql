@@ -52,12 +52,15 @@ CREATE TABLE @extschema@.conversations (
     CONSTRAINT conversations_contact_key UNIQUE (workspace_id, contact_id, id),
     FOREIGN KEY (workspace_id, contact_id)
         REFERENCES @extschema@.contacts (workspace_id, id),
+    -- (a removed operator or team is cleared from its conversations by
+    -- the release_conversations triggers below, not by ON DELETE SET NULL,
+    -- which Citus refuses on a key that includes the distribution column)
     FOREIGN KEY (workspace_id, assignee_id)
-        REFERENCES @extschema@.operators (workspace_id, id) ON DELETE SET NULL (assignee_id),
+        REFERENCES @extschema@.operators (workspace_id, id),
     FOREIGN KEY (workspace_id, team_id)
-        REFERENCES @extschema@.teams (workspace_id, id) ON DELETE SET NULL (team_id),
+        REFERENCES @extschema@.teams (workspace_id, id),
     FOREIGN KEY (workspace_id, controller_id)
-        REFERENCES @extschema@.operators (workspace_id, id) ON DELETE SET NULL (controller_id),
+        REFERENCES @extschema@.operators (workspace_id, id),
     FOREIGN KEY (workspace_id, previous_conversation_id)
         REFERENCES @extschema@.conversations (workspace_id, id)
 );
@@ -73,9 +76,39 @@ CREATE INDEX conversations_snoozed_idx ON @extschema@.conversations
 -- every index here is written again by each message's conversation update)
 COMMENT ON TABLE @extschema@.conversations IS
     'The support record: one per thread on a channel, with its status, control and routing';
--- frozen: the key, the number and created_at
+-- frozen: the key, the number, the contact (its messages carry it) and
+-- created_at
 CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.conversations
-    FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_update('workspace_id', 'id', 'number', 'created_at');
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_update('workspace_id', 'id', 'number', 'contact_id', 'created_at');
+
+-- A removed operator or team leaves the conversations it held: assignee,
+-- team and controller are cleared, in the workspace of the removed row
+-- only (an UPDATE of the conversations, so their triggers judge the change
+-- as for any other).  As the owner: the remover need not see every
+-- conversation the removed one held.
+CREATE FUNCTION @extschema@.release_conversations() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_TABLE_NAME OPERATOR(pg_catalog.=) 'teams' THEN
+        UPDATE @extschema@.conversations SET team_id = NULL
+         WHERE workspace_id OPERATOR(pg_catalog.=) OLD.workspace_id AND team_id OPERATOR(pg_catalog.=) OLD.id;
+    ELSE
+        UPDATE @extschema@.conversations SET assignee_id = NULL
+         WHERE workspace_id OPERATOR(pg_catalog.=) OLD.workspace_id AND assignee_id OPERATOR(pg_catalog.=) OLD.id;
+        UPDATE @extschema@.conversations SET controller_id = NULL
+         WHERE workspace_id OPERATOR(pg_catalog.=) OLD.workspace_id AND controller_id OPERATOR(pg_catalog.=) OLD.id;
+    END IF;
+    RETURN OLD;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.release_conversations() IS
+    'Internal trigger: clears a removed operator or team from the conversations it was assigned or controlled';
+CREATE TRIGGER release_conversations BEFORE DELETE ON @extschema@.operators
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.release_conversations();
+CREATE TRIGGER release_conversations BEFORE DELETE ON @extschema@.teams
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.release_conversations();
 
 -- Conversation numbers: bump the workspace's counter under its row lock.
 -- The lock serialises conversation creation per workspace until commit, and

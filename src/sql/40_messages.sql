@@ -67,9 +67,12 @@ CREATE TABLE @extschema@.messages (
     PRIMARY KEY (workspace_id, id),
     -- intake idempotency: one message per (channel, external message id)
     UNIQUE (workspace_id, channel, external_id),
+    -- (a conversation's contact is frozen: nothing to cascade on update,
+    -- and Citus refuses ON UPDATE CASCADE on a key with the distribution
+    -- column)
     FOREIGN KEY (workspace_id, conversation_id, contact_id)
         REFERENCES @extschema@.conversations (workspace_id, id, contact_id)
-        ON UPDATE CASCADE ON DELETE CASCADE
+        ON DELETE CASCADE
 );
 -- a conversation's thread, oldest first (v7 ids are time ordered)
 CREATE INDEX messages_conversation_idx ON @extschema@.messages

@@ -5,7 +5,11 @@
 --
 -- every table: row-level security enabled and forced (the owner too);
 -- every workspace table: a RESTRICTIVE isolation policy (so no permissive
--- policy added later can widen it), a statement trigger that refuses
+-- policy added later can widen it), the same workspace test folded into
+-- every permissive woes policy (Citus creates a table's policies on its
+-- shards as permissive ones, dropping AS RESTRICTIVE, and woes.distribute()
+-- drops the restrictive policy there: each policy must isolate on its
+-- own), a statement trigger that refuses
 -- writes without a context, the id trigger (ids are made by woes),
 -- statistics target 0 for free text, and registration for pg_dump.
 -- woes.doctor() and the pgTAP suite check the result.
@@ -26,6 +30,7 @@
 DO $$
 DECLARE
     t       record;
+    p       record;
     key     text;
 BEGIN
     FOR t IN
@@ -55,6 +60,26 @@ BEGIN
         EXECUTE format(
             'COMMENT ON POLICY workspace_isolation ON @extschema@.%I IS %L', t.relname,
             'Defined by woes. Restrictive: only rows of the context''s workspace are visible or writable');
+
+        -- the workspace test inside every permissive woes policy: rows it
+        -- admits (USING) and rows it lets be written (WITH CHECK, which
+        -- raises WO002 for another workspace's row)
+        FOR p IN
+            SELECT pol.polname, pol.polcmd,
+                   pg_catalog.pg_get_expr(pol.polqual, pol.polrelid) AS qual,
+                   pg_catalog.pg_get_expr(pol.polwithcheck, pol.polrelid) AS chk
+              FROM pg_catalog.pg_policy pol
+             WHERE pol.polrelid OPERATOR(pg_catalog.=) t.oid AND pol.polpermissive
+               AND pg_catalog.obj_description(pol.oid, 'pg_policy') LIKE 'Defined by woes.%'
+        LOOP
+            EXECUTE format('ALTER POLICY %I ON @extschema@.%I%s%s', p.polname, t.relname,
+                CASE WHEN p.qual IS NOT NULL THEN
+                    format(' USING (%I OPERATOR(pg_catalog.=) @extschema@.current_workspace() AND (%s))', key, p.qual)
+                ELSE '' END,
+                CASE WHEN p.polcmd OPERATOR(pg_catalog.<>) ALL ('{r,d}'::"char"[]) THEN
+                    format(' WITH CHECK (@extschema@.in_workspace(%I) AND (%s))', key, coalesce(p.chk, p.qual))
+                ELSE '' END);
+        END LOOP;
 
         -- workspaces are created by woes.create_workspace() without a context
         EXECUTE format(

@@ -202,3 +202,90 @@ END;
 $$;
 -- (CREATE OR REPLACE drops the SET clauses 90_grants gives every SQL API function)
 ALTER FUNCTION @extschema@.bind_role(regrole, uuid, @extschema@.audience, uuid) SET row_security = on;
+
+-- The workspace test folded into every permissive woes policy, as the
+-- install script does (80_row_security): on Citus the restrictive
+-- workspace_isolation policy does not reach the shards as restrictive, so
+-- each policy must isolate on its own.
+DO $$
+DECLARE
+    t       record;
+    p       record;
+    key     text;
+BEGIN
+    FOR t IN
+        SELECT c.oid, c.relname
+          FROM pg_catalog.pg_class c
+         WHERE c.relnamespace OPERATOR(pg_catalog.=) '@extschema@'::regnamespace
+           AND c.relkind OPERATOR(pg_catalog.=) 'r'
+           AND c.relname OPERATOR(pg_catalog.<>) 'channels'
+         ORDER BY c.relname
+    LOOP
+        key := CASE t.relname WHEN 'workspaces' THEN 'id' ELSE 'workspace_id' END;
+        FOR p IN
+            SELECT pol.polname, pol.polcmd,
+                   pg_catalog.pg_get_expr(pol.polqual, pol.polrelid) AS qual,
+                   pg_catalog.pg_get_expr(pol.polwithcheck, pol.polrelid) AS chk
+              FROM pg_catalog.pg_policy pol
+             WHERE pol.polrelid OPERATOR(pg_catalog.=) t.oid AND pol.polpermissive
+               AND pg_catalog.obj_description(pol.oid, 'pg_policy') LIKE 'Defined by woes.%'
+        LOOP
+            EXECUTE format('ALTER POLICY %I ON @extschema@.%I%s%s', p.polname, t.relname,
+                CASE WHEN p.qual IS NOT NULL THEN
+                    format(' USING (%I OPERATOR(pg_catalog.=) @extschema@.current_workspace() AND (%s))', key, p.qual)
+                ELSE '' END,
+                CASE WHEN p.polcmd OPERATOR(pg_catalog.<>) ALL ('{r,d}'::"char"[]) THEN
+                    format(' WITH CHECK (@extschema@.in_workspace(%I) AND (%s))', key, coalesce(p.chk, p.qual))
+                ELSE '' END);
+        END LOOP;
+    END LOOP;
+END;
+$$;
+
+-- Foreign-key actions Citus accepts on keys that include the distribution
+-- column: a removed operator or team is cleared from its conversations by
+-- a trigger (was ON DELETE SET NULL (col)); a conversation's contact is
+-- frozen, so its messages' key has nothing to cascade on update.
+ALTER TABLE @extschema@.conversations
+    DROP CONSTRAINT conversations_workspace_id_assignee_id_fkey,
+    DROP CONSTRAINT conversations_workspace_id_team_id_fkey,
+    DROP CONSTRAINT conversations_workspace_id_controller_id_fkey,
+    ADD CONSTRAINT conversations_workspace_id_assignee_id_fkey FOREIGN KEY (workspace_id, assignee_id)
+        REFERENCES @extschema@.operators (workspace_id, id),
+    ADD CONSTRAINT conversations_workspace_id_team_id_fkey FOREIGN KEY (workspace_id, team_id)
+        REFERENCES @extschema@.teams (workspace_id, id),
+    ADD CONSTRAINT conversations_workspace_id_controller_id_fkey FOREIGN KEY (workspace_id, controller_id)
+        REFERENCES @extschema@.operators (workspace_id, id);
+ALTER TABLE @extschema@.messages
+    DROP CONSTRAINT messages_workspace_id_conversation_id_contact_id_fkey,
+    ADD CONSTRAINT messages_workspace_id_conversation_id_contact_id_fkey
+        FOREIGN KEY (workspace_id, conversation_id, contact_id)
+        REFERENCES @extschema@.conversations (workspace_id, id, contact_id) ON DELETE CASCADE;
+DROP TRIGGER guard_update ON @extschema@.conversations;
+CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.conversations
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_update('workspace_id', 'id', 'number', 'contact_id', 'created_at');
+
+CREATE FUNCTION @extschema@.release_conversations() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_TABLE_NAME OPERATOR(pg_catalog.=) 'teams' THEN
+        UPDATE @extschema@.conversations SET team_id = NULL
+         WHERE workspace_id OPERATOR(pg_catalog.=) OLD.workspace_id AND team_id OPERATOR(pg_catalog.=) OLD.id;
+    ELSE
+        UPDATE @extschema@.conversations SET assignee_id = NULL
+         WHERE workspace_id OPERATOR(pg_catalog.=) OLD.workspace_id AND assignee_id OPERATOR(pg_catalog.=) OLD.id;
+        UPDATE @extschema@.conversations SET controller_id = NULL
+         WHERE workspace_id OPERATOR(pg_catalog.=) OLD.workspace_id AND controller_id OPERATOR(pg_catalog.=) OLD.id;
+    END IF;
+    RETURN OLD;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.release_conversations() IS
+    'Internal trigger: clears a removed operator or team from the conversations it was assigned or controlled';
+REVOKE EXECUTE ON FUNCTION @extschema@.release_conversations() FROM PUBLIC;
+CREATE TRIGGER release_conversations BEFORE DELETE ON @extschema@.operators
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.release_conversations();
+CREATE TRIGGER release_conversations BEFORE DELETE ON @extschema@.teams
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.release_conversations();
