@@ -97,8 +97,8 @@ RESET ROLE;
 \echo
 \echo '   The workspaces, read by the superuser (a superuser bypasses row-level'
 \echo '   security; the application never runs as one):'
-SELECT slug, name, last_conversation_number
-  FROM woes.workspaces ORDER BY slug;
+SELECT w.slug, w.name, coalesce(n.last_conversation_number, 0) AS last_conversation_number
+  FROM woes.workspaces w LEFT JOIN woes.workspace_counters n ON n.workspace_id = w.id ORDER BY w.slug;
 
 
 \echo

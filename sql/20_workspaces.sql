@@ -31,7 +31,9 @@ RESET ROLE;
 SET ROLE bi;
 SELECT woes.create_workspace('api-bi', 'BI');
 RESET ROLE;
-SELECT slug, name, last_conversation_number FROM woes.workspaces WHERE slug LIKE 'api-%' ORDER BY 1;
+SELECT w.slug, w.name, coalesce(n.last_conversation_number, 0) AS last_conversation_number
+  FROM woes.workspaces w LEFT JOIN woes.workspace_counters n ON n.workspace_id = w.id
+ WHERE w.slug LIKE 'api-%' ORDER BY 1;
 
 --------------------------------------------------------------------------
 -- add_operator, add_team, add_team_member, add_agent
@@ -185,7 +187,9 @@ RESET ROLE;
 SELECT w.slug, c.number, c.subject
   FROM woes.conversations c JOIN woes.workspaces w ON w.id = c.workspace_id
  WHERE w.slug LIKE 'api-%' ORDER BY 1, 2;
-SELECT slug, last_conversation_number FROM woes.workspaces WHERE slug LIKE 'api-%' ORDER BY 1;
+SELECT w.slug, coalesce(n.last_conversation_number, 0) AS last_conversation_number
+  FROM woes.workspaces w LEFT JOIN woes.workspace_counters n ON n.workspace_id = w.id
+ WHERE w.slug LIKE 'api-%' ORDER BY 1;
 
 --------------------------------------------------------------------------
 -- Frozen columns (WO006) and updated_at

@@ -53,9 +53,6 @@ CREATE TABLE @extschema@.workspaces (
     slug        text NOT NULL UNIQUE CHECK (slug ~ '^[a-z0-9][a-z0-9-]{0,62}$'),
     name        text NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
     settings    jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(settings) = 'object'),
-    -- the last conversation number handed out; the row lock taken to bump
-    -- it is what makes numbers gap-free (a rollback undoes the bump)
-    last_conversation_number bigint NOT NULL DEFAULT 0,
     created_at  timestamptz NOT NULL DEFAULT now()
 );
 COMMENT ON TABLE @extschema@.workspaces IS

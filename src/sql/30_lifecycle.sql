@@ -113,22 +113,44 @@ CREATE TRIGGER release_conversations BEFORE DELETE ON @extschema@.teams
 -- Conversation numbers: bump the workspace's counter under its row lock.
 -- The lock serialises conversation creation per workspace until commit, and
 -- a rollback undoes the bump, so numbers have no gaps and no duplicates.
+-- The counter is a row of its own workspace, not a column of workspaces:
+-- on Citus it lives in the shard beside the workspace's conversations
+-- (workspaces is a reference table there, which a shard's trigger cannot
+-- write).  The row is made by the first conversation.
+CREATE TABLE @extschema@.workspace_counters (
+    workspace_id uuid NOT NULL REFERENCES @extschema@.workspaces (id),
+    -- the last conversation number handed out
+    last_conversation_number bigint NOT NULL DEFAULT 0 CHECK (last_conversation_number >= 0),
+    PRIMARY KEY (workspace_id)
+);
+COMMENT ON TABLE @extschema@.workspace_counters IS
+    'The last conversation number of each workspace; written only by the numbering trigger';
+COMMENT ON COLUMN @extschema@.workspace_counters.last_conversation_number IS
+    'The last conversation number handed out in the workspace';
+CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.workspace_counters
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_update('workspace_id');
+CREATE POLICY workspace_counters_admin_read ON @extschema@.workspace_counters FOR SELECT
+    USING (@extschema@.in_audience('{admin}'));
+COMMENT ON POLICY workspace_counters_admin_read ON @extschema@.workspace_counters IS
+    'Defined by woes. Admins read their workspace''s counter';
+
 CREATE FUNCTION @extschema@.allocate_conversation_number() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    -- a restore keeps the dumped numbers; the dumped counter comes with the
-    -- workspace row (see woes.restoring() for what counts as a restore)
+    -- a restore keeps the dumped numbers; the dumped counter comes with
+    -- them (see woes.restoring() for what counts as a restore)
     IF NEW.number IS NOT NULL AND @extschema@.restoring() THEN
         RETURN NEW;
     END IF;
     -- never touch (or lock) another workspace's counter: check first
     PERFORM @extschema@.in_workspace(NEW.workspace_id);
-    UPDATE @extschema@.workspaces
-       SET last_conversation_number = last_conversation_number + 1
-     WHERE id OPERATOR(pg_catalog.=) NEW.workspace_id
-    RETURNING last_conversation_number INTO NEW.number;
+    INSERT INTO @extschema@.workspace_counters AS c (workspace_id, last_conversation_number)
+    VALUES (NEW.workspace_id, 1)
+    ON CONFLICT (workspace_id) DO UPDATE
+       SET last_conversation_number = c.last_conversation_number OPERATOR(pg_catalog.+) 1
+    RETURNING c.last_conversation_number INTO NEW.number;
     RETURN NEW;
 END;
 $$;

@@ -20,7 +20,7 @@ GRANT SELECT ON @extschema@.customer_conversations, @extschema@.customer_message
     TO woes_service, woes_admin;
 GRANT SELECT ON @extschema@.workspaces, @extschema@.channels TO woes_service, woes_admin, woes_analyst;
 GRANT UPDATE (name, settings) ON @extschema@.workspaces TO woes_admin;
-GRANT SELECT ON @extschema@.role_bindings TO woes_admin;
+GRANT SELECT ON @extschema@.role_bindings, @extschema@.workspace_counters TO woes_admin;
 GRANT SELECT ON @extschema@.status_events, @extschema@.handoff_events TO woes_service, woes_admin, woes_analyst;
 GRANT SELECT ON @extschema@.events TO woes_service, woes_admin;
 -- analysts: who and how, never what was said (no subjects, no messages)

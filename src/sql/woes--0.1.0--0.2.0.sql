@@ -289,3 +289,62 @@ CREATE TRIGGER release_conversations BEFORE DELETE ON @extschema@.operators
     FOR EACH ROW EXECUTE FUNCTION @extschema@.release_conversations();
 CREATE TRIGGER release_conversations BEFORE DELETE ON @extschema@.teams
     FOR EACH ROW EXECUTE FUNCTION @extschema@.release_conversations();
+
+-- The conversation counter moves out of workspaces into a row of its own
+-- workspace (on Citus, beside the workspace's conversations; a shard's
+-- trigger cannot write the workspaces reference table).
+CREATE TABLE @extschema@.workspace_counters (
+    workspace_id uuid NOT NULL REFERENCES @extschema@.workspaces (id),
+    -- the last conversation number handed out
+    last_conversation_number bigint NOT NULL DEFAULT 0 CHECK (last_conversation_number >= 0),
+    PRIMARY KEY (workspace_id)
+);
+COMMENT ON TABLE @extschema@.workspace_counters IS
+    'The last conversation number of each workspace; written only by the numbering trigger';
+COMMENT ON COLUMN @extschema@.workspace_counters.last_conversation_number IS
+    'The last conversation number handed out in the workspace';
+CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.workspace_counters
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_update('workspace_id');
+-- (the counters move before the table gets its context trigger)
+INSERT INTO @extschema@.workspace_counters (workspace_id, last_conversation_number)
+SELECT id, last_conversation_number FROM @extschema@.workspaces
+ WHERE last_conversation_number OPERATOR(pg_catalog.>) 0;
+ALTER TABLE @extschema@.workspaces DROP COLUMN last_conversation_number;
+ALTER TABLE @extschema@.workspace_counters ENABLE ROW LEVEL SECURITY;
+ALTER TABLE @extschema@.workspace_counters FORCE ROW LEVEL SECURITY;
+CREATE POLICY workspace_counters_admin_read ON @extschema@.workspace_counters FOR SELECT
+    USING (workspace_id OPERATOR(pg_catalog.=) @extschema@.current_workspace() AND (@extschema@.in_audience('{admin}')));
+COMMENT ON POLICY workspace_counters_admin_read ON @extschema@.workspace_counters IS
+    'Defined by woes. Admins read their workspace''s counter';
+CREATE POLICY workspace_isolation ON @extschema@.workspace_counters AS RESTRICTIVE FOR ALL
+    USING (workspace_id OPERATOR(pg_catalog.=) @extschema@.current_workspace())
+    WITH CHECK (@extschema@.in_workspace(workspace_id));
+COMMENT ON POLICY workspace_isolation ON @extschema@.workspace_counters IS
+    'Defined by woes. Restrictive: only rows of the context''s workspace are visible or writable';
+CREATE TRIGGER require_context BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.workspace_counters
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.require_context();
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.workspace_counters', '');
+REVOKE ALL ON @extschema@.workspace_counters FROM PUBLIC;
+GRANT SELECT ON @extschema@.workspace_counters TO woes_admin;
+
+
+CREATE OR REPLACE FUNCTION @extschema@.allocate_conversation_number() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- a restore keeps the dumped numbers; the dumped counter comes with
+    -- them (see woes.restoring() for what counts as a restore)
+    IF NEW.number IS NOT NULL AND @extschema@.restoring() THEN
+        RETURN NEW;
+    END IF;
+    -- never touch (or lock) another workspace's counter: check first
+    PERFORM @extschema@.in_workspace(NEW.workspace_id);
+    INSERT INTO @extschema@.workspace_counters AS c (workspace_id, last_conversation_number)
+    VALUES (NEW.workspace_id, 1)
+    ON CONFLICT (workspace_id) DO UPDATE
+       SET last_conversation_number = c.last_conversation_number OPERATOR(pg_catalog.+) 1
+    RETURNING c.last_conversation_number INTO NEW.number;
+    RETURN NEW;
+END;
+$$;

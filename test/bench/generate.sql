@@ -25,7 +25,7 @@
 -- the conversation numbers given here are kept (allocate_conversation_number
 -- keeps a given number in that mode), so the generator numbers each
 -- workspace's conversations 1..n itself and sets
--- workspaces.last_conversation_number to n.
+-- workspace_counters.last_conversation_number to n.
 --
 -- The data:
 --   * workspace sizes: Zipf (a few large tenants, a long tail of small ones);
@@ -127,10 +127,12 @@ ALTER TABLE plan ADD COLUMN contacts int, ADD COLUMN operators int;
 UPDATE plan SET contacts = ceil(cnt::numeric / :conversations_per_contact)::int,
                 operators = least(40, 2 + cnt / 2000);
 
-INSERT INTO woes.workspaces (id, slug, name, settings, last_conversation_number, created_at)
+INSERT INTO woes.workspaces (id, slug, name, settings, created_at)
 SELECT id, format('bench-%s', lpad(i::text, 5, '0')), format('Bench workspace %s', i),
-       '{}', cnt, now() - interval '400 days'
+       '{}', now() - interval '400 days'
   FROM plan ORDER BY i;
+INSERT INTO woes.workspace_counters (workspace_id, last_conversation_number)
+SELECT id, cnt FROM plan ORDER BY i;
 
 -- operators (kept with their per-workspace ordinal for assignment)
 CREATE TEMP TABLE ops ON COMMIT DROP AS
@@ -251,11 +253,11 @@ SELECT row_number() OVER ()::int AS n, workspace_id, id
 ALTER TABLE bench.ids ADD PRIMARY KEY (n);
 
 CREATE TABLE bench.workspaces AS
-SELECT row_number() OVER (ORDER BY w.last_conversation_number DESC, w.id)::int AS n,
-       w.id AS workspace_id, w.last_conversation_number AS conversations,
+SELECT row_number() OVER (ORDER BY k.last_conversation_number DESC, w.id)::int AS n,
+       w.id AS workspace_id, k.last_conversation_number AS conversations,
        (SELECT count(*) FROM woes.conversations c
          WHERE c.workspace_id = w.id AND c.status = 'open')::int AS open_conversations
-  FROM woes.workspaces w;
+  FROM woes.workspaces w JOIN woes.workspace_counters k ON k.workspace_id = w.id;
 ALTER TABLE bench.workspaces ADD PRIMARY KEY (n);
 
 CREATE TABLE bench.inbox_ws AS

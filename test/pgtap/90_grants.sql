@@ -3,7 +3,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION woes;
-SELECT plan(114);
+SELECT plan(113);
 
 --------------------------------------------------------------------------
 -- Tables, per role (woes_service, woes_admin, woes_analyst, public)
@@ -61,7 +61,7 @@ SELECT column_privs_are('woes', 'workspaces', c, 'woes_admin', ARRAY['SELECT', '
   FROM unnest(ARRAY['name', 'settings']) c ORDER BY c;
 SELECT column_privs_are('woes', 'workspaces', c, 'woes_admin', ARRAY['SELECT'],
                         format('woes_admin may not change workspaces.%s', c))
-  FROM unnest(ARRAY['id', 'slug', 'last_conversation_number', 'created_at']) c ORDER BY c;
+  FROM unnest(ARRAY['id', 'slug', 'created_at']) c ORDER BY c;
 
 --------------------------------------------------------------------------
 -- The schema

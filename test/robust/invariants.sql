@@ -86,12 +86,13 @@ SELECT 'identities have a contact', count(*), min(i.id::text)
 INSERT INTO inv_result (name, bad, sample)
 SELECT 'conversation numbers 1..n per workspace', count(*), min(w.slug || ': ' || coalesce(n, 0) || ' conversations, numbers ' ||
                                                         coalesce(lo, 0) || '..' || coalesce(hi, 0) || ' (' || coalesce(d, 0) || ' distinct), counter ' ||
-                                                        w.last_conversation_number)
+                                                        coalesce(k.last_conversation_number, 0))
   FROM woes.workspaces w
+  LEFT JOIN woes.workspace_counters k ON k.workspace_id = w.id
   LEFT JOIN (SELECT workspace_id, count(*) AS n, count(DISTINCT number) AS d, min(number) AS lo, max(number) AS hi
                FROM woes.conversations GROUP BY 1) c ON c.workspace_id = w.id
  WHERE coalesce(n, 0) <> coalesce(d, 0) OR coalesce(n, 0) <> coalesce(hi, 0)
-    OR (n > 0 AND lo <> 1) OR w.last_conversation_number <> coalesce(hi, 0);
+    OR (n > 0 AND lo <> 1) OR coalesce(k.last_conversation_number, 0) <> coalesce(hi, 0);
 
 -- the outbox holds one event per recorded change (written in the same
 -- transaction, so a crash keeps both or neither)

@@ -272,7 +272,7 @@ for ((round = 1; round <= rounds; round++)); do
 
     inv=$(qa -d "$db" -f "$here/robust/invariants.sql" 2>&1)
     echo "$inv" | sed 's/^/   /'
-    echo "$inv" | grep -q 'FAIL\|ERROR' && fail "round $round: a data invariant is broken after recovery"
+    grep -q 'FAIL\|ERROR' <<< "$inv" && fail "round $round: a data invariant is broken after recovery"
 
     if [ $amcheck -eq 1 ]; then
         # bt_index_check raises an error on the first inconsistency it finds

@@ -191,7 +191,8 @@ for slug in dump-one dump-two; do
     # the next conversation gets the next number (not 1, not a duplicate),
     # and its history rows do not collide with restored ones
     res=$(qa -d "$dst" -v slug="$slug" <<'SQL'
-SELECT id AS ws, last_conversation_number AS last FROM woes.workspaces WHERE slug = :'slug' \gset
+SELECT w.id AS ws, coalesce(n.last_conversation_number, 0) AS last
+  FROM woes.workspaces w LEFT JOIN woes.workspace_counters n ON n.workspace_id = w.id WHERE w.slug = :'slug' \gset
 SET ROLE woes_dump_admin;
 BEGIN;
 SELECT woes.set_context(:'ws', 'admin') \g /dev/null

@@ -250,7 +250,7 @@ fi
 echo "== data invariants after the intake fuzzing"
 inv=$(qa -d "$db" -f "$here/robust/invariants.sql" 2>&1)
 echo "$inv"
-echo "$inv" | grep -q 'FAIL\|ERROR' && fail "a data invariant is broken"
+grep -q 'FAIL\|ERROR' <<< "$inv" && fail "a data invariant is broken"
 
 echo "fuzz: $total inputs, $(($(date +%s) - start)) s, $failures failure(s)"
 [ "$failures" -eq 0 ]
