@@ -158,9 +158,58 @@ $$;
 COMMENT ON FUNCTION @extschema@.reapply_role_bindings() IS
     'After a restore: write the per-role default context of every role in woes.role_bindings again (pg_dump does not carry role settings); returns how many; woes_admin only';
 
+-- On Citus (see woes.distribute()): the woes tables Citus has, and what is
+-- wrong on their shards.  PL/pgSQL, so that a database without Citus (no
+-- pg_dist_partition) can have them too.
+CREATE FUNCTION @extschema@.citus_tables() RETURNS SETOF regclass
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
+        RETURN QUERY EXECUTE
+            'SELECT d.logicalrelid FROM pg_catalog.pg_dist_partition d
+               JOIN pg_catalog.pg_class c ON c.oid = d.logicalrelid
+              WHERE c.relnamespace = ''@extschema@''::regnamespace';
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.citus_tables() IS
+    'Internal: the woes tables Citus distributes or replicates (none without Citus)';
+
+-- Each distributed woes table whose shards have a policy that does not
+-- isolate the workspace: a restrictive one (Citus makes it permissive) or
+-- a permissive one without the workspace test.  Asks every shard.
+CREATE FUNCTION @extschema@.shard_policy_offenders() RETURNS SETOF text
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
+        RETURN QUERY EXECUTE $q$
+            SELECT c.relname::text || ' (' || count(*) FILTER (WHERE NOT r.success OR r.result::bigint > 0)
+                   || ' of ' || count(*) || ' shards)'
+              FROM pg_catalog.pg_dist_partition d
+              JOIN pg_catalog.pg_class c ON c.oid = d.logicalrelid
+             CROSS JOIN LATERAL pg_catalog.run_command_on_shards(d.logicalrelid,
+                   $c$SELECT count(*) FROM pg_catalog.pg_policy p WHERE p.polrelid = '%s'::regclass
+                       AND (NOT p.polpermissive
+                            OR NOT coalesce(pg_catalog.pg_get_expr(p.polqual, p.polrelid), '')
+                                   || coalesce(pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid), '')
+                                   ~ 'workspace_id = (woes\.)?current_workspace\(\)|in_workspace\(workspace_id\)')$c$) r
+             WHERE c.relnamespace = '@extschema@'::regnamespace AND d.partmethod = 'h'
+             GROUP BY c.relname
+            HAVING NOT bool_and(r.success AND r.result = '0')
+             ORDER BY c.relname$q$;
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.shard_policy_offenders() IS
+    'Internal: the distributed woes tables with a shard policy that does not isolate the workspace (none without Citus)';
+
 CREATE FUNCTION @extschema@.doctor(OUT "check" text, OUT ok boolean, OUT detail text)
     RETURNS SETOF record
-    LANGUAGE sql STABLE PARALLEL SAFE
+    LANGUAGE sql STABLE
     SET search_path = pg_catalog, pg_temp
 AS $$
     WITH tables AS (
@@ -177,11 +226,24 @@ AS $$
         SELECT 'rls_forced', array_agg(relname ORDER BY relname)
           FROM tables WHERE NOT (relrowsecurity AND relforcerowsecurity)
         UNION ALL
+        -- (on Citus, woes.distribute() drops it: it would reach the shards
+        -- as a permissive policy; shard_policies checks them instead)
         SELECT 'isolation_policy', array_agg(relname ORDER BY relname)
           FROM tables t WHERE per_workspace AND NOT EXISTS (
                 SELECT FROM pg_catalog.pg_policy p
                  WHERE p.polrelid = t.oid AND NOT p.polpermissive AND p.polcmd = '*'
                    AND p.polname = 'workspace_isolation')
+           AND t.oid NOT IN (SELECT @extschema@.citus_tables())
+        UNION ALL
+        -- every woes policy isolates the workspace on its own
+        SELECT 'policies_isolate', array_agg(t.relname || '.' || p.polname ORDER BY t.relname, p.polname)
+          FROM tables t JOIN pg_catalog.pg_policy p ON p.polrelid = t.oid
+         WHERE t.per_workspace AND p.polpermissive
+           AND obj_description(p.oid, 'pg_policy') LIKE 'Defined by woes.%'
+           AND NOT coalesce(pg_get_expr(p.polqual, p.polrelid), '') || coalesce(pg_get_expr(p.polwithcheck, p.polrelid), '')
+               ~ '(workspace_id|id) = (@extschema@\.)?current_workspace\(\)|in_workspace\((workspace_id|id)\)'
+        UNION ALL
+        SELECT 'shard_policies', array_agg(o ORDER BY o) FROM @extschema@.shard_policy_offenders() o
         UNION ALL
         SELECT 'audience_policies', array_agg(relname ORDER BY relname)
           FROM tables t WHERE NOT EXISTS (

@@ -95,7 +95,9 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.bind_role(regrole, uuid, @extschema@.audience, uuid),
     @extschema@.unbind_role(regrole),
     @extschema@.reapply_role_bindings(),
-    @extschema@.doctor()
+    @extschema@.doctor(),
+    @extschema@.citus_tables(),
+    @extschema@.shard_policy_offenders()
     TO woes_admin;
 
 -- The context settings: woes_service and woes_admin may SET LOCAL them

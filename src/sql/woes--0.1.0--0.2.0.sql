@@ -348,3 +348,320 @@ BEGIN
     RETURN NEW;
 END;
 $$;
+
+-- doctor() checks that every woes policy isolates the workspace on its own
+-- and, on Citus, asks the shards; woes.distribute() makes the Citus layout.
+-- On Citus (see woes.distribute()): the woes tables Citus has, and what is
+-- wrong on their shards.  PL/pgSQL, so that a database without Citus (no
+-- pg_dist_partition) can have them too.
+CREATE FUNCTION @extschema@.citus_tables() RETURNS SETOF regclass
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
+        RETURN QUERY EXECUTE
+            'SELECT d.logicalrelid FROM pg_catalog.pg_dist_partition d
+               JOIN pg_catalog.pg_class c ON c.oid = d.logicalrelid
+              WHERE c.relnamespace = ''@extschema@''::regnamespace';
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.citus_tables() IS
+    'Internal: the woes tables Citus distributes or replicates (none without Citus)';
+
+-- Each distributed woes table whose shards have a policy that does not
+-- isolate the workspace: a restrictive one (Citus makes it permissive) or
+-- a permissive one without the workspace test.  Asks every shard.
+CREATE FUNCTION @extschema@.shard_policy_offenders() RETURNS SETOF text
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
+        RETURN QUERY EXECUTE $q$
+            SELECT c.relname::text || ' (' || count(*) FILTER (WHERE NOT r.success OR r.result::bigint > 0)
+                   || ' of ' || count(*) || ' shards)'
+              FROM pg_catalog.pg_dist_partition d
+              JOIN pg_catalog.pg_class c ON c.oid = d.logicalrelid
+             CROSS JOIN LATERAL pg_catalog.run_command_on_shards(d.logicalrelid,
+                   $c$SELECT count(*) FROM pg_catalog.pg_policy p WHERE p.polrelid = '%s'::regclass
+                       AND (NOT p.polpermissive
+                            OR NOT coalesce(pg_catalog.pg_get_expr(p.polqual, p.polrelid), '')
+                                   || coalesce(pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid), '')
+                                   ~ 'workspace_id = (woes\.)?current_workspace\(\)|in_workspace\(workspace_id\)')$c$) r
+             WHERE c.relnamespace = '@extschema@'::regnamespace AND d.partmethod = 'h'
+             GROUP BY c.relname
+            HAVING NOT bool_and(r.success AND r.result = '0')
+             ORDER BY c.relname$q$;
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.shard_policy_offenders() IS
+    'Internal: the distributed woes tables with a shard policy that does not isolate the workspace (none without Citus)';
+
+CREATE OR REPLACE FUNCTION @extschema@.doctor(OUT "check" text, OUT ok boolean, OUT detail text)
+    RETURNS SETOF record
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH tables AS (
+        SELECT c.oid, c.relname, c.relrowsecurity, c.relforcerowsecurity,
+               c.relname <> 'channels' AS per_workspace
+          FROM pg_catalog.pg_class c
+         WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind IN ('r', 'p')
+    ), funcs AS (
+        SELECT p.oid, p.oid::regprocedure::text AS sig, p.proconfig, l.lanname, p.proacl, p.proowner,
+               coalesce(obj_description(p.oid, 'pg_proc'), '') AS doc
+          FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_language l ON l.oid = p.prolang
+         WHERE p.pronamespace = '@extschema@'::regnamespace
+    ), findings ("check", offenders) AS (
+        SELECT 'rls_forced', array_agg(relname ORDER BY relname)
+          FROM tables WHERE NOT (relrowsecurity AND relforcerowsecurity)
+        UNION ALL
+        -- (on Citus, woes.distribute() drops it: it would reach the shards
+        -- as a permissive policy; shard_policies checks them instead)
+        SELECT 'isolation_policy', array_agg(relname ORDER BY relname)
+          FROM tables t WHERE per_workspace AND NOT EXISTS (
+                SELECT FROM pg_catalog.pg_policy p
+                 WHERE p.polrelid = t.oid AND NOT p.polpermissive AND p.polcmd = '*'
+                   AND p.polname = 'workspace_isolation')
+           AND t.oid NOT IN (SELECT @extschema@.citus_tables())
+        UNION ALL
+        -- every woes policy isolates the workspace on its own
+        SELECT 'policies_isolate', array_agg(t.relname || '.' || p.polname ORDER BY t.relname, p.polname)
+          FROM tables t JOIN pg_catalog.pg_policy p ON p.polrelid = t.oid
+         WHERE t.per_workspace AND p.polpermissive
+           AND obj_description(p.oid, 'pg_policy') LIKE 'Defined by woes.%'
+           AND NOT coalesce(pg_get_expr(p.polqual, p.polrelid), '') || coalesce(pg_get_expr(p.polwithcheck, p.polrelid), '')
+               ~ '(workspace_id|id) = (@extschema@\.)?current_workspace\(\)|in_workspace\((workspace_id|id)\)'
+        UNION ALL
+        SELECT 'shard_policies', array_agg(o ORDER BY o) FROM @extschema@.shard_policy_offenders() o
+        UNION ALL
+        SELECT 'audience_policies', array_agg(relname ORDER BY relname)
+          FROM tables t WHERE NOT EXISTS (
+                SELECT FROM pg_catalog.pg_policy p WHERE p.polrelid = t.oid AND p.polpermissive)
+        UNION ALL
+        SELECT 'context_trigger', array_agg(relname ORDER BY relname)
+          FROM tables t WHERE per_workspace AND NOT EXISTS (
+                SELECT FROM pg_catalog.pg_trigger g
+                 WHERE g.tgrelid = t.oid AND g.tgname = 'require_context' AND g.tgenabled <> 'D')
+        UNION ALL
+        SELECT 'workspace_keys', array_agg(relname ORDER BY relname)
+          FROM tables t WHERE per_workspace AND relname <> 'workspaces' AND NOT EXISTS (
+                SELECT FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_attribute a
+                    ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1]
+                 WHERE k.conrelid = t.oid AND k.contype = 'p' AND a.attname = 'workspace_id')
+        UNION ALL
+        SELECT 'dump_registration', array_agg(relname ORDER BY relname)
+          FROM tables t WHERE NOT EXISTS (
+                SELECT FROM pg_catalog.pg_extension e
+                 WHERE e.extname = 'woes' AND t.oid = ANY (e.extconfig))
+        UNION ALL
+        SELECT 'dump_registration_sequences', array_agg(c.relname ORDER BY c.relname)
+          FROM pg_catalog.pg_class c
+         WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind = 'S'
+           AND NOT EXISTS (
+                SELECT FROM pg_catalog.pg_extension e
+                 WHERE e.extname = 'woes' AND c.oid = ANY (e.extconfig))
+        UNION ALL
+        SELECT 'search_path', array_agg(sig ORDER BY sig)
+          FROM funcs WHERE lanname NOT IN ('c', 'internal')
+           AND NOT coalesce(proconfig::text[] && ARRAY['search_path=pg_catalog, pg_temp'], false)
+        UNION ALL
+        -- the API runs with row_security on whatever the caller set (see
+        -- woes.restoring()); triggers are where a restore is recognised
+        SELECT 'rules_pinned', array_agg(f.sig ORDER BY f.sig)
+          FROM funcs f JOIN pg_catalog.pg_proc p ON p.oid = f.oid
+         WHERE f.lanname NOT IN ('c', 'internal') AND p.provolatile = 'v'
+           AND p.prorettype <> 'pg_catalog.trigger'::regtype
+           AND NOT coalesce(f.proconfig::text[] && ARRAY['row_security=on'], false)
+        UNION ALL
+        SELECT 'ids_made_by_woes', array_agg(t.relname ORDER BY t.relname)
+          FROM tables t JOIN pg_catalog.pg_attribute a
+            ON a.attrelid = t.oid AND a.attname = 'id' AND a.atttypid = 'pg_catalog.uuid'::regtype
+         WHERE a.atthasdef OR NOT EXISTS (
+                SELECT FROM pg_catalog.pg_trigger g
+                 WHERE g.tgrelid = t.oid AND g.tgname = '_assign_id' AND g.tgenabled <> 'D'
+                   AND g.tgfoid = '@extschema@.assign_id()'::regprocedure)
+        UNION ALL
+        SELECT 'free_text_statistics', array_agg(t.relname || '.' || a.attname ORDER BY t.relname, a.attname)
+          FROM tables t JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid
+         WHERE t.per_workspace AND a.attnum > 0 AND NOT a.attisdropped
+           AND (a.atttypid IN ('pg_catalog.text'::regtype, 'pg_catalog.jsonb'::regtype, 'pg_catalog.json'::regtype)
+                OR (SELECT ty.typcategory FROM pg_catalog.pg_type ty WHERE ty.oid = a.atttypid) = 'A')
+           AND NOT a.attname = ANY ('{channel,channels,kind,author_kind,actor_kind}')
+           AND a.attstattarget IS DISTINCT FROM 0
+        UNION ALL
+        SELECT 'internal_not_public', array_agg(sig ORDER BY sig)
+          FROM funcs WHERE doc LIKE 'Internal%'
+           AND (proacl IS NULL OR EXISTS (
+                SELECT FROM aclexplode(proacl) x WHERE x.grantee = 0 AND x.privilege_type = 'EXECUTE'))
+        UNION ALL
+        SELECT 'schema_create', array_agg(DISTINCT coalesce(r.rolname, 'PUBLIC'))
+          FROM pg_catalog.pg_namespace n, aclexplode(n.nspacl) x
+          LEFT JOIN pg_catalog.pg_roles r ON r.oid = x.grantee
+         WHERE n.oid = '@extschema@'::regnamespace AND x.privilege_type = 'CREATE'
+           AND x.grantee <> n.nspowner
+        UNION ALL
+        SELECT 'no_truncate', array_agg(DISTINCT t.relname || ' to ' || coalesce(r.rolname, 'PUBLIC'))
+          FROM tables t JOIN pg_catalog.pg_class c ON c.oid = t.oid, aclexplode(c.relacl) x
+          LEFT JOIN pg_catalog.pg_roles r ON r.oid = x.grantee
+         WHERE x.privilege_type = 'TRUNCATE' AND x.grantee <> c.relowner
+        UNION ALL
+        SELECT 'views_security_invoker', array_agg(c.relname ORDER BY c.relname)
+          FROM pg_catalog.pg_class c
+         WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind = 'v'
+           AND NOT coalesce(c.reloptions::text[] && ARRAY['security_invoker=true', 'security_invoker=on'], false)
+    )
+    SELECT f."check", f.offenders IS NULL,
+           CASE WHEN f.offenders IS NULL THEN 'ok'
+                ELSE array_to_string(f.offenders, ', ') END
+      FROM findings f
+$$;
+COMMENT ON FUNCTION @extschema@.doctor() IS
+    'Self-check: one row per safety check (forced RLS, isolation policies, context triggers, pinned search_path and row_security, ids made by woes, free text out of statistics, dump registration, privileges); ok = false names the offenders';
+REVOKE EXECUTE ON FUNCTION @extschema@.citus_tables(), @extschema@.shard_policy_offenders() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.citus_tables(), @extschema@.shard_policy_offenders() TO woes_admin;
+
+--------------------------------------------------------------------------
+-- Scale-out: woes.distribute() turns the tables of a fresh install into a
+-- Citus layout, once, on the coordinator.  Global lookup data (channels)
+-- and the tenants (workspaces) become reference tables, a copy on every
+-- node; every other table is distributed by workspace_id, all colocated,
+-- so everything a workspace has lives in one shard group on one worker and
+-- every woes statement of one workspace is routed there.
+--------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.distribute() RETURNS TABLE (step text, detail text)
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t           record;
+    done        text[] := '{}';
+    todo        text[];
+    ready       text[];
+    anchor      text;
+    fresh       boolean := false;
+    offenders   text[];
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
+        RAISE EXCEPTION 'Citus is not installed in this database'
+            USING ERRCODE = 'WO501',
+                  HINT = 'Run CREATE EXTENSION citus and add the workers first; woes.distribute() runs on the coordinator.';
+    END IF;
+    IF NOT (SELECT citus_is_coordinator()) THEN
+        RAISE EXCEPTION 'woes.distribute() runs on the Citus coordinator'
+            USING ERRCODE = 'WO501', HINT = 'Connect to the coordinator and call it there.';
+    END IF;
+
+    -- woes's tables carry triggers (Citus creates them on the shards only
+    -- with this), and the reference tables are referenced by tables that
+    -- are still local while the order below is worked through
+    SET LOCAL citus.enable_unsafe_triggers = on;
+    SET LOCAL citus.enable_local_reference_table_foreign_keys = off;
+
+    -- Citus creates a table's policies on its shards as permissive ones:
+    -- the restrictive isolation policy would widen every audience to the
+    -- whole workspace there.  Every woes policy carries the workspace test
+    -- itself (80_row_security), so the restrictive one goes, before any
+    -- shard exists.
+    FOR t IN
+        SELECT c.relname FROM pg_catalog.pg_policy p JOIN pg_catalog.pg_class c ON c.oid = p.polrelid
+         WHERE c.relnamespace = '@extschema@'::regnamespace AND p.polname = 'workspace_isolation'
+           AND NOT p.polpermissive
+           AND NOT EXISTS (SELECT FROM pg_dist_partition d WHERE d.logicalrelid = c.oid)
+         ORDER BY 1
+    LOOP
+        EXECUTE format('DROP POLICY workspace_isolation ON @extschema@.%I', t.relname);
+        step := 'policy'; detail := format('dropped the restrictive workspace_isolation of %s', t.relname);
+        RETURN NEXT;
+    END LOOP;
+
+    -- reference tables
+    FOREACH anchor IN ARRAY ARRAY['channels', 'workspaces'] LOOP
+        IF NOT EXISTS (SELECT FROM pg_dist_partition
+                        WHERE logicalrelid = format('@extschema@.%I', anchor)::regclass) THEN
+            PERFORM create_reference_table(format('@extschema@.%I', anchor)::regclass);
+            fresh := true;
+            step := 'reference'; detail := anchor;
+            RETURN NEXT;
+        END IF;
+        done := done || anchor;
+    END LOOP;
+
+    -- distributed tables, each after the tables its foreign keys point to,
+    -- all colocated with the first
+    SELECT array_agg(c.relname::text ORDER BY c.relname) INTO todo
+      FROM pg_catalog.pg_class c
+     WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind = 'r'
+       AND c.relname <> ALL (done);
+    SELECT min(c.relname) INTO anchor
+      FROM pg_dist_partition d JOIN pg_catalog.pg_class c ON c.oid = d.logicalrelid
+     WHERE c.relnamespace = '@extschema@'::regnamespace AND d.partmethod = 'h';
+    WHILE cardinality(todo) > 0 LOOP
+        SELECT array_agg(x ORDER BY x) INTO ready
+          FROM unnest(todo) x
+         WHERE NOT EXISTS (
+                SELECT FROM pg_catalog.pg_constraint k
+                  JOIN pg_catalog.pg_class r ON r.oid = k.confrelid
+                 WHERE k.conrelid = format('@extschema@.%I', x)::regclass AND k.contype = 'f'
+                   AND r.relname <> x AND r.relname <> ALL (done));
+        IF ready IS NULL THEN
+            RAISE EXCEPTION 'the foreign keys of woes tables % form a cycle', todo;
+        END IF;
+        FOREACH t.relname IN ARRAY ready LOOP
+            IF NOT EXISTS (SELECT FROM pg_dist_partition
+                            WHERE logicalrelid = format('@extschema@.%I', t.relname)::regclass) THEN
+                PERFORM create_distributed_table(format('@extschema@.%I', t.relname)::regclass, 'workspace_id',
+                                                 colocate_with => CASE WHEN anchor IS NULL THEN 'default'
+                                                                      ELSE format('@extschema@.%I', anchor) END);
+                fresh := true;
+                step := 'distributed'; detail := t.relname;
+                RETURN NEXT;
+            END IF;
+            anchor := coalesce(anchor, t.relname);
+            done := done || t.relname::text;
+        END LOOP;
+        todo := ARRAY(SELECT x FROM unnest(todo) x WHERE x <> ALL (done));
+    END LOOP;
+
+    -- NOTIFY cannot be part of a transaction that Citus commits on several
+    -- nodes: consumers poll the outbox.  A database setting is not carried
+    -- to the workers, so it is set on each.
+    EXECUTE format('ALTER DATABASE %I SET woes.notify = off', current_database());
+    PERFORM run_command_on_workers(format('ALTER DATABASE %I SET woes.notify = off', current_database()));
+    step := 'setting'; detail := 'woes.notify = off on every node';
+    RETURN NEXT;
+
+    -- the context is a set of settings: Citus forwards a SET LOCAL of them
+    -- to the workers only with this
+    EXECUTE format('ALTER DATABASE %I SET citus.propagate_set_commands = local', current_database());
+    step := 'setting'; detail := 'citus.propagate_set_commands = local (SET LOCAL of the context reaches the workers)';
+    RETURN NEXT;
+
+    -- The result, on the shards themselves: every policy of every shard
+    -- isolates the workspace.  Shards made by this call are not visible to
+    -- the connections that would ask them until it commits: then
+    -- woes.doctor() (shard_policies) asks.
+    IF fresh THEN
+        step := 'check'; detail := 'after commit, woes.doctor() checks the policies on every shard';
+        RETURN NEXT;
+    ELSE
+        SELECT array_agg(o) INTO offenders FROM @extschema@.shard_policy_offenders() o;
+        IF offenders IS NOT NULL THEN
+            RAISE EXCEPTION 'shard policies that do not isolate the workspace: %', array_to_string(offenders, ', ')
+                USING ERRCODE = 'WO501';
+        END IF;
+        step := 'checked'; detail := format('%s shards of %s tables; every policy isolates the workspace',
+            (SELECT count(*) FROM pg_dist_shard s WHERE s.logicalrelid IN (SELECT @extschema@.citus_tables())),
+            (SELECT count(*) FROM @extschema@.citus_tables()));
+        RETURN NEXT;
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.distribute() IS
+    'Distribute woes''s tables on a Citus coordinator (once, after CREATE EXTENSION; idempotent): channels and workspaces as reference tables, every other table by workspace_id, colocated; checks the shards';
+REVOKE EXECUTE ON FUNCTION @extschema@.distribute() FROM PUBLIC;
+ALTER FUNCTION @extschema@.distribute() SET row_security = on;

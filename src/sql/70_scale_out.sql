@@ -1,0 +1,140 @@
+
+--------------------------------------------------------------------------
+-- Scale-out: woes.distribute() turns the tables of a fresh install into a
+-- Citus layout, once, on the coordinator.  Global lookup data (channels)
+-- and the tenants (workspaces) become reference tables, a copy on every
+-- node; every other table is distributed by workspace_id, all colocated,
+-- so everything a workspace has lives in one shard group on one worker and
+-- every woes statement of one workspace is routed there.
+--------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.distribute() RETURNS TABLE (step text, detail text)
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t           record;
+    done        text[] := '{}';
+    todo        text[];
+    ready       text[];
+    anchor      text;
+    fresh       boolean := false;
+    offenders   text[];
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
+        RAISE EXCEPTION 'Citus is not installed in this database'
+            USING ERRCODE = 'WO501',
+                  HINT = 'Run CREATE EXTENSION citus and add the workers first; woes.distribute() runs on the coordinator.';
+    END IF;
+    IF NOT (SELECT citus_is_coordinator()) THEN
+        RAISE EXCEPTION 'woes.distribute() runs on the Citus coordinator'
+            USING ERRCODE = 'WO501', HINT = 'Connect to the coordinator and call it there.';
+    END IF;
+
+    -- woes's tables carry triggers (Citus creates them on the shards only
+    -- with this), and the reference tables are referenced by tables that
+    -- are still local while the order below is worked through
+    SET LOCAL citus.enable_unsafe_triggers = on;
+    SET LOCAL citus.enable_local_reference_table_foreign_keys = off;
+
+    -- Citus creates a table's policies on its shards as permissive ones:
+    -- the restrictive isolation policy would widen every audience to the
+    -- whole workspace there.  Every woes policy carries the workspace test
+    -- itself (80_row_security), so the restrictive one goes, before any
+    -- shard exists.
+    FOR t IN
+        SELECT c.relname FROM pg_catalog.pg_policy p JOIN pg_catalog.pg_class c ON c.oid = p.polrelid
+         WHERE c.relnamespace = '@extschema@'::regnamespace AND p.polname = 'workspace_isolation'
+           AND NOT p.polpermissive
+           AND NOT EXISTS (SELECT FROM pg_dist_partition d WHERE d.logicalrelid = c.oid)
+         ORDER BY 1
+    LOOP
+        EXECUTE format('DROP POLICY workspace_isolation ON @extschema@.%I', t.relname);
+        step := 'policy'; detail := format('dropped the restrictive workspace_isolation of %s', t.relname);
+        RETURN NEXT;
+    END LOOP;
+
+    -- reference tables
+    FOREACH anchor IN ARRAY ARRAY['channels', 'workspaces'] LOOP
+        IF NOT EXISTS (SELECT FROM pg_dist_partition
+                        WHERE logicalrelid = format('@extschema@.%I', anchor)::regclass) THEN
+            PERFORM create_reference_table(format('@extschema@.%I', anchor)::regclass);
+            fresh := true;
+            step := 'reference'; detail := anchor;
+            RETURN NEXT;
+        END IF;
+        done := done || anchor;
+    END LOOP;
+
+    -- distributed tables, each after the tables its foreign keys point to,
+    -- all colocated with the first
+    SELECT array_agg(c.relname::text ORDER BY c.relname) INTO todo
+      FROM pg_catalog.pg_class c
+     WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind = 'r'
+       AND c.relname <> ALL (done);
+    SELECT min(c.relname) INTO anchor
+      FROM pg_dist_partition d JOIN pg_catalog.pg_class c ON c.oid = d.logicalrelid
+     WHERE c.relnamespace = '@extschema@'::regnamespace AND d.partmethod = 'h';
+    WHILE cardinality(todo) > 0 LOOP
+        SELECT array_agg(x ORDER BY x) INTO ready
+          FROM unnest(todo) x
+         WHERE NOT EXISTS (
+                SELECT FROM pg_catalog.pg_constraint k
+                  JOIN pg_catalog.pg_class r ON r.oid = k.confrelid
+                 WHERE k.conrelid = format('@extschema@.%I', x)::regclass AND k.contype = 'f'
+                   AND r.relname <> x AND r.relname <> ALL (done));
+        IF ready IS NULL THEN
+            RAISE EXCEPTION 'the foreign keys of woes tables % form a cycle', todo;
+        END IF;
+        FOREACH t.relname IN ARRAY ready LOOP
+            IF NOT EXISTS (SELECT FROM pg_dist_partition
+                            WHERE logicalrelid = format('@extschema@.%I', t.relname)::regclass) THEN
+                PERFORM create_distributed_table(format('@extschema@.%I', t.relname)::regclass, 'workspace_id',
+                                                 colocate_with => CASE WHEN anchor IS NULL THEN 'default'
+                                                                      ELSE format('@extschema@.%I', anchor) END);
+                fresh := true;
+                step := 'distributed'; detail := t.relname;
+                RETURN NEXT;
+            END IF;
+            anchor := coalesce(anchor, t.relname);
+            done := done || t.relname::text;
+        END LOOP;
+        todo := ARRAY(SELECT x FROM unnest(todo) x WHERE x <> ALL (done));
+    END LOOP;
+
+    -- NOTIFY cannot be part of a transaction that Citus commits on several
+    -- nodes: consumers poll the outbox.  A database setting is not carried
+    -- to the workers, so it is set on each.
+    EXECUTE format('ALTER DATABASE %I SET woes.notify = off', current_database());
+    PERFORM run_command_on_workers(format('ALTER DATABASE %I SET woes.notify = off', current_database()));
+    step := 'setting'; detail := 'woes.notify = off on every node';
+    RETURN NEXT;
+
+    -- the context is a set of settings: Citus forwards a SET LOCAL of them
+    -- to the workers only with this
+    EXECUTE format('ALTER DATABASE %I SET citus.propagate_set_commands = local', current_database());
+    step := 'setting'; detail := 'citus.propagate_set_commands = local (SET LOCAL of the context reaches the workers)';
+    RETURN NEXT;
+
+    -- The result, on the shards themselves: every policy of every shard
+    -- isolates the workspace.  Shards made by this call are not visible to
+    -- the connections that would ask them until it commits: then
+    -- woes.doctor() (shard_policies) asks.
+    IF fresh THEN
+        step := 'check'; detail := 'after commit, woes.doctor() checks the policies on every shard';
+        RETURN NEXT;
+    ELSE
+        SELECT array_agg(o) INTO offenders FROM @extschema@.shard_policy_offenders() o;
+        IF offenders IS NOT NULL THEN
+            RAISE EXCEPTION 'shard policies that do not isolate the workspace: %', array_to_string(offenders, ', ')
+                USING ERRCODE = 'WO501';
+        END IF;
+        step := 'checked'; detail := format('%s shards of %s tables; every policy isolates the workspace',
+            (SELECT count(*) FROM pg_dist_shard s WHERE s.logicalrelid IN (SELECT @extschema@.citus_tables())),
+            (SELECT count(*) FROM @extschema@.citus_tables()));
+        RETURN NEXT;
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.distribute() IS
+    'Distribute woes''s tables on a Citus coordinator (once, after CREATE EXTENSION; idempotent): channels and workspaces as reference tables, every other table by workspace_id, colocated; checks the shards';

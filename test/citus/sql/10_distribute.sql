@@ -1,0 +1,45 @@
+-- woes.distribute() on the coordinator: the layout, idempotence, and the
+-- check of every shard's policies (woes.doctor()).  What the README's
+-- "Scaling Out" shows is exactly this.
+\set VERBOSITY terse
+SET client_min_messages = warning;
+CREATE EXTENSION woes;
+-- before: every table is local, every restrictive isolation policy there
+SELECT count(*) AS citus_tables FROM woes.citus_tables();
+SELECT * FROM woes.distribute() WHERE step <> 'policy' ORDER BY step, detail;
+-- no restrictive policy is left: Citus would have made it permissive on
+-- the shards
+SELECT count(*) AS restrictive_policies
+  FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
+ WHERE c.relnamespace = 'woes'::regnamespace AND NOT p.polpermissive;
+-- channels and workspaces on every node; everything else by workspace_id,
+-- one colocation group
+SELECT partmethod, count(*) AS tables, count(DISTINCT colocationid) AS colocation_groups
+  FROM pg_dist_partition WHERE logicalrelid IN (SELECT woes.citus_tables()) GROUP BY 1 ORDER BY 1;
+SELECT count(*) AS not_by_workspace_id
+  FROM pg_dist_partition d
+ WHERE d.logicalrelid IN (SELECT woes.citus_tables()) AND d.partmethod = 'h'
+   AND column_to_column_name(d.logicalrelid, d.partkey) <> 'workspace_id';
+SELECT count(*) AS woes_tables_left_local
+  FROM pg_class c WHERE c.relnamespace = 'woes'::regnamespace AND c.relkind = 'r'
+   AND c.oid NOT IN (SELECT woes.citus_tables());
+-- the settings it made: on the coordinator and on each worker
+SELECT unnest(setconfig) AS setting FROM pg_db_role_setting
+ WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database()) AND setrole = 0
+ ORDER BY 1;
+SELECT nodeport, result FROM run_command_on_workers($$
+    SELECT array_to_string(setconfig, ',') FROM pg_db_role_setting
+     WHERE setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database()) AND setrole = 0$$)
+ ORDER BY 1;
+-- idempotent: a second call distributes nothing and checks the shards
+SELECT step, regexp_replace(detail, '^\d+ shards', 'N shards') AS detail FROM woes.distribute();
+-- doctor() asks the shards too
+SELECT "check", ok, detail FROM woes.doctor() WHERE NOT ok OR "check" IN ('isolation_policy', 'policies_isolate', 'shard_policies');
+-- a policy added to some shards behind woes's back is found on them
+SELECT count(*) AS shards_touched
+  FROM run_command_on_shards('woes.agents', $$CREATE POLICY leak ON %s FOR SELECT USING (true)$$);
+SELECT "check", ok, detail FROM woes.doctor() WHERE NOT ok;
+SELECT step FROM woes.distribute();
+SELECT count(*) AS shards_cleaned
+  FROM run_command_on_shards('woes.agents', $$DROP POLICY leak ON %s$$);
+SELECT count(*) AS problems FROM woes.doctor() WHERE NOT ok;
