@@ -101,7 +101,7 @@ RESET ROLE;
 DROP POLICY dba_check ON woes.messages;
 DROP POLICY messages_staff_insert ON woes.messages;
 CREATE POLICY messages_staff_insert ON woes.messages FOR INSERT
-    WITH CHECK (woes.in_audience('{operator,admin}'));
+    WITH CHECK (woes.in_workspace(workspace_id) AND woes.in_audience('{operator,admin}'));
 SET ROLE app;
 BEGIN;
 SELECT woes.set_context(:'ws', 'operator');
