@@ -288,8 +288,10 @@ BEGIN
         RAISE EXCEPTION 'invalid workspace name'
             USING ERRCODE = 'WO007', HINT = 'A name is 1 to 200 characters.';
     END IF;
-    INSERT INTO @extschema@.workspaces (slug, name)
-    VALUES (create_workspace.slug, create_workspace.name)
+    -- the id is made here, once: on Citus workspaces is a reference table,
+    -- whose id trigger fires on every copy (see woes.assign_id())
+    INSERT INTO @extschema@.workspaces (id, slug, name)
+    VALUES (@extschema@.uuid_generate_v7(), create_workspace.slug, create_workspace.name)
     ON CONFLICT DO NOTHING
     RETURNING id INTO new_id;
     IF new_id IS NULL THEN

@@ -665,3 +665,38 @@ COMMENT ON FUNCTION @extschema@.distribute() IS
     'Distribute woes''s tables on a Citus coordinator (once, after CREATE EXTENSION; idempotent): channels and workspaces as reference tables, every other table by workspace_id, colocated; checks the shards';
 REVOKE EXECUTE ON FUNCTION @extschema@.distribute() FROM PUBLIC;
 ALTER FUNCTION @extschema@.distribute() SET row_security = on;
+
+-- create_workspace() makes the new workspace's id itself, once (on Citus the
+-- id trigger fires on every copy of the workspaces reference table)
+CREATE OR REPLACE FUNCTION @extschema@.create_workspace(slug text, name text) RETURNS uuid
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    new_id uuid;
+BEGIN
+    -- SECURITY DEFINER: a new workspace has no context yet to write it under.
+    -- EXECUTE is granted to woes_service and woes_admin only.
+    IF create_workspace.slug IS NULL OR create_workspace.slug !~ '^[a-z0-9][a-z0-9-]{0,62}$' THEN
+        RAISE EXCEPTION 'invalid workspace slug'
+            USING ERRCODE = 'WO007',
+                  HINT = 'A slug is 1 to 63 lowercase letters, digits or hyphens, starting with a letter or digit.';
+    END IF;
+    IF create_workspace.name IS NULL OR length(create_workspace.name) NOT BETWEEN 1 AND 200 THEN
+        RAISE EXCEPTION 'invalid workspace name'
+            USING ERRCODE = 'WO007', HINT = 'A name is 1 to 200 characters.';
+    END IF;
+    -- the id is made here, once: on Citus workspaces is a reference table,
+    -- whose id trigger fires on every copy (see woes.assign_id())
+    INSERT INTO @extschema@.workspaces (id, slug, name)
+    VALUES (@extschema@.uuid_generate_v7(), create_workspace.slug, create_workspace.name)
+    ON CONFLICT DO NOTHING
+    RETURNING id INTO new_id;
+    IF new_id IS NULL THEN
+        RAISE EXCEPTION 'workspace slug "%" is taken', create_workspace.slug
+            USING ERRCODE = 'WO008', HINT = 'Choose another slug.';
+    END IF;
+    RETURN new_id;
+END;
+$$;
+ALTER FUNCTION @extschema@.create_workspace(text, text) SET row_security = on;
