@@ -507,6 +507,8 @@ woes_check_context_sql(PG_FUNCTION_ARGS)
 static void
 set_setting(const char *name, const char *value, bool local)
 {
+	const char *propagate;
+
 	/*
 	 * PGC_SUSET context: the membership check in set_context stands in for
 	 * the superuser check the setting would otherwise need.
@@ -514,6 +516,29 @@ set_setting(const char *name, const char *value, bool local)
 	(void) set_config_option(name, value, PGC_SUSET, PGC_S_SESSION,
 							 local ? GUC_ACTION_LOCAL : GUC_ACTION_SET,
 							 true, 0, false);
+
+	/*
+	 * On a Citus coordinator the workers must get the context too.  Citus
+	 * forwards SET LOCAL statements (citus.propagate_set_commands = local,
+	 * which woes.distribute() sets), not set_config_option(): run the same
+	 * SET LOCAL as a statement, so that its utility hook sees it.  Its
+	 * effect here is the one just made.  (Without Citus the setting does
+	 * not exist and nothing more happens.)
+	 */
+	propagate = GetConfigOption("citus.propagate_set_commands", true, false);
+	if (local && propagate != NULL && strcmp(propagate, "local") == 0)
+	{
+		StringInfoData stmt;
+
+		initStringInfo(&stmt);
+		appendStringInfo(&stmt, "SET LOCAL %s = %s", name, quote_literal_cstr(value));
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		if (SPI_execute(stmt.data, false, 0) != SPI_OK_UTILITY)
+			elog(ERROR, "could not forward %s", name);
+		SPI_finish();
+		pfree(stmt.data);
+	}
 }
 
 /*
