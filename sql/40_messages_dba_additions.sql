@@ -48,7 +48,7 @@ SELECT what, conversation = :'c1' AS that_conversation, reason FROM audit.log OR
 CREATE FUNCTION public.sms_thread_keys(ref text) RETURNS text[]
     LANGUAGE sql IMMUTABLE RETURN CASE WHEN ref ~ '^\+[0-9]+$' THEN ARRAY[ref] END;
 INSERT INTO woes.channels (name, description, thread_keys)
-VALUES ('sms', 'Text messages', 'public.sms_thread_keys(text)'::regprocedure);
+VALUES ('sms', 'Text messages', 'public.sms_thread_keys(text)');
 SET ROLE app;
 BEGIN;
 SELECT woes.set_context(:'ws', 'operator');

@@ -47,6 +47,7 @@
 #include "ids.h"
 #include "scope.h"
 #include "session.h"
+#include "shards.h"
 
 PG_FUNCTION_INFO_V1(woes_set_context);
 PG_FUNCTION_INFO_V1(woes_clear_context);
@@ -368,6 +369,14 @@ woes_context_actor_kind(void)
  * caller's own privileges and the context just set, so row-level security
  * decides what exists for this workspace and audience.  The plans are kept
  * (one per query: a backend sets its context once per transaction).
+ *
+ * On a Citus worker the rows are read from this node's shards (shards.c):
+ * the check may run inside a statement Citus sent to a shard, which may not
+ * start a distributed query.  When the workspace's shards are on another
+ * node, the check cannot run here -- and need not: this node can then hold
+ * no row of the context's workspace, so it writes none; a row of another
+ * workspace is refused by the row check.  It is left for a node that holds
+ * them (the context stays unchecked).
  */
 typedef enum ContextQuery
 {
@@ -378,45 +387,74 @@ typedef enum ContextQuery
 	CQ_COUNT
 } ContextQuery;
 
-static const char *const context_queries[CQ_COUNT] = {
-	"SELECT 1 FROM woes.workspaces WHERE id OPERATOR(pg_catalog.=) $1",
-	"SELECT 1 FROM woes.contacts WHERE workspace_id OPERATOR(pg_catalog.=) $1"
-	" AND id OPERATOR(pg_catalog.=) $2",
-	"SELECT 1 FROM woes.agents WHERE workspace_id OPERATOR(pg_catalog.=) $1"
-	" AND id OPERATOR(pg_catalog.=) $2",
-	"SELECT 1 FROM woes.operators WHERE workspace_id OPERATOR(pg_catalog.=) $1"
-	" AND id OPERATOR(pg_catalog.=) $2",
+typedef enum ContextAnswer
+{
+	CA_NO,
+	CA_YES,
+	CA_ELSEWHERE				/* the rows are on another node */
+} ContextAnswer;
+
+static const struct
+{
+	const char *table;
+	const char *query;			/* %s: the relation */
+}			context_queries[CQ_COUNT] = {
+	[CQ_WORKSPACE] = {"workspaces", "SELECT 1 FROM woes.%s WHERE id OPERATOR(pg_catalog.=) $1"},
+	[CQ_CONTACT] = {"contacts", "SELECT 1 FROM woes.%s WHERE workspace_id OPERATOR(pg_catalog.=) $1"
+	" AND id OPERATOR(pg_catalog.=) $2"},
+	[CQ_AGENT] = {"agents", "SELECT 1 FROM woes.%s WHERE workspace_id OPERATOR(pg_catalog.=) $1"
+	" AND id OPERATOR(pg_catalog.=) $2"},
+	[CQ_OPERATOR] = {"operators", "SELECT 1 FROM woes.%s WHERE workspace_id OPERATOR(pg_catalog.=) $1"
+	" AND id OPERATOR(pg_catalog.=) $2"},
 };
 
-static bool
+static ContextAnswer
 context_row_exists(ContextQuery q, Datum *values)
 {
 	static SPIPlanPtr plans[CQ_COUNT];
 	Oid			types[2] = {UUIDOID, UUIDOID};
+	int			nargs = q == CQ_WORKSPACE ? 1 : 2;
+	WoesOwnerScope scope;
 	int			ret;
 	bool		found;
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (plans[q] == NULL)
+	if (woes_node() == WOES_NODE_WORKER)
 	{
-		WoesOwnerScope scope;
-		SPIPlanPtr	plan;
+		Oid			local = woes_local_table(context_queries[q].table, DatumGetUUIDP(values[0]));
+		char	   *query;
 
-		/* parsed with a pinned search_path (run as the caller, though) */
-		woes_owner_begin(&scope, InvalidOid);
-		plan = SPI_prepare(context_queries[q], q == CQ_WORKSPACE ? 1 : 2, types);
-		woes_owner_end(&scope);
-		if (plan == NULL || SPI_keepplan(plan) != 0)
-			elog(ERROR, "could not prepare a context check");
-		plans[q] = plan;
+		if (!OidIsValid(local))
+		{
+			SPI_finish();
+			return CA_ELSEWHERE;
+		}
+		query = psprintf(context_queries[q].query, quote_identifier(get_rel_name(local)));
+		ret = SPI_execute_with_args(query, nargs, types, values, NULL, true, 1);
 	}
-	ret = SPI_execute_plan(plans[q], values, NULL, true, 1);
+	else
+	{
+		if (plans[q] == NULL)
+		{
+			SPIPlanPtr	plan;
+
+			/* parsed with a pinned search_path (run as the caller, though) */
+			woes_owner_begin(&scope, InvalidOid);
+			plan = SPI_prepare(psprintf(context_queries[q].query, context_queries[q].table),
+							   nargs, types);
+			woes_owner_end(&scope);
+			if (plan == NULL || SPI_keepplan(plan) != 0)
+				elog(ERROR, "could not prepare a context check");
+			plans[q] = plan;
+		}
+		ret = SPI_execute_plan(plans[q], values, NULL, true, 1);
+	}
 	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "SPI_execute_plan failed: %s", SPI_result_code_string(ret));
+		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
 	found = SPI_processed > 0;
 	SPI_finish();
-	return found;
+	return found ? CA_YES : CA_NO;
 }
 
 /*
@@ -428,12 +466,14 @@ context_row_exists(ContextQuery q, Datum *values)
  *		ever names a person of another workspace as its author or actor.
  *		Run by set_context() and, for a context set any other way (SET
  *		LOCAL, a role default), before its first write.  The ids in the
- *		messages are the caller's own settings.
+ *		messages are the caller's own settings.  Returns false if the check
+ *		must be left to another node (see context_row_exists).
  */
-static void
+static bool
 check_context_values(const pg_uuid_t *workspace, int audience, const pg_uuid_t *actor)
 {
 	ContextQuery actor_query;
+	ContextAnswer answer;
 	Datum		args[2];
 
 	switch (audience)
@@ -458,14 +498,16 @@ check_context_values(const pg_uuid_t *workspace, int audience, const pg_uuid_t *
 						 audience == WOES_AUDIENCE_CUSTOMER ? "contact" : "agent")));
 
 	args[0] = UUIDPGetDatum((pg_uuid_t *) workspace);
-	if (!context_row_exists(CQ_WORKSPACE, args))
+	answer = context_row_exists(CQ_WORKSPACE, args);
+	if (answer == CA_NO)
 		ereport(ERROR,
 				(errcode(ERRCODE_WOES_INVALID_CONTEXT),
 				 errmsg("workspace %s does not exist", woes_uuid_text(workspace))));
-	if (actor != NULL)
+	if (actor != NULL && answer == CA_YES)
 	{
 		args[1] = UUIDPGetDatum((pg_uuid_t *) actor);
-		if (!context_row_exists(actor_query, args))
+		answer = context_row_exists(actor_query, args);
+		if (answer == CA_NO)
 			ereport(ERROR,
 					(errcode(ERRCODE_WOES_INVALID_CONTEXT),
 					 errmsg("actor %s is not a%s %s of this workspace",
@@ -474,6 +516,7 @@ check_context_values(const pg_uuid_t *workspace, int audience, const pg_uuid_t *
 							audience == WOES_AUDIENCE_CUSTOMER ? "contact" :
 							audience == WOES_AUDIENCE_AGENT ? "agent" : "operator")));
 	}
+	return answer != CA_ELSEWHERE;
 }
 
 static void
@@ -481,9 +524,9 @@ check_context(void)
 {
 	uint64		generation = ctx_generation;
 
-	check_context_values(&ctx_workspace.id, audience_setting,
-						 ctx_actor.valid ? &ctx_actor.id : NULL);
-	ctx_checked_generation = generation;
+	if (check_context_values(&ctx_workspace.id, audience_setting,
+							 ctx_actor.valid ? &ctx_actor.id : NULL))
+		ctx_checked_generation = generation;
 }
 
 /*

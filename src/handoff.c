@@ -14,10 +14,13 @@
  * and is told who has it.  The hook then records the handoff event, the
  * outbox event and the NOTIFY, whatever path changed the control.
  *
- * woes.handoff() is SECURITY DEFINER (a customer may ask for a person but
- * may not update conversations), so it restricts every statement to the
- * context's workspace and checks the audience and, for a customer, that
- * the conversation is its own.  It is internal: EXECUTE is granted only to
+ * woes.handoff() runs its statements as the owner (a customer may ask for a
+ * person but may not update conversations), so it restricts every
+ * statement to the context's workspace and checks the audience and, for a
+ * customer, that the conversation is its own.  It is not SECURITY DEFINER:
+ * on a Citus coordinator the call is first sent to the tenant's worker
+ * (woes_forward_call), and Citus refuses a second user on the placements
+ * the caller's earlier statements in the transaction wrote.  It is internal: EXECUTE is granted only to
  * woes_service and woes_admin; the API is its three SQL wrappers.
  *
  *-------------------------------------------------------------------------
@@ -25,11 +28,13 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/syscache.h"
 #include "utils/uuid.h"
 
 #include "context.h"
@@ -41,6 +46,7 @@
 #include "ids.h"
 #include "rowwriter.h"
 #include "scope.h"
+#include "shards.h"
 
 PG_FUNCTION_INFO_V1(woes_handoff);
 
@@ -289,12 +295,13 @@ lock_conversation(HandoffCall *call, LockedConversation *conv)
 	TupleDesc	desc;
 	Datum		controller;
 
+	Oid			types[3] = {UUIDOID, UUIDOID, TEXTOID};
+	Datum		values[3];
+	char		nulls[3] = {' ', ' ', ' '};
+
+	/* the lock alone: a statement Citus can route, as the reads below */
 	ret = SPI_execute_with_args(
-		"SELECT c.status::text, c.control::text, c.controller_id,"
-		"       (SELECT o.name FROM woes.operators o"
-		"         WHERE o.workspace_id OPERATOR(pg_catalog.=) c.workspace_id"
-		"           AND o.id OPERATOR(pg_catalog.=) c.controller_id),"
-		"       " WOES_AGENT_SERVES_SQL("c.workspace_id", "c.channel")
+		"SELECT c.status::text, c.control::text, c.controller_id, c.channel"
 		"  FROM woes.conversations c"
 		" WHERE c.workspace_id OPERATOR(pg_catalog.=) $1 AND c.id OPERATOR(pg_catalog.=) $2"
 		"   AND (NOT $4 OR c.contact_id OPERATOR(pg_catalog.=) $3)"
@@ -313,8 +320,24 @@ lock_conversation(HandoffCall *call, LockedConversation *conv)
 	conv->held = !isnull;
 	conv->held_by_me = conv->held && call->actor &&
 		woes_uuid_equal(DatumGetUUIDP(controller), call->actor);
-	conv->holder = SPI_getvalue(row, desc, 4);
-	conv->agent_serves = DatumGetBool(SPI_getbinval(row, desc, 5, &isnull));
+	values[0] = call->values[0];
+	values[1] = isnull ? (Datum) 0 : woes_uuid_copy(controller);
+	nulls[1] = isnull ? 'n' : ' ';
+	values[2] = SPI_getbinval(row, desc, 4, &isnull);
+
+	/* the holder's name and whether an agent serves the channel, of the locked row */
+	ret = SPI_execute_with_args(
+		"SELECT (SELECT o.name FROM woes.operators o"
+		"         WHERE o.workspace_id OPERATOR(pg_catalog.=) $1"
+		"           AND o.id OPERATOR(pg_catalog.=) $2),"
+		"       " WOES_AGENT_SERVES_SQL("$1", "$3"),
+		3, types, values, nulls, true, 1);
+	if (ret != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not read the conversation's holder: %s", SPI_result_code_string(ret));
+	row = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	conv->holder = SPI_getvalue(row, desc, 1);
+	conv->agent_serves = DatumGetBool(SPI_getbinval(row, desc, 2, &isnull));
 }
 
 /*
@@ -380,8 +403,24 @@ change_control(HandoffCall *call, const char *update)
 		elog(ERROR, "could not change the conversation's control: %s", SPI_result_code_string(ret));
 }
 
+/* the owner of a function: woes's own, for the statements run as the owner */
+static Oid
+function_owner(Oid fn)
+{
+	HeapTuple	proc = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(proc))
+		elog(ERROR, "cache lookup failed for function %u", fn);
+	owner = ((Form_pg_proc) GETSTRUCT(proc))->proowner;
+	ReleaseSysCache(proc);
+	return owner;
+}
+
 /*
- * handoff(conversation uuid, target woes.control, reason text) returns void
+ * handoff(conversation uuid, target woes.control, reason text,
+ *		   workspace uuid DEFAULT woes.current_workspace()) returns void
+ *		workspace: the context's (see woes_forward_call)
  */
 Datum
 woes_handoff(PG_FUNCTION_ARGS)
@@ -409,12 +448,20 @@ woes_handoff(PG_FUNCTION_ARGS)
 	else
 		call.nulls[2] = 'n';
 	call.values[3] = BoolGetDatum(woes_context_audience() == WOES_AUDIENCE_CUSTOMER);
+	{
+		/* on a Citus coordinator: the whole call on the tenant's worker */
+		Datum		forwarded;
+		bool		forwarded_null;
+
+		if (woes_forward_call(fcinfo, woes_context_workspace(), &forwarded, &forwarded_null))
+			PG_RETURN_VOID();
+	}
 
 	nestlevel = woes_api_begin(!PG_ARGISNULL(2), PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2)));
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	/* already the owner (SECURITY DEFINER): pin the search_path */
-	woes_owner_begin(&scope, InvalidOid);
+	/* as the owner (of this function, woes's), with the pinned search_path */
+	woes_owner_begin(&scope, function_owner(fcinfo->flinfo->fn_oid));
 	lock_conversation(&call, &conv);
 	update = decide(&call, &conv);
 	if (update)

@@ -66,6 +66,7 @@
 #include "intake.h"
 #include "rowwriter.h"
 #include "scope.h"
+#include "shards.h"
 
 PG_FUNCTION_INFO_V1(woes_receive_message);
 
@@ -413,14 +414,18 @@ bind_probe_cb(Relation heap, void *arg)
 
 /*
  * probe_open
- *		The probe's table, locked as a statement would lock it, with the
- *		probe bound to it (woes_open_bound: by name, then under the lock,
- *		then bound).
+ *		The probe's table (on a Citus node: the shard of the workspace's
+ *		rows), locked as a statement would lock it, with the probe bound to
+ *		it (woes_open_bound: by name, then under the lock, then bound).
  */
 static Relation
-probe_open(Probe which)
+probe_open(Probe which, const Datum *keys)
 {
-	return woes_open_bound(probes[which].table, AccessShareLock, &probes[which].valid,
+	/* a workspace's rows: the key leads with workspace_id (channels are global) */
+	const pg_uuid_t *workspace = strcmp(probes[which].columns[0], "workspace_id") == 0 ?
+		DatumGetUUIDP(keys[0]) : NULL;
+
+	return woes_open_bound(probes[which].table, workspace, AccessShareLock, &probes[which].valid,
 						   &probes[which].relid, bind_probe_cb, (void *) (intptr_t) which);
 }
 
@@ -440,7 +445,7 @@ probe(Probe which, const Datum *keys, Snapshot snap, Datum *out, bool *out_null)
 	bool		found;
 	int			i;
 
-	heap = probe_open(which);
+	heap = probe_open(which, keys);
 	index = index_open(probes[which].indexid, AccessShareLock);
 	for (i = 0; i < probes[which].nkeys; i++)
 	{
@@ -908,8 +913,10 @@ route_thread_keys(Delivery *d)
 /*
  * receive_message(channel text, thread_ref text, sender_external_id text,
  *				   body text, external_message_id text,
- *				   sender_name text DEFAULT NULL, sent_at timestamptz DEFAULT now())
+ *				   sender_name text DEFAULT NULL, sent_at timestamptz DEFAULT now(),
+ *				   workspace uuid DEFAULT woes.current_workspace())
  *		returns uuid: the message's id (the first delivery's, on a redelivery)
+ *		workspace: the context's (see woes_forward_call)
  */
 Datum
 woes_receive_message(PG_FUNCTION_ARGS)
@@ -924,6 +931,14 @@ woes_receive_message(PG_FUNCTION_ARGS)
 						  "receiving a message");
 	/* a copy: nothing the statements below fire can move it */
 	d.workspace = *woes_context_workspace();
+	{
+		/* on a Citus coordinator: the whole call on the tenant's worker */
+		Datum		forwarded;
+		bool		forwarded_null;
+
+		if (woes_forward_call(fcinfo, &d.workspace, &forwarded, &forwarded_null))
+			PG_RETURN_DATUM(forwarded);
+	}
 
 	/* woes's rules apply whatever the caller's row_security (see woes_restoring) */
 	rules_nestlevel = woes_pin_rules_begin();

@@ -30,6 +30,7 @@
 #include "lifecycle.h"
 #include "rowwriter.h"
 #include "scope.h"
+#include "shards.h"
 
 PG_FUNCTION_INFO_V1(woes_can_transition);
 PG_FUNCTION_INFO_V1(woes_next_statuses);
@@ -351,6 +352,14 @@ status_change(FunctionCallInfo fcinfo, Datum conversation, bool conversation_nul
 				 errmsg("snooze_until is only for snoozing"),
 				 errhint("Pass snooze_until only with to_status => 'snoozed'.")));
 	workspace = *woes_context_workspace();
+	{
+		/* on a Citus coordinator: the whole call on the tenant's worker */
+		Datum		forwarded;
+		bool		forwarded_null;
+
+		if (woes_forward_call(fcinfo, &workspace, &forwarded, &forwarded_null))
+			return DatumGetBool(forwarded);
+	}
 
 	values[0] = UUIDPGetDatum(&workspace);
 	values[1] = conversation;

@@ -60,7 +60,9 @@
 #include "utils/timestamp.h"
 
 #include "compat.h"
+#include "errcodes.h"
 #include "rowwriter.h"
+#include "shards.h"
 
 /* the columns a caller passes, in its order; id and created_at are filled here */
 typedef struct DirectColumn
@@ -422,7 +424,19 @@ bind_sequence(DirectTable *t, Relation rel)
 			elog(ERROR, "sequence woes.%s is missing", t->sequence);
 	}
 	else
-		t->seqid = woes_identity_sequence(rel, t->id_attnum);
+	{
+		/*
+		 * the table's own: a Citus shard has none, its rows draw from the
+		 * logical table's (which Citus gives each node a range of)
+		 */
+		Oid			logical = get_relname_relid(t->relname, RelationGetNamespace(rel));
+		Relation	table = logical == RelationGetRelid(rel) ? rel :
+			table_open(logical, AccessShareLock);
+
+		t->seqid = woes_identity_sequence(table, t->id_attnum);
+		if (table != rel)
+			table_close(table, NoLock);
+	}
 }
 
 static void
@@ -438,22 +452,26 @@ bind_table(DirectTable *t, Relation rel)
 
 /*
  * woes_open_bound
- *		Open a table of schema woes by name (it may have been re-created)
- *		under lockmode, then bind it -- bind(rel, arg) -- unless it is bound
+ *		Open a table of schema woes by name (it may have been re-created) --
+ *		on a Citus node the shard that holds workspace's rows of it, see
+ *		shards.c -- under lockmode, then bind it -- bind(rel, arg) -- unless it is bound
  *		already.  The lock is what delivers a concurrent change's
  *		invalidation, so the binding is checked after it, never before; the
  *		caller's relcache callback unsets *valid on a change.  The lock is
  *		kept to the end of the transaction, as a statement keeps it.
  */
 Relation
-woes_open_bound(const char *relname, LOCKMODE lockmode, bool *valid, Oid *relid,
-				void (*bind) (Relation rel, void *arg), void *arg)
+woes_open_bound(const char *relname, const pg_uuid_t *workspace, LOCKMODE lockmode,
+				bool *valid, Oid *relid, void (*bind) (Relation rel, void *arg), void *arg)
 {
-	Oid			found = get_relname_relid(relname, get_namespace_oid("woes", false));
+	Oid			found = woes_local_table(relname, workspace);
 	Relation	rel;
 
 	if (!OidIsValid(found))
-		elog(ERROR, "table woes.%s is missing", relname);
+		ereport(ERROR,
+				(errcode(ERRCODE_WOES_SCALE_OUT),
+				 errmsg("the rows of woes.%s of this workspace are on another node", relname),
+				 errdetail("woes writes and probes them directly only where they are stored.")));
 	rel = table_open(found, lockmode);
 	if (!*valid || *relid != found)
 	{
@@ -485,9 +503,10 @@ bind_direct(Relation rel, void *arg)
 
 /* the table, under the lock the insert needs, bound */
 static Relation
-open_direct(DirectTable *t)
+open_direct(DirectTable *t, const pg_uuid_t *workspace)
 {
-	return woes_open_bound(t->relname, RowExclusiveLock, &t->valid, &t->relid, bind_direct, t);
+	return woes_open_bound(t->relname, workspace, RowExclusiveLock, &t->valid, &t->relid,
+						   bind_direct, t);
 }
 
 /*
@@ -669,7 +688,9 @@ woes_insert_direct_ex(WoesDirectTable which, const Datum *values, const bool *nu
 	MemoryContext oldcxt;
 	int64		id;
 
-	rel = open_direct(t);
+	/* every table written here has workspace_id first */
+	Assert(strcmp(t->columns[0].name, "workspace_id") == 0 && !nulls[0]);
+	rel = open_direct(t, DatumGetUUIDP(values[0]));
 	if (as_caller && !direct_for_caller(t))
 	{
 		table_close(rel, NoLock);

@@ -11,6 +11,7 @@
 
 #include "storage/lockdefs.h"
 #include "utils/relcache.h"
+#include "utils/uuid.h"
 
 typedef enum WoesDirectTable
 {
@@ -56,8 +57,9 @@ enum
 
 extern void woes_rowwriter_init(void);
 /* a table of schema woes, opened by name under lockmode and bound (see rowwriter.c) */
-extern Relation woes_open_bound(const char *relname, LOCKMODE lockmode, bool *valid, Oid *relid,
-								void (*bind) (Relation rel, void *arg), void *arg);
+extern Relation woes_open_bound(const char *relname, const pg_uuid_t *workspace, LOCKMODE lockmode,
+								bool *valid, Oid *relid, void (*bind) (Relation rel, void *arg),
+								void *arg);
 extern int64 woes_insert_direct(WoesDirectTable which, const Datum *values, const bool *nulls,
 								bool parent_locked);
 extern int64 woes_insert_direct_ex(WoesDirectTable which, const Datum *values, const bool *nulls,

@@ -17,6 +17,7 @@
 #include "events.h"
 #include "intake.h"
 #include "rowwriter.h"
+#include "shards.h"
 
 PG_MODULE_MAGIC;
 
@@ -34,6 +35,7 @@ _PG_init(void)
 	woes_events_init();
 	woes_rowwriter_init();
 	woes_intake_init();
+	woes_shards_init();
 	/* after every definition: no placeholder can ever use the prefix */
 	MarkGUCPrefixReserved("woes");
 }

@@ -35,8 +35,10 @@ CREATE TABLE @extschema@.channels (
     description text NOT NULL,
     -- how a thread reference becomes thread keys: a function (text) returns
     -- text[]; NULL means the reference is one key (a chat session id, a
-    -- Discord channel or thread id)
-    thread_keys regprocedure,
+    -- Discord channel or thread id).  Its signature as text, with its
+    -- schema ('myschema.fn(text)'), not a regprocedure: channels is a
+    -- reference table on Citus, and a function's OID differs between nodes.
+    thread_keys text CHECK (pg_catalog.strpos(pg_catalog.split_part(thread_keys, '(', 1), '.') > 0),
     builtin     boolean NOT NULL DEFAULT false
 );
 COMMENT ON TABLE @extschema@.channels IS
@@ -361,18 +363,19 @@ CREATE FUNCTION @extschema@.add_team_member(team uuid, operator uuid) RETURNS uu
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    ws        uuid := @extschema@.current_workspace();    -- a value: see upsert_contact
     member_id uuid;
 BEGIN
     PERFORM @extschema@.require_audience('{operator,admin}', 'adding a team member');
     -- every lookup names the workspace too: row-level security scopes them
     -- already, except for callers that bypass it (superusers)
     IF NOT EXISTS (SELECT FROM @extschema@.teams t
-                    WHERE t.workspace_id OPERATOR(pg_catalog.=) @extschema@.current_workspace()
+                    WHERE t.workspace_id OPERATOR(pg_catalog.=) ws
                       AND t.id OPERATOR(pg_catalog.=) add_team_member.team) THEN
         RAISE EXCEPTION 'team % not found in this workspace', add_team_member.team USING ERRCODE = 'WO005';
     END IF;
     IF NOT EXISTS (SELECT FROM @extschema@.operators o
-                    WHERE o.workspace_id OPERATOR(pg_catalog.=) @extschema@.current_workspace()
+                    WHERE o.workspace_id OPERATOR(pg_catalog.=) ws
                       AND o.id OPERATOR(pg_catalog.=) add_team_member.operator) THEN
         RAISE EXCEPTION 'operator % not found in this workspace', add_team_member.operator USING ERRCODE = 'WO005';
     END IF;
@@ -382,7 +385,7 @@ BEGIN
     RETURNING id INTO member_id;
     IF member_id IS NULL THEN       -- already a member: idempotent
         SELECT m.id INTO member_id FROM @extschema@.team_members m
-         WHERE m.workspace_id OPERATOR(pg_catalog.=) @extschema@.current_workspace()
+         WHERE m.workspace_id OPERATOR(pg_catalog.=) ws
            AND m.team_id OPERATOR(pg_catalog.=) add_team_member.team
            AND m.operator_id OPERATOR(pg_catalog.=) add_team_member.operator;
     END IF;
@@ -433,6 +436,9 @@ CREATE FUNCTION @extschema@.upsert_contact(channel text, external_id text,
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    -- a variable, not the function in each statement: on Citus a statement
+    -- is routed to the workspace's shards only by a value
+    ws       uuid := @extschema@.current_workspace();
     found_id uuid;
     new_id   uuid;
 BEGIN
@@ -452,10 +458,10 @@ BEGIN
     -- advisory lock on its hash), so two deliveries from a new sender make
     -- one contact, not two.
     PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(
-        pg_catalog.concat_ws(' ', @extschema@.current_workspace(), upsert_contact.channel,
+        pg_catalog.concat_ws(' ', ws, upsert_contact.channel,
                              upsert_contact.external_id), 0));
     SELECT i.contact_id INTO found_id FROM @extschema@.identities i
-     WHERE i.workspace_id OPERATOR(pg_catalog.=) @extschema@.current_workspace()
+     WHERE i.workspace_id OPERATOR(pg_catalog.=) ws
        AND i.channel OPERATOR(pg_catalog.=) upsert_contact.channel
        AND i.external_id OPERATOR(pg_catalog.=) upsert_contact.external_id;
     IF found_id IS NULL THEN
@@ -471,7 +477,7 @@ BEGIN
         UPDATE @extschema@.contacts c
            SET name = coalesce(upsert_contact.name, c.name),
                email = coalesce(upsert_contact.email, c.email)
-         WHERE c.workspace_id OPERATOR(pg_catalog.=) @extschema@.current_workspace()
+         WHERE c.workspace_id OPERATOR(pg_catalog.=) ws
            AND c.id OPERATOR(pg_catalog.=) found_id
            AND c.erased_at IS NULL
            AND (c.name IS DISTINCT FROM coalesce(upsert_contact.name, c.name)

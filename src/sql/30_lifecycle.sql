@@ -250,40 +250,48 @@ COMMENT ON POLICY status_events_read ON @extschema@.status_events IS
 
 -- The status API is C (lifecycle.c): one compare-and-set UPDATE as the
 -- caller, with a kept plan; the lifecycle trigger judges and records it.
+-- workspace: the context's; on Citus the call runs on the tenant's worker
+-- by it (woes.distribute()), where the reason reaches the trigger.
 CREATE FUNCTION @extschema@.transition(conversation uuid, to_status @extschema@.status,
-                                       reason text DEFAULT NULL, snooze_until timestamptz DEFAULT NULL)
+                                       reason text DEFAULT NULL, snooze_until timestamptz DEFAULT NULL,
+                                       workspace uuid DEFAULT @extschema@.current_workspace())
     RETURNS boolean
     AS 'MODULE_PATHNAME', 'woes_transition'
     LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION @extschema@.transition(uuid, @extschema@.status, text, timestamptz) IS
+COMMENT ON FUNCTION @extschema@.transition(uuid, @extschema@.status, text, timestamptz, uuid) IS
     'Move a conversation to another status (with a reason; snooze_until for snoozed); false if it already was there';
 
-CREATE FUNCTION @extschema@.resolve(conversation uuid, reason text DEFAULT NULL) RETURNS boolean
+CREATE FUNCTION @extschema@.resolve(conversation uuid, reason text DEFAULT NULL,
+    workspace uuid DEFAULT @extschema@.current_workspace()) RETURNS boolean
     AS 'MODULE_PATHNAME', 'woes_resolve'
     LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION @extschema@.resolve(uuid, text) IS 'Resolve a conversation; false if it already was';
+COMMENT ON FUNCTION @extschema@.resolve(uuid, text, uuid) IS 'Resolve a conversation; false if it already was';
 
-CREATE FUNCTION @extschema@.reopen(conversation uuid, reason text DEFAULT NULL) RETURNS boolean
+CREATE FUNCTION @extschema@.reopen(conversation uuid, reason text DEFAULT NULL,
+    workspace uuid DEFAULT @extschema@.current_workspace()) RETURNS boolean
     AS 'MODULE_PATHNAME', 'woes_reopen'
     LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION @extschema@.reopen(uuid, text) IS 'Reopen a conversation; false if it already was open';
+COMMENT ON FUNCTION @extschema@.reopen(uuid, text, uuid) IS 'Reopen a conversation; false if it already was open';
 
-CREATE FUNCTION @extschema@.close(conversation uuid, reason text DEFAULT NULL) RETURNS boolean
+CREATE FUNCTION @extschema@.close(conversation uuid, reason text DEFAULT NULL,
+    workspace uuid DEFAULT @extschema@.current_workspace()) RETURNS boolean
     AS 'MODULE_PATHNAME', 'woes_close'
     LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION @extschema@.close(uuid, text) IS 'Close a conversation for good; false if it already was';
+COMMENT ON FUNCTION @extschema@.close(uuid, text, uuid) IS 'Close a conversation for good; false if it already was';
 
-CREATE FUNCTION @extschema@.set_pending(conversation uuid, reason text DEFAULT NULL) RETURNS boolean
+CREATE FUNCTION @extschema@.set_pending(conversation uuid, reason text DEFAULT NULL,
+    workspace uuid DEFAULT @extschema@.current_workspace()) RETURNS boolean
     AS 'MODULE_PATHNAME', 'woes_set_pending'
     LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION @extschema@.set_pending(uuid, text) IS
+COMMENT ON FUNCTION @extschema@.set_pending(uuid, text, uuid) IS
     'Mark a conversation as waiting for the customer; false if it already was';
 
-CREATE FUNCTION @extschema@.snooze(conversation uuid, until timestamptz, reason text DEFAULT NULL)
+CREATE FUNCTION @extschema@.snooze(conversation uuid, until timestamptz, reason text DEFAULT NULL,
+                                   workspace uuid DEFAULT @extschema@.current_workspace())
     RETURNS boolean
     AS 'MODULE_PATHNAME', 'woes_snooze'
     LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION @extschema@.snooze(uuid, timestamptz, text) IS
+COMMENT ON FUNCTION @extschema@.snooze(uuid, timestamptz, text, uuid) IS
     'Snooze a conversation until a future time (again, to move the time); false if already snoozed until then';
 
 CREATE FUNCTION @extschema@.wake_snoozed("at" timestamptz DEFAULT now()) RETURNS integer

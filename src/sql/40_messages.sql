@@ -266,7 +266,7 @@ RETURN (
 COMMENT ON FUNCTION @extschema@.email_thread_keys(text) IS
     'Thread keys of an email: the Message-IDs found in In-Reply-To / References (angle brackets stripped)';
 
-UPDATE @extschema@.channels SET thread_keys = '@extschema@.email_thread_keys(text)'::regprocedure
+UPDATE @extschema@.channels SET thread_keys = '@extschema@.email_thread_keys(text)'
  WHERE name = 'email';
 
 -- Internal: a channel's thread keys for a reference (its thread_keys
@@ -279,7 +279,8 @@ DECLARE
     fn regprocedure;
     keys text[];
 BEGIN
-    SELECT c.thread_keys INTO fn FROM @extschema@.channels c
+    -- resolved on this node (the search_path is pinned: the name has its schema)
+    SELECT c.thread_keys::pg_catalog.regprocedure INTO fn FROM @extschema@.channels c
      WHERE c.name OPERATOR(pg_catalog.=) thread_keys.channel;
     IF fn IS NULL THEN
         keys := ARRAY[btrim(thread_ref)];
@@ -313,12 +314,13 @@ COMMENT ON FUNCTION @extschema@.require_text(text, text, integer) IS
 CREATE FUNCTION @extschema@.receive_message(channel text, thread_ref text, sender_external_id text,
                                             body text, external_message_id text,
                                             sender_name text DEFAULT NULL,
-                                            sent_at timestamptz DEFAULT now())
+                                            sent_at timestamptz DEFAULT now(),
+                                            workspace uuid DEFAULT @extschema@.current_workspace())
     RETURNS uuid
     AS 'MODULE_PATHNAME', 'woes_receive_message'
     LANGUAGE C VOLATILE;
-COMMENT ON FUNCTION @extschema@.receive_message(text, text, text, text, text, text, timestamptz) IS
-    'Intake of a customer message from a channel: finds or creates identity, contact and conversation by the thread reference, appends the message; idempotent on (channel, external_message_id); returns the message id';
+COMMENT ON FUNCTION @extschema@.receive_message(text, text, text, text, text, text, timestamptz, uuid) IS
+    'Intake of a customer message from a channel: finds or creates identity, contact and conversation by the thread reference, appends the message; idempotent on (channel, external_message_id); returns the message id. workspace: the context''s (on Citus, naming it as a constant lets Citus send the call straight to the tenant''s worker)';
 
 CREATE FUNCTION @extschema@.start_conversation(contact uuid, channel text, subject text DEFAULT NULL,
                                                body text DEFAULT NULL)
@@ -328,6 +330,7 @@ CREATE FUNCTION @extschema@.start_conversation(contact uuid, channel text, subje
 AS $$
 DECLARE
     a    @extschema@.audience := @extschema@.current_audience();
+    ws   uuid := @extschema@.current_workspace();    -- a value: see upsert_contact
     conv uuid;
 BEGIN
     PERFORM @extschema@.require_audience('{customer,operator,admin}', 'starting a conversation');
@@ -335,7 +338,9 @@ BEGIN
     IF start_conversation.contact IS NULL
        OR (a OPERATOR(@extschema@.=) 'customer'
            AND start_conversation.contact OPERATOR(pg_catalog.<>) @extschema@.current_actor())
-       OR NOT EXISTS (SELECT FROM @extschema@.contacts c WHERE c.id OPERATOR(pg_catalog.=) start_conversation.contact)
+       OR NOT EXISTS (SELECT 1 FROM @extschema@.contacts c
+                       WHERE c.workspace_id OPERATOR(pg_catalog.=) ws
+                         AND c.id OPERATOR(pg_catalog.=) start_conversation.contact)
     THEN
         RAISE EXCEPTION 'contact % not found in this workspace', start_conversation.contact
             USING ERRCODE = 'WO005';
@@ -378,6 +383,8 @@ AS $$
 DECLARE
     a     @extschema@.audience := @extschema@.current_audience();
     actor uuid := @extschema@.current_actor();
+    ws    uuid := @extschema@.current_workspace();    -- a value: see upsert_contact
+    ch    text;
     msg   uuid;
 BEGIN
     IF NOT @extschema@.in_audience('{agent,operator,admin}') THEN
@@ -393,12 +400,14 @@ BEGIN
         RAISE EXCEPTION 'grounding must be a JSON array of sources'
             USING ERRCODE = 'WO007', HINT = 'E.g. [{"url": "https://docs.example.com/a", "title": "A"}].';
     END IF;
+    -- (a statement of its own: Citus takes no subquery in an INSERT)
+    SELECT c.channel INTO ch FROM @extschema@.conversations c
+     WHERE c.workspace_id OPERATOR(pg_catalog.=) ws AND c.id OPERATOR(pg_catalog.=) reply.conversation;
     INSERT INTO @extschema@.messages (conversation_id, author_kind, author_id, visibility, body, grounding, channel)
     VALUES (reply.conversation,
             CASE WHEN a OPERATOR(@extschema@.=) 'agent' THEN 'agent'
                  WHEN actor IS NULL THEN 'system' ELSE 'operator' END,
-            actor, reply.visibility, reply.body, reply.grounding,
-            (SELECT c.channel FROM @extschema@.conversations c WHERE c.id OPERATOR(pg_catalog.=) reply.conversation))
+            actor, reply.visibility, reply.body, reply.grounding, ch)
     RETURNING id INTO msg;
     IF reply.trace IS NOT NULL THEN
         INSERT INTO @extschema@.message_traces (message_id, author_id, trace)
@@ -484,7 +493,10 @@ COMMENT ON FUNCTION @extschema@.erase_contact(uuid) IS
 -- (a leaky function sees no row the policies hide), and each view's own
 -- filter only repeats its audience's policy.  A barrier would add no
 -- protection, and would stop "ORDER BY id DESC LIMIT 50" from reaching the
--- index (a customer's thread would be read whole and sorted).
+-- index (a customer's thread would be read whole and sorted).  Names from
+-- other tables (a trace, a contact's name) are scalar subqueries, not outer
+-- joins: Citus on PostgreSQL 15 and 16 refuses an outer join beside the
+-- policies' audience tests; for a page they cost the same index probe.
 --------------------------------------------------------------------------
 
 CREATE VIEW @extschema@.customer_conversations WITH (security_invoker = true) AS
@@ -509,36 +521,44 @@ COMMENT ON VIEW @extschema@.customer_messages IS
 
 CREATE VIEW @extschema@.agent_messages WITH (security_invoker = true) AS
 SELECT m.id, m.conversation_id, m.author_kind, m.author_id, m.visibility, m.body, m.attachments,
-       m.grounding, t.trace, m.created_at, m.redacted_at
+       m.grounding,
+       (SELECT t.trace FROM @extschema@.message_traces t
+         WHERE t.workspace_id OPERATOR(pg_catalog.=) m.workspace_id
+           AND t.message_id OPERATOR(pg_catalog.=) m.id) AS trace,
+       m.created_at, m.redacted_at
   FROM @extschema@.messages m
-  LEFT JOIN @extschema@.message_traces t
-    ON t.workspace_id OPERATOR(pg_catalog.=) m.workspace_id AND t.message_id OPERATOR(pg_catalog.=) m.id
  WHERE @extschema@.can_see('agent', m.visibility, m.author_id OPERATOR(pg_catalog.=) @extschema@.current_actor());
 COMMENT ON VIEW @extschema@.agent_messages IS
     'What an agent may read: public messages, and its own notes, debug messages and traces';
 
 CREATE VIEW @extschema@.operator_messages WITH (security_invoker = true) AS
 SELECT m.id, m.conversation_id, m.author_kind, m.author_id, m.visibility, m.body, m.attachments,
-       m.grounding, t.trace, m.channel, m.external_id, m.created_at, m.edited_at,
+       m.grounding,
+       (SELECT t.trace FROM @extschema@.message_traces t
+         WHERE t.workspace_id OPERATOR(pg_catalog.=) m.workspace_id
+           AND t.message_id OPERATOR(pg_catalog.=) m.id) AS trace,
+       m.channel, m.external_id, m.created_at, m.edited_at,
        m.redacted_at, m.redacted_by, m.redaction_reason
-  FROM @extschema@.messages m
-  LEFT JOIN @extschema@.message_traces t
-    ON t.workspace_id OPERATOR(pg_catalog.=) m.workspace_id AND t.message_id OPERATOR(pg_catalog.=) m.id;
+  FROM @extschema@.messages m;
 COMMENT ON VIEW @extschema@.operator_messages IS
     'Every message of the workspace with notes, debug, grounding and traces (operators and admins)';
 
 CREATE VIEW @extschema@.inbox WITH (security_invoker = true) AS
 SELECT c.id, c.number, c.status, c.control, c.channel, c.subject,
-       c.contact_id, ct.name AS contact_name,
-       c.assignee_id, o.name AS assignee_name, c.team_id, tm.name AS team_name,
+       c.contact_id,
+       (SELECT ct.name FROM @extschema@.contacts ct
+         WHERE ct.workspace_id OPERATOR(pg_catalog.=) c.workspace_id
+           AND ct.id OPERATOR(pg_catalog.=) c.contact_id) AS contact_name,
+       c.assignee_id,
+       (SELECT o.name FROM @extschema@.operators o
+         WHERE o.workspace_id OPERATOR(pg_catalog.=) c.workspace_id
+           AND o.id OPERATOR(pg_catalog.=) c.assignee_id) AS assignee_name,
+       c.team_id,
+       (SELECT tm.name FROM @extschema@.teams tm
+         WHERE tm.workspace_id OPERATOR(pg_catalog.=) c.workspace_id
+           AND tm.id OPERATOR(pg_catalog.=) c.team_id) AS team_name,
        c.last_message_at, c.waiting_since, c.unanswered_count AS unread_count,
        c.snoozed_until, c.created_at, c.updated_at
-  FROM @extschema@.conversations c
-  LEFT JOIN @extschema@.contacts ct
-    ON ct.workspace_id OPERATOR(pg_catalog.=) c.workspace_id AND ct.id OPERATOR(pg_catalog.=) c.contact_id
-  LEFT JOIN @extschema@.operators o
-    ON o.workspace_id OPERATOR(pg_catalog.=) c.workspace_id AND o.id OPERATOR(pg_catalog.=) c.assignee_id
-  LEFT JOIN @extschema@.teams tm
-    ON tm.workspace_id OPERATOR(pg_catalog.=) c.workspace_id AND tm.id OPERATOR(pg_catalog.=) c.team_id;
+  FROM @extschema@.conversations c;
 COMMENT ON VIEW @extschema@.inbox IS
     'An operator''s list: status, control, assignee and team, last message time, waiting since, and unread (unanswered customer messages); page it by status ordered by last_message_at DESC NULLS LAST, id DESC';

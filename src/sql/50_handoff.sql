@@ -37,13 +37,14 @@ CREATE POLICY handoff_events_read ON @extschema@.handoff_events FOR SELECT
 COMMENT ON POLICY handoff_events_read ON @extschema@.handoff_events IS
     'Defined by woes. Agents, operators, analysts and admins read handoff history; only the handoff trigger writes it';
 
-CREATE FUNCTION @extschema@.handoff(conversation uuid, target @extschema@.control, reason text)
+CREATE FUNCTION @extschema@.handoff(conversation uuid, target @extschema@.control, reason text,
+                                    workspace uuid DEFAULT @extschema@.current_workspace())
     RETURNS void
     AS 'MODULE_PATHNAME', 'woes_handoff'
-    LANGUAGE C VOLATILE SECURITY DEFINER;
+    LANGUAGE C VOLATILE;
 -- not STRICT: a NULL reason is normal; NULL ids get a clear error
-COMMENT ON FUNCTION @extschema@.handoff(uuid, @extschema@.control, text) IS
-    'Internal: the compare-and-set control change behind request_handoff, take_over and release_to_automation';
+COMMENT ON FUNCTION @extschema@.handoff(uuid, @extschema@.control, text, uuid) IS
+    'Internal: the compare-and-set control change behind request_handoff, take_over and release_to_automation (workspace: the context''s; on Citus the call runs on the tenant''s worker)';
 
 CREATE FUNCTION @extschema@.request_handoff(conversation uuid, reason text DEFAULT NULL) RETURNS void
     LANGUAGE sql VOLATILE

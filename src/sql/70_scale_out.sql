@@ -102,6 +102,29 @@ BEGIN
         todo := ARRAY(SELECT x FROM unnest(todo) x WHERE x <> ALL (done));
     END LOOP;
 
+    -- API calls that run whole on the tenant's worker: every woes function
+    -- whose last argument is "workspace uuid" (see woes_forward_call in
+    -- shards.c) is a distributed function by it, colocated with the tables
+    -- and force-delegated, so that Citus sends a call inside a transaction
+    -- block too
+    FOR t IN
+        SELECT p.oid::regprocedure AS fn
+          FROM pg_catalog.pg_proc p
+         WHERE p.pronamespace = '@extschema@'::regnamespace AND p.pronargs > 0
+           AND p.proargnames[p.pronargs] = 'workspace'
+           AND p.proargtypes[p.pronargs - 1] = 'pg_catalog.uuid'::regtype
+           AND NOT EXISTS (SELECT FROM pg_dist_object o
+                            WHERE o.classid = 'pg_catalog.pg_proc'::regclass AND o.objid = p.oid
+                              AND o.distribution_argument_index IS NOT NULL)
+         ORDER BY 1
+    LOOP
+        PERFORM create_distributed_function(t.fn::regprocedure, 'workspace',
+                                            colocate_with => '@extschema@.conversations',
+                                            force_delegation => true);
+        step := 'function'; detail := format('%s runs on the worker of its workspace', t.fn);
+        RETURN NEXT;
+    END LOOP;
+
     -- NOTIFY cannot be part of a transaction that Citus commits on several
     -- nodes: consumers poll the outbox.  A database setting is not carried
     -- to the workers, so it is set on each.

@@ -627,6 +627,29 @@ BEGIN
         todo := ARRAY(SELECT x FROM unnest(todo) x WHERE x <> ALL (done));
     END LOOP;
 
+    -- API calls that run whole on the tenant's worker: every woes function
+    -- whose last argument is "workspace uuid" (see woes_forward_call in
+    -- shards.c) is a distributed function by it, colocated with the tables
+    -- and force-delegated, so that Citus sends a call inside a transaction
+    -- block too
+    FOR t IN
+        SELECT p.oid::regprocedure AS fn
+          FROM pg_catalog.pg_proc p
+         WHERE p.pronamespace = '@extschema@'::regnamespace AND p.pronargs > 0
+           AND p.proargnames[p.pronargs] = 'workspace'
+           AND p.proargtypes[p.pronargs - 1] = 'pg_catalog.uuid'::regtype
+           AND NOT EXISTS (SELECT FROM pg_dist_object o
+                            WHERE o.classid = 'pg_catalog.pg_proc'::regclass AND o.objid = p.oid
+                              AND o.distribution_argument_index IS NOT NULL)
+         ORDER BY 1
+    LOOP
+        PERFORM create_distributed_function(t.fn::regprocedure, 'workspace',
+                                            colocate_with => '@extschema@.conversations',
+                                            force_delegation => true);
+        step := 'function'; detail := format('%s runs on the worker of its workspace', t.fn);
+        RETURN NEXT;
+    END LOOP;
+
     -- NOTIFY cannot be part of a transaction that Citus commits on several
     -- nodes: consumers poll the outbox.  A database setting is not carried
     -- to the workers, so it is set on each.
@@ -700,3 +723,400 @@ BEGIN
 END;
 $$;
 ALTER FUNCTION @extschema@.create_workspace(text, text) SET row_security = on;
+
+-- receive_message takes the workspace as an optional last argument: on
+-- Citus the coordinator runs the call on the tenant's worker by it (see
+-- woes.distribute()).
+DROP FUNCTION @extschema@.receive_message(text, text, text, text, text, text, timestamptz);
+CREATE FUNCTION @extschema@.receive_message(channel text, thread_ref text, sender_external_id text,
+                                            body text, external_message_id text,
+                                            sender_name text DEFAULT NULL,
+                                            sent_at timestamptz DEFAULT now(),
+                                            workspace uuid DEFAULT @extschema@.current_workspace())
+    RETURNS uuid
+    AS 'MODULE_PATHNAME', 'woes_receive_message'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.receive_message(text, text, text, text, text, text, timestamptz, uuid) IS
+    'Intake of a customer message from a channel: finds or creates identity, contact and conversation by the thread reference, appends the message; idempotent on (channel, external_message_id); returns the message id. workspace: the context''s (on Citus, naming it as a constant lets Citus send the call straight to the tenant''s worker)';
+REVOKE EXECUTE ON FUNCTION @extschema@.receive_message(text, text, text, text, text, text, timestamptz, uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.receive_message(text, text, text, text, text, text, timestamptz, uuid)
+    TO woes_service, woes_admin;
+
+-- On Citus a statement reaches one workspace's shards only when it names the
+-- workspace by a value: the SQL API functions read the context's workspace
+-- into a variable once instead of calling current_workspace() in each
+-- statement.
+CREATE OR REPLACE FUNCTION @extschema@.upsert_contact(channel text, external_id text,
+                                           name text DEFAULT NULL, email text DEFAULT NULL)
+    RETURNS uuid
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    -- a variable, not the function in each statement: on Citus a statement
+    -- is routed to the workspace's shards only by a value
+    ws       uuid := @extschema@.current_workspace();
+    found_id uuid;
+    new_id   uuid;
+BEGIN
+    PERFORM @extschema@.require_audience('{operator,admin}', 'upserting a contact');
+    PERFORM @extschema@.require_channel(upsert_contact.channel);
+    IF upsert_contact.external_id IS NULL OR length(upsert_contact.external_id) NOT BETWEEN 1 AND 512 THEN
+        RAISE EXCEPTION 'invalid external id' USING ERRCODE = 'WO007', HINT = 'An external id is 1 to 512 characters.';
+    END IF;
+    IF length(upsert_contact.name) > 200 THEN
+        RAISE EXCEPTION 'invalid contact name' USING ERRCODE = 'WO007', HINT = 'A name is at most 200 characters.';
+    END IF;
+    IF length(upsert_contact.email) > 320 THEN
+        RAISE EXCEPTION 'invalid contact email' USING ERRCODE = 'WO007', HINT = 'An email address is at most 320 characters.';
+    END IF;
+
+    -- Serialise concurrent calls for one identity (a transaction-scoped
+    -- advisory lock on its hash), so two deliveries from a new sender make
+    -- one contact, not two.
+    PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended(
+        pg_catalog.concat_ws(' ', ws, upsert_contact.channel,
+                             upsert_contact.external_id), 0));
+    SELECT i.contact_id INTO found_id FROM @extschema@.identities i
+     WHERE i.workspace_id OPERATOR(pg_catalog.=) ws
+       AND i.channel OPERATOR(pg_catalog.=) upsert_contact.channel
+       AND i.external_id OPERATOR(pg_catalog.=) upsert_contact.external_id;
+    IF found_id IS NULL THEN
+        INSERT INTO @extschema@.contacts (name, email)
+        VALUES (upsert_contact.name, upsert_contact.email)
+        RETURNING id INTO new_id;
+        INSERT INTO @extschema@.identities (contact_id, channel, external_id)
+        VALUES (new_id, upsert_contact.channel, upsert_contact.external_id);
+        RETURN new_id;
+    END IF;
+    -- known contact: fill in what we learnt, never erase what we knew
+    IF upsert_contact.name IS NOT NULL OR upsert_contact.email IS NOT NULL THEN
+        UPDATE @extschema@.contacts c
+           SET name = coalesce(upsert_contact.name, c.name),
+               email = coalesce(upsert_contact.email, c.email)
+         WHERE c.workspace_id OPERATOR(pg_catalog.=) ws
+           AND c.id OPERATOR(pg_catalog.=) found_id
+           AND c.erased_at IS NULL
+           AND (c.name IS DISTINCT FROM coalesce(upsert_contact.name, c.name)
+                OR c.email IS DISTINCT FROM coalesce(upsert_contact.email, c.email));
+    END IF;
+    RETURN found_id;
+END;
+$$;
+
+ALTER FUNCTION @extschema@.upsert_contact(text, text, text, text) SET row_security = on;
+
+CREATE OR REPLACE FUNCTION @extschema@.add_team_member(team uuid, operator uuid) RETURNS uuid
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ws        uuid := @extschema@.current_workspace();    -- a value: see upsert_contact
+    member_id uuid;
+BEGIN
+    PERFORM @extschema@.require_audience('{operator,admin}', 'adding a team member');
+    -- every lookup names the workspace too: row-level security scopes them
+    -- already, except for callers that bypass it (superusers)
+    IF NOT EXISTS (SELECT FROM @extschema@.teams t
+                    WHERE t.workspace_id OPERATOR(pg_catalog.=) ws
+                      AND t.id OPERATOR(pg_catalog.=) add_team_member.team) THEN
+        RAISE EXCEPTION 'team % not found in this workspace', add_team_member.team USING ERRCODE = 'WO005';
+    END IF;
+    IF NOT EXISTS (SELECT FROM @extschema@.operators o
+                    WHERE o.workspace_id OPERATOR(pg_catalog.=) ws
+                      AND o.id OPERATOR(pg_catalog.=) add_team_member.operator) THEN
+        RAISE EXCEPTION 'operator % not found in this workspace', add_team_member.operator USING ERRCODE = 'WO005';
+    END IF;
+    INSERT INTO @extschema@.team_members (team_id, operator_id)
+    VALUES (add_team_member.team, add_team_member.operator)
+    ON CONFLICT DO NOTHING
+    RETURNING id INTO member_id;
+    IF member_id IS NULL THEN       -- already a member: idempotent
+        SELECT m.id INTO member_id FROM @extschema@.team_members m
+         WHERE m.workspace_id OPERATOR(pg_catalog.=) ws
+           AND m.team_id OPERATOR(pg_catalog.=) add_team_member.team
+           AND m.operator_id OPERATOR(pg_catalog.=) add_team_member.operator;
+    END IF;
+    RETURN member_id;
+END;
+$$;
+
+ALTER FUNCTION @extschema@.add_team_member(uuid, uuid) SET row_security = on;
+
+CREATE OR REPLACE FUNCTION @extschema@.start_conversation(contact uuid, channel text, subject text DEFAULT NULL,
+                                               body text DEFAULT NULL)
+    RETURNS uuid
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    a    @extschema@.audience := @extschema@.current_audience();
+    ws   uuid := @extschema@.current_workspace();    -- a value: see upsert_contact
+    conv uuid;
+BEGIN
+    PERFORM @extschema@.require_audience('{customer,operator,admin}', 'starting a conversation');
+    PERFORM @extschema@.require_channel(start_conversation.channel);
+    IF start_conversation.contact IS NULL
+       OR (a OPERATOR(@extschema@.=) 'customer'
+           AND start_conversation.contact OPERATOR(pg_catalog.<>) @extschema@.current_actor())
+       OR NOT EXISTS (SELECT 1 FROM @extschema@.contacts c
+                       WHERE c.workspace_id OPERATOR(pg_catalog.=) ws
+                         AND c.id OPERATOR(pg_catalog.=) start_conversation.contact)
+    THEN
+        RAISE EXCEPTION 'contact % not found in this workspace', start_conversation.contact
+            USING ERRCODE = 'WO005';
+    END IF;
+    IF length(start_conversation.subject) > 1000 THEN
+        RAISE EXCEPTION 'invalid subject' USING ERRCODE = 'WO007', HINT = 'A subject is at most 1000 characters.';
+    END IF;
+    IF length(start_conversation.body) > 100000 THEN
+        RAISE EXCEPTION 'invalid message body'
+            USING ERRCODE = 'WO007', HINT = 'A body is text of at most 100000 characters.';
+    END IF;
+    INSERT INTO @extschema@.conversations (channel, contact_id, subject)
+    VALUES (start_conversation.channel, start_conversation.contact, start_conversation.subject)
+    RETURNING id INTO conv;
+    INSERT INTO @extschema@.participants (conversation_id, kind, contact_id)
+    VALUES (conv, 'customer', start_conversation.contact);
+    IF start_conversation.body IS NOT NULL THEN
+        -- the customer's first words, or an operator's outbound message
+        INSERT INTO @extschema@.messages (conversation_id, author_kind, author_id, body, channel)
+        VALUES (conv,
+                CASE WHEN a OPERATOR(@extschema@.=) 'customer' OR @extschema@.current_actor() IS NULL
+                     THEN 'customer' ELSE 'operator' END,
+                CASE WHEN a OPERATOR(@extschema@.=) 'customer' OR @extschema@.current_actor() IS NULL
+                     THEN start_conversation.contact ELSE @extschema@.current_actor() END,
+                start_conversation.body, start_conversation.channel);
+    END IF;
+    RETURN conv;
+END;
+$$;
+
+ALTER FUNCTION @extschema@.start_conversation(uuid, text, text, text) SET row_security = on;
+
+CREATE OR REPLACE FUNCTION @extschema@.reply(conversation uuid, body text,
+                                  visibility @extschema@.visibility DEFAULT 'public',
+                                  grounding jsonb DEFAULT NULL, trace jsonb DEFAULT NULL)
+    RETURNS uuid
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    a     @extschema@.audience := @extschema@.current_audience();
+    actor uuid := @extschema@.current_actor();
+    ws    uuid := @extschema@.current_workspace();    -- a value: see upsert_contact
+    ch    text;
+    msg   uuid;
+BEGIN
+    IF NOT @extschema@.in_audience('{agent,operator,admin}') THEN
+        PERFORM @extschema@.require_audience('{agent,operator,admin}', 'replying');
+    END IF;
+    IF reply.body IS NULL OR length(reply.body) NOT BETWEEN 1 AND 100000 THEN
+        PERFORM @extschema@.require_text(reply.body, 'message body', 100000);
+    END IF;
+    IF reply.conversation IS NULL OR reply.visibility IS NULL THEN
+        RAISE EXCEPTION 'conversation and visibility must not be null' USING ERRCODE = 'WO007';
+    END IF;
+    IF reply.grounding IS NOT NULL AND jsonb_typeof(reply.grounding) OPERATOR(pg_catalog.<>) 'array' THEN
+        RAISE EXCEPTION 'grounding must be a JSON array of sources'
+            USING ERRCODE = 'WO007', HINT = 'E.g. [{"url": "https://docs.example.com/a", "title": "A"}].';
+    END IF;
+    -- (a statement of its own: Citus takes no subquery in an INSERT)
+    SELECT c.channel INTO ch FROM @extschema@.conversations c
+     WHERE c.workspace_id OPERATOR(pg_catalog.=) ws AND c.id OPERATOR(pg_catalog.=) reply.conversation;
+    INSERT INTO @extschema@.messages (conversation_id, author_kind, author_id, visibility, body, grounding, channel)
+    VALUES (reply.conversation,
+            CASE WHEN a OPERATOR(@extschema@.=) 'agent' THEN 'agent'
+                 WHEN actor IS NULL THEN 'system' ELSE 'operator' END,
+            actor, reply.visibility, reply.body, reply.grounding, ch)
+    RETURNING id INTO msg;
+    IF reply.trace IS NOT NULL THEN
+        INSERT INTO @extschema@.message_traces (message_id, author_id, trace)
+        VALUES (msg, actor, reply.trace);
+    END IF;
+    RETURN msg;
+END;
+$$;
+
+ALTER FUNCTION @extschema@.reply(uuid, text, @extschema@.visibility, jsonb, jsonb) SET row_security = on;
+
+
+-- handoff() takes the workspace as an optional last argument (on Citus the
+-- coordinator runs the call on the tenant's worker by it); the API
+-- functions that call it are made again on the new signature.
+DROP FUNCTION @extschema@.request_handoff(uuid, text);
+DROP FUNCTION @extschema@.take_over(uuid);
+DROP FUNCTION @extschema@.release_to_automation(uuid);
+DROP FUNCTION @extschema@.handoff(uuid, @extschema@.control, text);
+CREATE FUNCTION @extschema@.handoff(conversation uuid, target @extschema@.control, reason text,
+                                    workspace uuid DEFAULT @extschema@.current_workspace())
+    RETURNS void
+    AS 'MODULE_PATHNAME', 'woes_handoff'
+    LANGUAGE C VOLATILE;
+-- not STRICT: a NULL reason is normal; NULL ids get a clear error
+COMMENT ON FUNCTION @extschema@.handoff(uuid, @extschema@.control, text, uuid) IS
+    'Internal: the compare-and-set control change behind request_handoff, take_over and release_to_automation (workspace: the context''s; on Citus the call runs on the tenant''s worker)';
+
+CREATE FUNCTION @extschema@.request_handoff(conversation uuid, reason text DEFAULT NULL) RETURNS void
+    LANGUAGE sql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+    RETURN @extschema@.handoff(conversation, 'handoff_requested', reason);
+COMMENT ON FUNCTION @extschema@.request_handoff(uuid, text) IS
+    'Stop automation and ask for a person (agent, customer for its own conversation, or operator); a no-op unless under automation';
+
+CREATE FUNCTION @extschema@.take_over(conversation uuid) RETURNS void
+    LANGUAGE sql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+    RETURN @extschema@.handoff(conversation, 'operator', NULL);
+COMMENT ON FUNCTION @extschema@.take_over(uuid) IS
+    'The context''s operator takes the conversation (automation stops); fails with WO302 naming the operator who already has it';
+
+CREATE FUNCTION @extschema@.release_to_automation(conversation uuid) RETURNS void
+    LANGUAGE sql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+    RETURN @extschema@.handoff(conversation, 'automation', NULL);
+COMMENT ON FUNCTION @extschema@.release_to_automation(uuid) IS
+    'Give the conversation back to automation (needs an active agent serving its channel)';
+REVOKE EXECUTE ON FUNCTION @extschema@.handoff(uuid, @extschema@.control, text, uuid),
+    @extschema@.request_handoff(uuid, text), @extschema@.take_over(uuid),
+    @extschema@.release_to_automation(uuid) FROM PUBLIC;
+ALTER FUNCTION @extschema@.request_handoff(uuid, text) SET row_security = on;
+ALTER FUNCTION @extschema@.take_over(uuid) SET row_security = on;
+ALTER FUNCTION @extschema@.release_to_automation(uuid) SET row_security = on;
+GRANT EXECUTE ON FUNCTION @extschema@.handoff(uuid, @extschema@.control, text, uuid),
+    @extschema@.request_handoff(uuid, text), @extschema@.take_over(uuid),
+    @extschema@.release_to_automation(uuid)
+    TO woes_service, woes_admin;
+
+-- Views: names from other tables as scalar subqueries instead of outer
+-- joins (Citus on PostgreSQL 15 and 16 refuses an outer join beside the
+-- policies' audience tests); the same columns.
+CREATE OR REPLACE VIEW @extschema@.agent_messages WITH (security_invoker = true) AS
+SELECT m.id, m.conversation_id, m.author_kind, m.author_id, m.visibility, m.body, m.attachments,
+       m.grounding,
+       (SELECT t.trace FROM @extschema@.message_traces t
+         WHERE t.workspace_id OPERATOR(pg_catalog.=) m.workspace_id
+           AND t.message_id OPERATOR(pg_catalog.=) m.id) AS trace,
+       m.created_at, m.redacted_at
+  FROM @extschema@.messages m
+ WHERE @extschema@.can_see('agent', m.visibility, m.author_id OPERATOR(pg_catalog.=) @extschema@.current_actor());
+CREATE OR REPLACE VIEW @extschema@.operator_messages WITH (security_invoker = true) AS
+SELECT m.id, m.conversation_id, m.author_kind, m.author_id, m.visibility, m.body, m.attachments,
+       m.grounding,
+       (SELECT t.trace FROM @extschema@.message_traces t
+         WHERE t.workspace_id OPERATOR(pg_catalog.=) m.workspace_id
+           AND t.message_id OPERATOR(pg_catalog.=) m.id) AS trace,
+       m.channel, m.external_id, m.created_at, m.edited_at,
+       m.redacted_at, m.redacted_by, m.redaction_reason
+  FROM @extschema@.messages m;
+CREATE OR REPLACE VIEW @extschema@.inbox WITH (security_invoker = true) AS
+SELECT c.id, c.number, c.status, c.control, c.channel, c.subject,
+       c.contact_id,
+       (SELECT ct.name FROM @extschema@.contacts ct
+         WHERE ct.workspace_id OPERATOR(pg_catalog.=) c.workspace_id
+           AND ct.id OPERATOR(pg_catalog.=) c.contact_id) AS contact_name,
+       c.assignee_id,
+       (SELECT o.name FROM @extschema@.operators o
+         WHERE o.workspace_id OPERATOR(pg_catalog.=) c.workspace_id
+           AND o.id OPERATOR(pg_catalog.=) c.assignee_id) AS assignee_name,
+       c.team_id,
+       (SELECT tm.name FROM @extschema@.teams tm
+         WHERE tm.workspace_id OPERATOR(pg_catalog.=) c.workspace_id
+           AND tm.id OPERATOR(pg_catalog.=) c.team_id) AS team_name,
+       c.last_message_at, c.waiting_since, c.unanswered_count AS unread_count,
+       c.snoozed_until, c.created_at, c.updated_at
+  FROM @extschema@.conversations c;
+
+-- The status API takes the workspace as an optional last argument (on
+-- Citus the coordinator runs the call on the tenant's worker by it).
+DROP FUNCTION @extschema@.transition(uuid, @extschema@.status, text, timestamptz);
+DROP FUNCTION @extschema@.resolve(uuid, text);
+DROP FUNCTION @extschema@.reopen(uuid, text);
+DROP FUNCTION @extschema@.close(uuid, text);
+DROP FUNCTION @extschema@.set_pending(uuid, text);
+DROP FUNCTION @extschema@.snooze(uuid, timestamptz, text);
+CREATE FUNCTION @extschema@.transition(conversation uuid, to_status @extschema@.status,
+                                       reason text DEFAULT NULL, snooze_until timestamptz DEFAULT NULL,
+                                       workspace uuid DEFAULT @extschema@.current_workspace())
+    RETURNS boolean
+    AS 'MODULE_PATHNAME', 'woes_transition'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.transition(uuid, @extschema@.status, text, timestamptz, uuid) IS
+    'Move a conversation to another status (with a reason; snooze_until for snoozed); false if it already was there';
+
+CREATE FUNCTION @extschema@.resolve(conversation uuid, reason text DEFAULT NULL,
+    workspace uuid DEFAULT @extschema@.current_workspace()) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'woes_resolve'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.resolve(uuid, text, uuid) IS 'Resolve a conversation; false if it already was';
+
+CREATE FUNCTION @extschema@.reopen(conversation uuid, reason text DEFAULT NULL,
+    workspace uuid DEFAULT @extschema@.current_workspace()) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'woes_reopen'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.reopen(uuid, text, uuid) IS 'Reopen a conversation; false if it already was open';
+
+CREATE FUNCTION @extschema@.close(conversation uuid, reason text DEFAULT NULL,
+    workspace uuid DEFAULT @extschema@.current_workspace()) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'woes_close'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.close(uuid, text, uuid) IS 'Close a conversation for good; false if it already was';
+
+CREATE FUNCTION @extschema@.set_pending(conversation uuid, reason text DEFAULT NULL,
+    workspace uuid DEFAULT @extschema@.current_workspace()) RETURNS boolean
+    AS 'MODULE_PATHNAME', 'woes_set_pending'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.set_pending(uuid, text, uuid) IS
+    'Mark a conversation as waiting for the customer; false if it already was';
+
+CREATE FUNCTION @extschema@.snooze(conversation uuid, until timestamptz, reason text DEFAULT NULL,
+                                   workspace uuid DEFAULT @extschema@.current_workspace())
+    RETURNS boolean
+    AS 'MODULE_PATHNAME', 'woes_snooze'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.snooze(uuid, timestamptz, text, uuid) IS
+    'Snooze a conversation until a future time (again, to move the time); false if already snoozed until then';
+
+REVOKE EXECUTE ON FUNCTION @extschema@.transition(uuid, @extschema@.status, text, timestamptz, uuid),
+    @extschema@.resolve(uuid, text, uuid), @extschema@.reopen(uuid, text, uuid),
+    @extschema@.close(uuid, text, uuid), @extschema@.set_pending(uuid, text, uuid),
+    @extschema@.snooze(uuid, timestamptz, text, uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.transition(uuid, @extschema@.status, text, timestamptz, uuid),
+    @extschema@.resolve(uuid, text, uuid), @extschema@.reopen(uuid, text, uuid),
+    @extschema@.close(uuid, text, uuid), @extschema@.set_pending(uuid, text, uuid),
+    @extschema@.snooze(uuid, timestamptz, text, uuid)
+    TO woes_service, woes_admin;
+
+-- channels.thread_keys holds the function's signature as text, with its
+-- schema: channels is a reference table on Citus, and a regprocedure is an
+-- OID, which differs between nodes.
+ALTER TABLE @extschema@.channels ALTER COLUMN thread_keys TYPE text
+    USING thread_keys::pg_catalog.oid::text;
+UPDATE @extschema@.channels c
+   SET thread_keys = (SELECT pg_catalog.format('%I.%I(%s)', n.nspname, p.proname,
+                                               pg_catalog.oidvectortypes(p.proargtypes))
+                        FROM pg_catalog.pg_proc p
+                        JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) p.pronamespace
+                       WHERE p.oid OPERATOR(pg_catalog.=) c.thread_keys::pg_catalog.oid)
+ WHERE c.thread_keys IS NOT NULL;
+ALTER TABLE @extschema@.channels
+    ADD CHECK (pg_catalog.strpos(pg_catalog.split_part(thread_keys, '(', 1), '.') > 0);
+CREATE OR REPLACE FUNCTION @extschema@.thread_keys(channel text, thread_ref text) RETURNS text[]
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    fn regprocedure;
+    keys text[];
+BEGIN
+    -- resolved on this node (the search_path is pinned: the name has its schema)
+    SELECT c.thread_keys::pg_catalog.regprocedure INTO fn FROM @extschema@.channels c
+     WHERE c.name OPERATOR(pg_catalog.=) thread_keys.channel;
+    IF fn IS NULL THEN
+        keys := ARRAY[btrim(thread_ref)];
+    ELSE
+        EXECUTE format('SELECT %s($1)', fn::regproc) INTO keys USING thread_ref;
+    END IF;
+    RETURN array_remove(keys, '');
+END;
+$$;

@@ -136,7 +136,7 @@ SELECT col_type_is('woes', 'customer_conversations', 'status', 'text', 'customer
 
 -- The writing functions: woes_service and woes_admin, never PUBLIC
 SELECT function_privs_are('woes', f, a, r, ARRAY['EXECUTE'], format('%s may execute woes.%s', r, f))
-  FROM (VALUES ('receive_message', ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'timestamp with time zone']),
+  FROM (VALUES ('receive_message', ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'timestamp with time zone', 'uuid']),
                ('start_conversation', ARRAY['uuid', 'text', 'text', 'text']),
                ('reply', ARRAY['uuid', 'text', 'woes.visibility', 'jsonb', 'jsonb']),
                ('add_note', ARRAY['uuid', 'text']),
@@ -145,7 +145,7 @@ SELECT function_privs_are('woes', f, a, r, ARRAY['EXECUTE'], format('%s may exec
        unnest(ARRAY['woes_service', 'woes_admin']) r
  ORDER BY f, r;
 SELECT function_privs_are('woes', f, a, r, ARRAY[]::text[], format('%s may not execute woes.%s', r, f))
-  FROM (VALUES ('receive_message', ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'timestamp with time zone']),
+  FROM (VALUES ('receive_message', ARRAY['text', 'text', 'text', 'text', 'text', 'text', 'timestamp with time zone', 'uuid']),
                ('start_conversation', ARRAY['uuid', 'text', 'text', 'text']),
                ('reply', ARRAY['uuid', 'text', 'woes.visibility', 'jsonb', 'jsonb']),
                ('add_note', ARRAY['uuid', 'text']),
@@ -154,7 +154,7 @@ SELECT function_privs_are('woes', f, a, r, ARRAY[]::text[], format('%s may not e
        unnest(ARRAY['woes_analyst', 'rando']) r
  ORDER BY f, r;
 SELECT is(has_function_privilege('public', p, 'EXECUTE'), false, format('PUBLIC may not execute %s', p))
-  FROM unnest(ARRAY['woes.receive_message(text, text, text, text, text, text, timestamptz)',
+  FROM unnest(ARRAY['woes.receive_message(text, text, text, text, text, text, timestamptz, uuid)',
                     'woes.start_conversation(uuid, text, text, text)',
                     'woes.reply(uuid, text, woes.visibility, jsonb, jsonb)',
                     'woes.add_note(uuid, text)',
@@ -166,7 +166,7 @@ SELECT is(has_function_privilege('public', p, 'EXECUTE'), false, format('PUBLIC 
 -- they run as the caller (RLS applies to all they touch), with a safe search_path
 SELECT is(prosecdef, false, format('%s is SECURITY INVOKER', oid::regprocedure))
   FROM pg_proc
- WHERE oid IN ('woes.receive_message(text, text, text, text, text, text, timestamptz)'::regprocedure,
+ WHERE oid IN ('woes.receive_message(text, text, text, text, text, text, timestamptz, uuid)'::regprocedure,
                'woes.start_conversation(uuid, text, text, text)'::regprocedure,
                'woes.reply(uuid, text, woes.visibility, jsonb, jsonb)'::regprocedure,
                'woes.add_note(uuid, text)'::regprocedure,
@@ -176,7 +176,7 @@ SELECT is(prosecdef, false, format('%s is SECURITY INVOKER', oid::regprocedure))
 -- receive_message is C: every name and operator in its statements is
 -- schema-qualified (intake.c), so the caller's search_path does not matter
 SELECT is((SELECT l.lanname::text FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
-            WHERE p.oid = 'woes.receive_message(text, text, text, text, text, text, timestamptz)'::regprocedure),
+            WHERE p.oid = 'woes.receive_message(text, text, text, text, text, text, timestamptz, uuid)'::regprocedure),
           'c', 'receive_message is C');
 SELECT ok(proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], format('%s pins its search_path', oid::regprocedure))
   FROM pg_proc

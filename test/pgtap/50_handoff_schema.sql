@@ -48,11 +48,13 @@ SELECT sequence_privs_are('woes', 'events_id_seq', 'woes_admin', ARRAY[]::name[]
 SELECT sequence_privs_are('woes', 'events_id_seq', 'woes_analyst', ARRAY[]::name[]);
 SELECT sequence_privs_are('woes', 'events_id_seq', 'public', ARRAY[]::name[]);
 
--- handoff(): the internal compare-and-set, SECURITY DEFINER, not PUBLIC
-SELECT function_privs_are('woes', 'handoff', ARRAY['uuid', 'woes.control', 'text'], 'public', ARRAY[]::name[]);
-SELECT function_privs_are('woes', 'handoff', ARRAY['uuid', 'woes.control', 'text'], 'woes_analyst', ARRAY[]::name[]);
-SELECT function_privs_are('woes', 'handoff', ARRAY['uuid', 'woes.control', 'text'], 'woes_service', ARRAY['EXECUTE']);
-SELECT is_definer('woes', 'handoff', ARRAY['uuid', 'woes.control', 'text']);
+-- handoff(): the internal compare-and-set, not PUBLIC; SECURITY INVOKER (it
+-- acts as the owner only after it was sent to the tenant's node on Citus,
+-- which must happen as the caller, see woes_forward_call)
+SELECT function_privs_are('woes', 'handoff', ARRAY['uuid', 'woes.control', 'text', 'uuid'], 'public', ARRAY[]::name[]);
+SELECT function_privs_are('woes', 'handoff', ARRAY['uuid', 'woes.control', 'text', 'uuid'], 'woes_analyst', ARRAY[]::name[]);
+SELECT function_privs_are('woes', 'handoff', ARRAY['uuid', 'woes.control', 'text', 'uuid'], 'woes_service', ARRAY['EXECUTE']);
+SELECT isnt_definer('woes', 'handoff', ARRAY['uuid', 'woes.control', 'text', 'uuid']);
 
 -- the handoff API: the backend and admins
 SELECT function_privs_are('woes', 'request_handoff', ARRAY['uuid', 'text'], 'public', ARRAY[]::name[]);
