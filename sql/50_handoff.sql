@@ -546,8 +546,8 @@ COMMIT;
 
 --------------------------------------------------------------------------
 -- Name lookups made as the extension owner are not the caller's to steer:
--- the SPI queries of woes.handoff() (SECURITY DEFINER), woes.event_horizon()
--- (SECURITY DEFINER) and the event writer (run as the table owner) must not
+-- the SPI queries of woes.handoff() and woes.event_horizon() (both switch to
+-- the owner inside) and the event writer (run as the table owner) must not
 -- resolve a type or operator through the caller's search_path, where a
 -- temporary type (pg_temp is searched first for types unless listed) or an
 -- operator in the caller's own schema would run the caller's code as the

@@ -61,6 +61,7 @@ PG_FUNCTION_INFO_V1(woes_require_context_trigger);
 PG_FUNCTION_INFO_V1(woes_restoring_sql);
 PG_FUNCTION_INFO_V1(woes_require_audience_sql);
 PG_FUNCTION_INFO_V1(woes_check_context_sql);
+PG_FUNCTION_INFO_V1(woes_switch_context);
 
 /* the settings as text (owned by the GUC machinery) */
 static char *workspace_setting = NULL;
@@ -647,6 +648,26 @@ woes_set_context(PG_FUNCTION_ARGS)
  * clear_context() returns void
  *		Act for no workspace until the end of the transaction.
  */
+/*
+ * switch_context(workspace text, audience text, actor text) returns void
+ *		Internal: the three settings, transaction-local, unchecked -- for
+ *		woes's SECURITY DEFINER functions that act in a workspace for one
+ *		write and restore the caller's context after (bind_role,
+ *		unbind_role, wake_snoozed).  Like set_context it also runs them as
+ *		SET LOCAL statements where Citus forwards those, so the workers act
+ *		in the same context; set_config() would change this node only.
+ *		Executable by the owner only.
+ */
+Datum
+woes_switch_context(PG_FUNCTION_ARGS)
+{
+	CTX_READY();
+	set_setting("woes.workspace", PG_ARGISNULL(0) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(0)), true);
+	set_setting("woes.audience", PG_ARGISNULL(1) ? "none" : text_to_cstring(PG_GETARG_TEXT_PP(1)), true);
+	set_setting("woes.actor", PG_ARGISNULL(2) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(2)), true);
+	PG_RETURN_VOID();
+}
+
 Datum
 woes_clear_context(PG_FUNCTION_ARGS)
 {

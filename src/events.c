@@ -37,10 +37,12 @@
 #include "utils/resowner.h"
 #include "utils/syscache.h"
 
+#include "context.h"
 #include "events.h"
 #include "ids.h"
 #include "rowwriter.h"
 #include "scope.h"
+#include "shards.h"
 
 PG_FUNCTION_INFO_V1(woes_event_horizon);
 
@@ -222,15 +224,29 @@ woes_emit_event(Oid owner, Datum workspace, const char *kind, Datum conversation
  *		Every event id below the result belongs to a transaction that has
  *		ended.  Read the sequence first, then the lock table: a transaction
  *		not yet in the lock table when it is read draws its ids after the
- *		sequence was read, so they are at or above the horizon.  (SECURITY
- *		DEFINER in SQL: it reads the sequence as the owner.)
+ *		sequence was read, so they are at or above the horizon.  It reads
+ *		the sequence as the owner.
+ *		event_horizon(workspace uuid DEFAULT woes.current_workspace())
  */
 Datum
 woes_event_horizon(PG_FUNCTION_ARGS)
 {
-	int64		horizon = next_possible_id(InvalidOid);
-	LockData   *data = GetLockStatusData();
+	int64		horizon;
+	LockData   *data;
 	int			i;
+	Datum		forwarded;
+	bool		forwarded_null;
+
+	/*
+	 * On a Citus coordinator: the workspace's events are written on its
+	 * worker, with that node's sequence and in its lock table, so the
+	 * horizon is that node's (one round trip; the read that follows is
+	 * routed there too, with a newer snapshot)
+	 */
+	if (woes_forward_call(fcinfo, woes_context_workspace(), &forwarded, &forwarded_null))
+		PG_RETURN_DATUM(forwarded);
+	horizon = next_possible_id(woes_function_owner(fcinfo->flinfo->fn_oid));
+	data = GetLockStatusData();
 
 	for (i = 0; i < data->nelements; i++)
 	{

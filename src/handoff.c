@@ -28,13 +28,11 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
-#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
-#include "utils/syscache.h"
 #include "utils/uuid.h"
 
 #include "context.h"
@@ -403,20 +401,6 @@ change_control(HandoffCall *call, const char *update)
 		elog(ERROR, "could not change the conversation's control: %s", SPI_result_code_string(ret));
 }
 
-/* the owner of a function: woes's own, for the statements run as the owner */
-static Oid
-function_owner(Oid fn)
-{
-	HeapTuple	proc = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
-	Oid			owner;
-
-	if (!HeapTupleIsValid(proc))
-		elog(ERROR, "cache lookup failed for function %u", fn);
-	owner = ((Form_pg_proc) GETSTRUCT(proc))->proowner;
-	ReleaseSysCache(proc);
-	return owner;
-}
-
 /*
  * handoff(conversation uuid, target woes.control, reason text,
  *		   workspace uuid DEFAULT woes.current_workspace()) returns void
@@ -461,7 +445,7 @@ woes_handoff(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	/* as the owner (of this function, woes's), with the pinned search_path */
-	woes_owner_begin(&scope, function_owner(fcinfo->flinfo->fn_oid));
+	woes_owner_begin(&scope, woes_function_owner(fcinfo->flinfo->fn_oid));
 	lock_conversation(&call, &conv);
 	update = decide(&call, &conv);
 	if (update)

@@ -14,7 +14,9 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_proc.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -22,6 +24,7 @@
 #include "utils/guc.h"
 #include "utils/rel.h"
 #include "utils/rls.h"
+#include "utils/syscache.h"
 
 #include "scope.h"
 
@@ -90,6 +93,26 @@ void
 woes_api_end(int nestlevel)
 {
 	AtEOXact_GUC(true, nestlevel);
+}
+
+/*
+ * woes_function_owner
+ *		The owner of a function: for a woes API function, woes's owner, whom
+ *		the C functions that act as the owner inside switch to (instead of
+ *		being SECURITY DEFINER: on Citus a call must reach the tenant's
+ *		worker as the caller, see woes_forward_call).
+ */
+Oid
+woes_function_owner(Oid fn)
+{
+	HeapTuple	proc = SearchSysCache1(PROCOID, ObjectIdGetDatum(fn));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(proc))
+		elog(ERROR, "cache lookup failed for function %u", fn);
+	owner = ((Form_pg_proc) GETSTRUCT(proc))->proowner;
+	ReleaseSysCache(proc);
+	return owner;
 }
 
 /*

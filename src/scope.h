@@ -32,6 +32,7 @@ extern int	woes_api_begin(bool reason_given, const char *reason);
 extern void woes_api_end(int nestlevel);
 extern void woes_owner_begin(WoesOwnerScope *scope, Oid owner);
 extern void woes_owner_end(WoesOwnerScope *scope);
+extern Oid	woes_function_owner(Oid fn);
 
 extern SPIPlanPtr woes_prepare_kept(const char *query, int nargs, Oid *types);
 

@@ -215,9 +215,10 @@ woes_local_table(const char *relname, const pg_uuid_t *workspace)
  *		workspace, an expression, not a constant: a NULL constant would
  *		crash Citus 12.1's delegation.)
  *
- *		Returns false (nothing done) anywhere but on the coordinator.  The
- *		workspace must be the context's.  The result, a scalar, is copied
- *		to the caller's memory.
+ *		Returns false (nothing done) anywhere but on the coordinator, and
+ *		without a context (workspace NULL; the caller's own checks refuse
+ *		it, or it needs none).  The argument must be the context's
+ *		workspace.  The result, a scalar, is copied to the caller's memory.
  */
 static bool forwarding = false;
 
@@ -246,19 +247,22 @@ woes_forward_call(FunctionCallInfo fcinfo, const pg_uuid_t *workspace, Datum *re
 	if (!HeapTupleIsValid(proc))
 		elog(ERROR, "cache lookup failed for function %u", fn);
 	form = (Form_pg_proc) GETSTRUCT(proc);
-	if (nargs < 2 || form->pronargs != nargs || form->proargtypes.values[nargs - 1] != UUIDOID)
+	if (nargs < 1 || form->pronargs != nargs || form->proargtypes.values[nargs - 1] != UUIDOID)
 	{
 		ReleaseSysCache(proc);
 		return false;
 	}
 	ReleaseSysCache(proc);
 
-	if (PG_ARGISNULL(nargs - 1) || !woes_uuid_equal(PG_GETARG_UUID_P(nargs - 1), workspace))
+	/* the argument is the context's workspace, or both are unset */
+	if (PG_ARGISNULL(nargs - 1) != (workspace == NULL) ||
+		(workspace != NULL && !woes_uuid_equal(PG_GETARG_UUID_P(nargs - 1), workspace)))
 		ereport(ERROR,
 				(errcode(ERRCODE_WOES_WRONG_WORKSPACE),
 				 errmsg("workspace is not the workspace of the context"),
 				 errhint("Leave workspace out, or pass the context's.")));
-	if (woes_node() != WOES_NODE_COORDINATOR)
+	/* only the coordinator forwards, and only a call of a workspace */
+	if (woes_node() != WOES_NODE_COORDINATOR || workspace == NULL)
 		return false;
 	if (forwarding)
 		ereport(ERROR,

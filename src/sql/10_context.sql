@@ -32,6 +32,12 @@ CREATE FUNCTION @extschema@.set_context(workspace uuid, audience @extschema@.aud
 COMMENT ON FUNCTION @extschema@.set_context(uuid, @extschema@.audience, uuid, boolean) IS
     'Act for a workspace, audience and actor until the end of the transaction (local => false: the session); members of woes_service and woes_admin only';
 
+CREATE FUNCTION @extschema@.switch_context(workspace text, audience text, actor text) RETURNS void
+    AS 'MODULE_PATHNAME', 'woes_switch_context'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.switch_context(text, text, text) IS
+    'Internal: set the context settings for the rest of the transaction, unchecked, also on Citus workers (for woes''s own SECURITY DEFINER functions; owner only)';
+
 CREATE FUNCTION @extschema@.clear_context() RETURNS void
     AS 'MODULE_PATHNAME', 'woes_clear_context'
     LANGUAGE C VOLATILE PARALLEL UNSAFE;

@@ -323,9 +323,7 @@ BEGIN
                 OR c.workspace_id OPERATOR(pg_catalog.=) saved_workspace::uuid)
     LOOP
         -- the wake-up acts as the system (no actor) in that workspace
-        PERFORM pg_catalog.set_config('woes.workspace', ws::text, true),
-                pg_catalog.set_config('woes.audience', 'operator', true),
-                pg_catalog.set_config('woes.actor', '', true);
+        PERFORM @extschema@.switch_context(ws::text, 'operator', '');
         -- claim due rows; rows another transaction holds (a customer reply,
         -- another runner) are skipped, never woken twice
         WITH due AS (
@@ -341,9 +339,7 @@ BEGIN
         GET DIAGNOSTICS k = ROW_COUNT;
         n := n + k;
     END LOOP;
-    PERFORM pg_catalog.set_config('woes.workspace', saved_workspace, true),
-            pg_catalog.set_config('woes.audience', saved_audience, true),
-            pg_catalog.set_config('woes.actor', saved_actor, true);
+    PERFORM @extschema@.switch_context(saved_workspace, saved_audience, saved_actor);
     RETURN n;
 END;
 $$;

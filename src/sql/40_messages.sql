@@ -430,6 +430,8 @@ CREATE FUNCTION @extschema@.redact_message(message uuid, reason text) RETURNS vo
     LANGUAGE plpgsql VOLATILE
     SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    ws uuid := @extschema@.current_workspace();    -- a value: see upsert_contact
 BEGIN
     PERFORM @extschema@.require_audience('{operator,admin}', 'redacting a message');
     PERFORM @extschema@.require_text(redact_message.reason, 'reason', 1000);
@@ -439,13 +441,16 @@ BEGIN
        SET body = NULL, attachments = '[]', grounding = NULL,
            redacted_at = now(), redacted_by = @extschema@.current_actor(),
            redaction_reason = redact_message.reason
-     WHERE m.id OPERATOR(pg_catalog.=) redact_message.message
+     WHERE m.workspace_id OPERATOR(pg_catalog.=) ws
+       AND m.id OPERATOR(pg_catalog.=) redact_message.message
        AND m.redacted_at IS NULL;
-    IF NOT FOUND AND NOT EXISTS (SELECT FROM @extschema@.messages m
-                                  WHERE m.id OPERATOR(pg_catalog.=) redact_message.message) THEN
+    IF NOT FOUND AND NOT EXISTS (SELECT 1 FROM @extschema@.messages m
+                                  WHERE m.workspace_id OPERATOR(pg_catalog.=) ws
+                                    AND m.id OPERATOR(pg_catalog.=) redact_message.message) THEN
         RAISE EXCEPTION 'message % not found in this workspace', redact_message.message USING ERRCODE = 'WO005';
     END IF;
-    DELETE FROM @extschema@.message_traces t WHERE t.message_id OPERATOR(pg_catalog.=) redact_message.message;
+    DELETE FROM @extschema@.message_traces t
+     WHERE t.workspace_id OPERATOR(pg_catalog.=) ws AND t.message_id OPERATOR(pg_catalog.=) redact_message.message;
 END;
 $$;
 COMMENT ON FUNCTION @extschema@.redact_message(uuid, text) IS
@@ -456,30 +461,37 @@ CREATE FUNCTION @extschema@.erase_contact(contact uuid) RETURNS void
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    m uuid;
+    ws uuid := @extschema@.current_workspace();    -- a value: see upsert_contact
+    t  timestamptz := now();    -- a value: Citus takes no now() inside coalesce
+    m  uuid;
 BEGIN
     PERFORM @extschema@.require_audience('{operator,admin}', 'erasing a contact');
-    IF NOT EXISTS (SELECT FROM @extschema@.contacts c WHERE c.id OPERATOR(pg_catalog.=) erase_contact.contact) THEN
+    IF NOT EXISTS (SELECT 1 FROM @extschema@.contacts c
+                    WHERE c.workspace_id OPERATOR(pg_catalog.=) ws
+                      AND c.id OPERATOR(pg_catalog.=) erase_contact.contact) THEN
         RAISE EXCEPTION 'contact % not found in this workspace', erase_contact.contact USING ERRCODE = 'WO005';
     END IF;
     FOR m IN SELECT x.id FROM @extschema@.messages x
-              WHERE x.author_kind OPERATOR(pg_catalog.=) 'customer'
+              WHERE x.workspace_id OPERATOR(pg_catalog.=) ws
+                AND x.author_kind OPERATOR(pg_catalog.=) 'customer'
                 AND x.author_id OPERATOR(pg_catalog.=) erase_contact.contact
                 AND x.redacted_at IS NULL
     LOOP
         PERFORM @extschema@.redact_message(m, 'contact erased');
     END LOOP;
     UPDATE @extschema@.conversations c SET subject = NULL
-     WHERE c.contact_id OPERATOR(pg_catalog.=) erase_contact.contact;
+     WHERE c.workspace_id OPERATOR(pg_catalog.=) ws AND c.contact_id OPERATOR(pg_catalog.=) erase_contact.contact;
     DELETE FROM @extschema@.thread_refs r USING @extschema@.conversations c
-     WHERE c.workspace_id OPERATOR(pg_catalog.=) r.workspace_id AND c.id OPERATOR(pg_catalog.=) r.conversation_id
+     WHERE r.workspace_id OPERATOR(pg_catalog.=) ws
+       AND c.workspace_id OPERATOR(pg_catalog.=) r.workspace_id AND c.id OPERATOR(pg_catalog.=) r.conversation_id
        AND c.contact_id OPERATOR(pg_catalog.=) erase_contact.contact;
     UPDATE @extschema@.participants p SET display_name = NULL
-     WHERE p.contact_id OPERATOR(pg_catalog.=) erase_contact.contact;
-    DELETE FROM @extschema@.identities i WHERE i.contact_id OPERATOR(pg_catalog.=) erase_contact.contact;
+     WHERE p.workspace_id OPERATOR(pg_catalog.=) ws AND p.contact_id OPERATOR(pg_catalog.=) erase_contact.contact;
+    DELETE FROM @extschema@.identities i
+     WHERE i.workspace_id OPERATOR(pg_catalog.=) ws AND i.contact_id OPERATOR(pg_catalog.=) erase_contact.contact;
     UPDATE @extschema@.contacts c
-       SET name = NULL, email = NULL, metadata = '{}', erased_at = coalesce(c.erased_at, now())
-     WHERE c.id OPERATOR(pg_catalog.=) erase_contact.contact;
+       SET name = NULL, email = NULL, metadata = '{}', erased_at = coalesce(c.erased_at, t)
+     WHERE c.workspace_id OPERATOR(pg_catalog.=) ws AND c.id OPERATOR(pg_catalog.=) erase_contact.contact;
 END;
 $$;
 COMMENT ON FUNCTION @extschema@.erase_contact(uuid) IS

@@ -37,11 +37,14 @@ CREATE POLICY events_read ON @extschema@.events FOR SELECT
 COMMENT ON POLICY events_read ON @extschema@.events IS
     'Defined by woes. Operators and admins read the outbox; only the triggers write it';
 
-CREATE FUNCTION @extschema@.event_horizon() RETURNS bigint
+-- Not SECURITY DEFINER: it reads the sequence as the owner inside, and on
+-- Citus is sent to the workspace's worker as the caller (see
+-- woes_forward_call); workspace is the context's.
+CREATE FUNCTION @extschema@.event_horizon(workspace uuid DEFAULT @extschema@.current_workspace()) RETURNS bigint
     AS 'MODULE_PATHNAME', 'woes_event_horizon'
-    LANGUAGE C VOLATILE SECURITY DEFINER;
-COMMENT ON FUNCTION @extschema@.event_horizon() IS
-    'Every event id below this belongs to a transaction that has ended (committed or rolled back): the gap-free limit for cursors';
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.event_horizon(uuid) IS
+    'Every event id below this belongs to a transaction that has ended (committed or rolled back): the gap-free limit for cursors (on Citus: of the workspace''s node)';
 
 -- Internal: the horizon-then-snapshot read shared by events_since and
 -- resolved_conversations.  The horizon must be taken before the snapshot
@@ -90,6 +93,7 @@ CREATE FUNCTION @extschema@.events_since("cursor" bigint, max integer DEFAULT 10
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    ws      uuid := @extschema@.current_workspace();   -- a value: see upsert_contact
     horizon bigint;
 BEGIN
     -- its own statement: the horizon is taken before the snapshot below
@@ -97,7 +101,7 @@ BEGIN
     -- a new statement, so a new snapshot: taken after the horizon
     RETURN QUERY
         SELECT e.* FROM @extschema@.events e
-         WHERE e.workspace_id OPERATOR(pg_catalog.=) @extschema@.current_workspace()
+         WHERE e.workspace_id OPERATOR(pg_catalog.=) ws
            AND e.id OPERATOR(pg_catalog.>) coalesce(events_since."cursor", 0)
            AND e.id OPERATOR(pg_catalog.<) horizon
          ORDER BY e.id
@@ -116,6 +120,7 @@ CREATE FUNCTION @extschema@.resolved_conversations("cursor" bigint DEFAULT 0, ma
     SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
+    ws      uuid := @extschema@.current_workspace();   -- a value: see upsert_contact
     horizon bigint;
 BEGIN
     horizon := @extschema@.outbox_horizon('exporting resolved conversations', resolved_conversations.max);
@@ -127,7 +132,7 @@ BEGIN
           JOIN @extschema@.conversations c
             ON c.workspace_id OPERATOR(pg_catalog.=) e.workspace_id
            AND c.id OPERATOR(pg_catalog.=) e.conversation_id
-         WHERE e.workspace_id OPERATOR(pg_catalog.=) @extschema@.current_workspace()
+         WHERE e.workspace_id OPERATOR(pg_catalog.=) ws
            AND e.id OPERATOR(pg_catalog.>) coalesce(resolved_conversations."cursor", 0)
            AND e.id OPERATOR(pg_catalog.<) horizon
            AND e.kind OPERATOR(pg_catalog.=) 'conversation.status_changed'

@@ -69,14 +69,10 @@ BEGIN
     -- role_bindings needs a context: act, for this call, as the admin of
     -- each workspace touched (the caller's context is restored after).
     PERFORM @extschema@.unbind_role(bind_role.role);
-    PERFORM pg_catalog.set_config('woes.workspace', bind_role.workspace::text, true),
-            pg_catalog.set_config('woes.audience', 'admin', true),
-            pg_catalog.set_config('woes.actor', '', true);
+    PERFORM @extschema@.switch_context(bind_role.workspace::text, 'admin', '');
     INSERT INTO @extschema@.role_bindings (workspace_id, role_name, audience, actor)
     VALUES (bind_role.workspace, r.rolname, bind_role.audience, bind_role.actor);
-    PERFORM pg_catalog.set_config('woes.workspace', saved_workspace, true),
-            pg_catalog.set_config('woes.audience', saved_audience, true),
-            pg_catalog.set_config('woes.actor', saved_actor, true);
+    PERFORM @extschema@.switch_context(saved_workspace, saved_audience, saved_actor);
     -- per role in this database only: the binding (and its workspace) lives here
     EXECUTE format('ALTER ROLE %I IN DATABASE %I SET woes.workspace = %L',
                    r.rolname, pg_catalog.current_database(), bind_role.workspace);
@@ -112,17 +108,13 @@ BEGIN
     FOR ws IN SELECT b.workspace_id FROM @extschema@.role_bindings b
                WHERE b.role_name OPERATOR(pg_catalog.=) rolname
     LOOP
-        PERFORM pg_catalog.set_config('woes.workspace', ws::text, true),
-                pg_catalog.set_config('woes.audience', 'admin', true),
-                pg_catalog.set_config('woes.actor', '', true);
+        PERFORM @extschema@.switch_context(ws::text, 'admin', '');
         DELETE FROM @extschema@.role_bindings b
          WHERE b.workspace_id OPERATOR(pg_catalog.=) ws
            AND b.role_name OPERATOR(pg_catalog.=) rolname;
         found_any := true;
     END LOOP;
-    PERFORM pg_catalog.set_config('woes.workspace', saved_workspace, true),
-            pg_catalog.set_config('woes.audience', saved_audience, true),
-            pg_catalog.set_config('woes.actor', saved_actor, true);
+    PERFORM @extschema@.switch_context(saved_workspace, saved_audience, saved_actor);
     RETURN found_any;
 END;
 $$;

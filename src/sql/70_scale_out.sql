@@ -125,6 +125,31 @@ BEGIN
         RETURN NEXT;
     END LOOP;
 
+    -- The ids the triggers draw on a worker (events, status and handoff
+    -- history) come from that node's copy of the sequences, which CREATE
+    -- EXTENSION made on every node starting at 1: each node gets a range of
+    -- its own, as Citus gives the sequences it makes (the node's group id in
+    -- the top 16 bits), so ids never collide between nodes.  Again after a
+    -- node is added.
+    PERFORM run_command_on_all_nodes($cmd$
+        DO $range$
+        DECLARE
+            s    regclass;
+            base bigint := (SELECT groupid FROM pg_catalog.pg_dist_local_group)::bigint << 48;
+        BEGIN
+            FOR s IN SELECT format('%I.%I', q.schemaname, q.sequencename)::regclass
+                       FROM pg_catalog.pg_sequences q WHERE q.schemaname = '@extschema@'
+            LOOP
+                IF coalesce(pg_catalog.pg_sequence_last_value(s), 0) < base THEN
+                    PERFORM pg_catalog.setval(s, base + 1, false);
+                END IF;
+            END LOOP;
+        END;
+        $range$
+    $cmd$);
+    step := 'sequences'; detail := 'a range of ids per node (group id << 48)';
+    RETURN NEXT;
+
     -- NOTIFY cannot be part of a transaction that Citus commits on several
     -- nodes: consumers poll the outbox.  A database setting is not carried
     -- to the workers, so it is set on each.

@@ -86,7 +86,7 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.request_handoff(uuid, text),
     @extschema@.take_over(uuid),
     @extschema@.release_to_automation(uuid),
-    @extschema@.event_horizon(),
+    @extschema@.event_horizon(uuid),
     @extschema@.events_since(bigint, integer),
     @extschema@.resolved_conversations(bigint, integer)
     TO woes_service, woes_admin;

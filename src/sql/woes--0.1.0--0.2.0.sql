@@ -650,6 +650,31 @@ BEGIN
         RETURN NEXT;
     END LOOP;
 
+    -- The ids the triggers draw on a worker (events, status and handoff
+    -- history) come from that node's copy of the sequences, which CREATE
+    -- EXTENSION made on every node starting at 1: each node gets a range of
+    -- its own, as Citus gives the sequences it makes (the node's group id in
+    -- the top 16 bits), so ids never collide between nodes.  Again after a
+    -- node is added.
+    PERFORM run_command_on_all_nodes($cmd$
+        DO $range$
+        DECLARE
+            s    regclass;
+            base bigint := (SELECT groupid FROM pg_catalog.pg_dist_local_group)::bigint << 48;
+        BEGIN
+            FOR s IN SELECT format('%I.%I', q.schemaname, q.sequencename)::regclass
+                       FROM pg_catalog.pg_sequences q WHERE q.schemaname = '@extschema@'
+            LOOP
+                IF coalesce(pg_catalog.pg_sequence_last_value(s), 0) < base THEN
+                    PERFORM pg_catalog.setval(s, base + 1, false);
+                END IF;
+            END LOOP;
+        END;
+        $range$
+    $cmd$);
+    step := 'sequences'; detail := 'a range of ids per node (group id << 48)';
+    RETURN NEXT;
+
     -- NOTIFY cannot be part of a transaction that Citus commits on several
     -- nodes: consumers poll the outbox.  A database setting is not carried
     -- to the workers, so it is set on each.
@@ -1120,3 +1145,304 @@ BEGIN
     RETURN array_remove(keys, '');
 END;
 $$;
+
+-- event_horizon() takes the workspace (on Citus the horizon is that of the
+-- workspace's worker, where its events are written) and is no longer
+-- SECURITY DEFINER (it reads the sequence as the owner inside); the outbox
+-- readers route by the workspace as a value.
+DROP FUNCTION @extschema@.event_horizon();
+CREATE FUNCTION @extschema@.event_horizon(workspace uuid DEFAULT @extschema@.current_workspace()) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'woes_event_horizon'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.event_horizon(uuid) IS
+    'Every event id below this belongs to a transaction that has ended (committed or rolled back): the gap-free limit for cursors (on Citus: of the workspace''s node)';
+REVOKE EXECUTE ON FUNCTION @extschema@.event_horizon(uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.event_horizon(uuid) TO woes_service, woes_admin;
+CREATE OR REPLACE FUNCTION @extschema@.events_since("cursor" bigint, max integer DEFAULT 1000)
+    RETURNS SETOF @extschema@.events
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ws      uuid := @extschema@.current_workspace();   -- a value: see upsert_contact
+    horizon bigint;
+BEGIN
+    -- its own statement: the horizon is taken before the snapshot below
+    horizon := @extschema@.outbox_horizon('reading the outbox', events_since.max);
+    -- a new statement, so a new snapshot: taken after the horizon
+    RETURN QUERY
+        SELECT e.* FROM @extschema@.events e
+         WHERE e.workspace_id OPERATOR(pg_catalog.=) ws
+           AND e.id OPERATOR(pg_catalog.>) coalesce(events_since."cursor", 0)
+           AND e.id OPERATOR(pg_catalog.<) horizon
+         ORDER BY e.id
+         LIMIT events_since.max;
+END;
+$$;
+ALTER FUNCTION @extschema@.events_since(bigint, integer) SET row_security = on;
+CREATE OR REPLACE FUNCTION @extschema@.resolved_conversations("cursor" bigint DEFAULT 0, max integer DEFAULT 1000)
+    RETURNS TABLE (event_id bigint, conversation_id uuid, number bigint, channel text,
+                   contact_id uuid, assignee_id uuid, team_id uuid, subject text,
+                   custom_fields jsonb, created_at timestamptz, resolved_at timestamptz,
+                   resolved_by text)
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ws      uuid := @extschema@.current_workspace();   -- a value: see upsert_contact
+    horizon bigint;
+BEGIN
+    horizon := @extschema@.outbox_horizon('exporting resolved conversations', resolved_conversations.max);
+    RETURN QUERY
+        SELECT e.id, c.id, c.number, c.channel, c.contact_id, c.assignee_id, c.team_id, c.subject,
+               c.custom_fields, c.created_at, e.created_at,
+               e.payload OPERATOR(pg_catalog.->>) 'actor_kind'
+          FROM @extschema@.events e
+          JOIN @extschema@.conversations c
+            ON c.workspace_id OPERATOR(pg_catalog.=) e.workspace_id
+           AND c.id OPERATOR(pg_catalog.=) e.conversation_id
+         WHERE e.workspace_id OPERATOR(pg_catalog.=) ws
+           AND e.id OPERATOR(pg_catalog.>) coalesce(resolved_conversations."cursor", 0)
+           AND e.id OPERATOR(pg_catalog.<) horizon
+           AND e.kind OPERATOR(pg_catalog.=) 'conversation.status_changed'
+           AND e.payload OPERATOR(pg_catalog.->>) 'to' OPERATOR(pg_catalog.=) 'resolved'
+         ORDER BY e.id
+         LIMIT resolved_conversations.max;
+END;
+$$;
+ALTER FUNCTION @extschema@.resolved_conversations(bigint, integer) SET row_security = on;
+
+-- redact_message and erase_contact name the workspace in every statement
+-- (on Citus: routed to its shards, not sent to all).
+CREATE OR REPLACE FUNCTION @extschema@.redact_message(message uuid, reason text) RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ws uuid := @extschema@.current_workspace();    -- a value: see upsert_contact
+BEGIN
+    PERFORM @extschema@.require_audience('{operator,admin}', 'redacting a message');
+    PERFORM @extschema@.require_text(redact_message.reason, 'reason', 1000);
+    -- a redacted message is final (the guard refuses any later change), so
+    -- redacting it again is a no-op that keeps the first record
+    UPDATE @extschema@.messages m
+       SET body = NULL, attachments = '[]', grounding = NULL,
+           redacted_at = now(), redacted_by = @extschema@.current_actor(),
+           redaction_reason = redact_message.reason
+     WHERE m.workspace_id OPERATOR(pg_catalog.=) ws
+       AND m.id OPERATOR(pg_catalog.=) redact_message.message
+       AND m.redacted_at IS NULL;
+    IF NOT FOUND AND NOT EXISTS (SELECT 1 FROM @extschema@.messages m
+                                  WHERE m.workspace_id OPERATOR(pg_catalog.=) ws
+                                    AND m.id OPERATOR(pg_catalog.=) redact_message.message) THEN
+        RAISE EXCEPTION 'message % not found in this workspace', redact_message.message USING ERRCODE = 'WO005';
+    END IF;
+    DELETE FROM @extschema@.message_traces t
+     WHERE t.workspace_id OPERATOR(pg_catalog.=) ws AND t.message_id OPERATOR(pg_catalog.=) redact_message.message;
+END;
+$$;
+
+ALTER FUNCTION @extschema@.redact_message(uuid, text) SET row_security = on;
+
+CREATE OR REPLACE FUNCTION @extschema@.erase_contact(contact uuid) RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ws uuid := @extschema@.current_workspace();    -- a value: see upsert_contact
+    t  timestamptz := now();    -- a value: Citus takes no now() inside coalesce
+    m  uuid;
+BEGIN
+    PERFORM @extschema@.require_audience('{operator,admin}', 'erasing a contact');
+    IF NOT EXISTS (SELECT 1 FROM @extschema@.contacts c
+                    WHERE c.workspace_id OPERATOR(pg_catalog.=) ws
+                      AND c.id OPERATOR(pg_catalog.=) erase_contact.contact) THEN
+        RAISE EXCEPTION 'contact % not found in this workspace', erase_contact.contact USING ERRCODE = 'WO005';
+    END IF;
+    FOR m IN SELECT x.id FROM @extschema@.messages x
+              WHERE x.workspace_id OPERATOR(pg_catalog.=) ws
+                AND x.author_kind OPERATOR(pg_catalog.=) 'customer'
+                AND x.author_id OPERATOR(pg_catalog.=) erase_contact.contact
+                AND x.redacted_at IS NULL
+    LOOP
+        PERFORM @extschema@.redact_message(m, 'contact erased');
+    END LOOP;
+    UPDATE @extschema@.conversations c SET subject = NULL
+     WHERE c.workspace_id OPERATOR(pg_catalog.=) ws AND c.contact_id OPERATOR(pg_catalog.=) erase_contact.contact;
+    DELETE FROM @extschema@.thread_refs r USING @extschema@.conversations c
+     WHERE r.workspace_id OPERATOR(pg_catalog.=) ws
+       AND c.workspace_id OPERATOR(pg_catalog.=) r.workspace_id AND c.id OPERATOR(pg_catalog.=) r.conversation_id
+       AND c.contact_id OPERATOR(pg_catalog.=) erase_contact.contact;
+    UPDATE @extschema@.participants p SET display_name = NULL
+     WHERE p.workspace_id OPERATOR(pg_catalog.=) ws AND p.contact_id OPERATOR(pg_catalog.=) erase_contact.contact;
+    DELETE FROM @extschema@.identities i
+     WHERE i.workspace_id OPERATOR(pg_catalog.=) ws AND i.contact_id OPERATOR(pg_catalog.=) erase_contact.contact;
+    UPDATE @extschema@.contacts c
+       SET name = NULL, email = NULL, metadata = '{}', erased_at = coalesce(c.erased_at, t)
+     WHERE c.workspace_id OPERATOR(pg_catalog.=) ws AND c.id OPERATOR(pg_catalog.=) erase_contact.contact;
+END;
+$$;
+
+ALTER FUNCTION @extschema@.erase_contact(uuid) SET row_security = on;
+
+
+-- woes's SECURITY DEFINER functions that act in a workspace for one write set
+-- the context with switch_context(), which also reaches Citus workers
+-- (set_config() changes this node only).
+CREATE FUNCTION @extschema@.switch_context(workspace text, audience text, actor text) RETURNS void
+    AS 'MODULE_PATHNAME', 'woes_switch_context'
+    LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION @extschema@.switch_context(text, text, text) IS
+    'Internal: set the context settings for the rest of the transaction, unchecked, also on Citus workers (for woes''s own SECURITY DEFINER functions; owner only)';
+REVOKE EXECUTE ON FUNCTION @extschema@.switch_context(text, text, text) FROM PUBLIC;
+CREATE OR REPLACE FUNCTION @extschema@.bind_role(role regrole, workspace uuid, audience @extschema@.audience,
+                                      actor uuid DEFAULT NULL)
+    RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    r pg_catalog.pg_roles;
+    saved_workspace text := coalesce(@extschema@.current_workspace()::text, '');
+    saved_audience  text := coalesce(@extschema@.current_audience()::text, 'none');
+    saved_actor     text := coalesce(@extschema@.current_actor()::text, '');
+BEGIN
+    -- SECURITY DEFINER: writing per-role defaults of superuser-only settings
+    -- (ALTER ROLE ... SET) needs the owner's rights.  EXECUTE: woes_admin only.
+    IF bind_role.role IS NULL OR bind_role.workspace IS NULL OR bind_role.audience IS NULL THEN
+        RAISE EXCEPTION 'role, workspace and audience must not be null' USING ERRCODE = 'WO007';
+    END IF;
+    SELECT * INTO r FROM pg_catalog.pg_roles WHERE oid OPERATOR(pg_catalog.=) bind_role.role;
+    IF r.rolsuper OR r.rolbypassrls THEN
+        RAISE EXCEPTION 'role "%" bypasses row-level security and cannot be bound', r.rolname
+            USING ERRCODE = 'WO007', HINT = 'Bind a role without SUPERUSER and BYPASSRLS.';
+    END IF;
+    IF r.rolname OPERATOR(pg_catalog.=) ANY ('{woes_service,woes_admin,woes_analyst}') THEN
+        RAISE EXCEPTION 'the group role "%" cannot be bound', r.rolname
+            USING ERRCODE = 'WO007', HINT = 'Bind a login role (a member of the group) instead.';
+    END IF;
+    -- a binding is a per-role default, so it reaches every session of the
+    -- role: bound, a pooled application role would give every transaction
+    -- of every client that forgot its context this workspace and audience
+    IF pg_catalog.pg_has_role(bind_role.role, 'woes_service', 'USAGE') THEN
+        RAISE EXCEPTION 'role "%" is a member of woes_service and cannot be bound', r.rolname
+            USING ERRCODE = 'WO003',
+                  DETAIL = 'A binding would give every transaction of the application, and of every client sharing its pooled connections, a default context.',
+                  HINT = 'Applications set the context in each transaction; bind a separate login role for BI tools and people.';
+    END IF;
+    IF bind_role.audience OPERATOR(@extschema@.=) 'admin'
+       AND NOT pg_catalog.pg_has_role(bind_role.role, 'woes_admin', 'USAGE') THEN
+        RAISE EXCEPTION 'only members of woes_admin can be bound to the admin audience'
+            USING ERRCODE = 'WO003';
+    END IF;
+    -- the workspace exists; the actor is one of it, of the audience's kind
+    PERFORM @extschema@.check_context(bind_role.workspace, bind_role.audience, bind_role.actor);
+
+    -- one binding per role: it is one set of per-role defaults.  Writing
+    -- role_bindings needs a context: act, for this call, as the admin of
+    -- each workspace touched (the caller's context is restored after).
+    PERFORM @extschema@.unbind_role(bind_role.role);
+    PERFORM @extschema@.switch_context(bind_role.workspace::text, 'admin', '');
+    INSERT INTO @extschema@.role_bindings (workspace_id, role_name, audience, actor)
+    VALUES (bind_role.workspace, r.rolname, bind_role.audience, bind_role.actor);
+    PERFORM @extschema@.switch_context(saved_workspace, saved_audience, saved_actor);
+    -- per role in this database only: the binding (and its workspace) lives here
+    EXECUTE format('ALTER ROLE %I IN DATABASE %I SET woes.workspace = %L',
+                   r.rolname, pg_catalog.current_database(), bind_role.workspace);
+    EXECUTE format('ALTER ROLE %I IN DATABASE %I SET woes.audience = %L',
+                   r.rolname, pg_catalog.current_database(), bind_role.audience);
+    EXECUTE format('ALTER ROLE %I IN DATABASE %I SET woes.actor = %L',
+                   r.rolname, pg_catalog.current_database(), coalesce(bind_role.actor::text, ''));
+END;
+$$;
+
+ALTER FUNCTION @extschema@.bind_role(regrole, uuid, @extschema@.audience, uuid) SET row_security = on;
+
+CREATE OR REPLACE FUNCTION @extschema@.unbind_role(role regrole) RETURNS boolean
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    rolname name := (SELECT r.rolname FROM pg_catalog.pg_roles r WHERE r.oid OPERATOR(pg_catalog.=) unbind_role.role);
+    saved_workspace text := coalesce(@extschema@.current_workspace()::text, '');
+    saved_audience  text := coalesce(@extschema@.current_audience()::text, 'none');
+    saved_actor     text := coalesce(@extschema@.current_actor()::text, '');
+    ws uuid;
+    found_any boolean := false;
+BEGIN
+    IF rolname IS NULL THEN
+        RAISE EXCEPTION 'role must not be null' USING ERRCODE = 'WO007';
+    END IF;
+    EXECUTE format('ALTER ROLE %I IN DATABASE %I RESET woes.workspace', rolname, pg_catalog.current_database());
+    EXECUTE format('ALTER ROLE %I IN DATABASE %I RESET woes.audience', rolname, pg_catalog.current_database());
+    EXECUTE format('ALTER ROLE %I IN DATABASE %I RESET woes.actor', rolname, pg_catalog.current_database());
+    -- writing role_bindings needs a context: act, for this call, as the
+    -- admin of the binding's workspace (the owner sees every workspace)
+    FOR ws IN SELECT b.workspace_id FROM @extschema@.role_bindings b
+               WHERE b.role_name OPERATOR(pg_catalog.=) rolname
+    LOOP
+        PERFORM @extschema@.switch_context(ws::text, 'admin', '');
+        DELETE FROM @extschema@.role_bindings b
+         WHERE b.workspace_id OPERATOR(pg_catalog.=) ws
+           AND b.role_name OPERATOR(pg_catalog.=) rolname;
+        found_any := true;
+    END LOOP;
+    PERFORM @extschema@.switch_context(saved_workspace, saved_audience, saved_actor);
+    RETURN found_any;
+END;
+$$;
+
+ALTER FUNCTION @extschema@.unbind_role(regrole) SET row_security = on;
+
+CREATE OR REPLACE FUNCTION @extschema@.wake_snoozed("at" timestamptz DEFAULT now()) RETURNS integer
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+    SET woes.reason = 'snooze_expired'
+AS $$
+DECLARE
+    -- SECURITY DEFINER: a scheduled job wakes the due conversations of
+    -- every workspace, one workspace (context) at a time.  With a context
+    -- set, only that workspace.  EXECUTE: woes_service and woes_admin.
+    -- read through the C accessors: they load the module, which defines
+    -- the settings (current_setting would fail in a fresh session)
+    saved_workspace text := coalesce(@extschema@.current_workspace()::text, '');
+    saved_audience  text := coalesce(@extschema@.current_audience()::text, 'none');
+    saved_actor     text := coalesce(@extschema@.current_actor()::text, '');
+    ws    uuid;
+    n     integer := 0;
+    k     integer;
+BEGIN
+    IF wake_snoozed."at" IS NULL THEN
+        RAISE EXCEPTION 'at must not be null' USING ERRCODE = 'WO007';
+    END IF;
+    FOR ws IN
+        SELECT DISTINCT c.workspace_id FROM @extschema@.conversations c
+         WHERE c.status OPERATOR(@extschema@.=) 'snoozed'
+           AND c.snoozed_until OPERATOR(pg_catalog.<=) wake_snoozed."at"
+           AND (saved_workspace OPERATOR(pg_catalog.=) ''
+                OR c.workspace_id OPERATOR(pg_catalog.=) saved_workspace::uuid)
+    LOOP
+        -- the wake-up acts as the system (no actor) in that workspace
+        PERFORM @extschema@.switch_context(ws::text, 'operator', '');
+        -- claim due rows; rows another transaction holds (a customer reply,
+        -- another runner) are skipped, never woken twice
+        WITH due AS (
+            SELECT c.id FROM @extschema@.conversations c
+             WHERE c.workspace_id OPERATOR(pg_catalog.=) ws
+               AND c.status OPERATOR(@extschema@.=) 'snoozed'
+               AND c.snoozed_until OPERATOR(pg_catalog.<=) wake_snoozed."at"
+               FOR UPDATE SKIP LOCKED
+        )
+        UPDATE @extschema@.conversations c SET status = 'open'
+          FROM due
+         WHERE c.workspace_id OPERATOR(pg_catalog.=) ws AND c.id OPERATOR(pg_catalog.=) due.id;
+        GET DIAGNOSTICS k = ROW_COUNT;
+        n := n + k;
+    END LOOP;
+    PERFORM @extschema@.switch_context(saved_workspace, saved_audience, saved_actor);
+    RETURN n;
+END;
+$$;
+
+ALTER FUNCTION @extschema@.wake_snoozed(timestamptz) SET row_security = on;
+

@@ -66,10 +66,10 @@ SELECT function_privs_are('woes', 'release_to_automation', ARRAY['uuid'], 'publi
 SELECT function_privs_are('woes', 'release_to_automation', ARRAY['uuid'], 'woes_admin', ARRAY['EXECUTE']);
 
 -- the outbox readers: woes_service and woes_admin only
-SELECT function_privs_are('woes', 'event_horizon', ARRAY[]::name[], 'public', ARRAY[]::name[]);
-SELECT function_privs_are('woes', 'event_horizon', ARRAY[]::name[], 'woes_analyst', ARRAY[]::name[]);
-SELECT function_privs_are('woes', 'event_horizon', ARRAY[]::name[], 'woes_service', ARRAY['EXECUTE']);
-SELECT function_privs_are('woes', 'event_horizon', ARRAY[]::name[], 'woes_admin', ARRAY['EXECUTE']);
+SELECT function_privs_are('woes', 'event_horizon', ARRAY['uuid'], 'public', ARRAY[]::name[]);
+SELECT function_privs_are('woes', 'event_horizon', ARRAY['uuid'], 'woes_analyst', ARRAY[]::name[]);
+SELECT function_privs_are('woes', 'event_horizon', ARRAY['uuid'], 'woes_service', ARRAY['EXECUTE']);
+SELECT function_privs_are('woes', 'event_horizon', ARRAY['uuid'], 'woes_admin', ARRAY['EXECUTE']);
 SELECT function_privs_are('woes', 'events_since', ARRAY['bigint', 'integer'], 'public', ARRAY[]::name[]);
 SELECT function_privs_are('woes', 'events_since', ARRAY['bigint', 'integer'], 'woes_analyst', ARRAY[]::name[]);
 SELECT function_privs_are('woes', 'events_since', ARRAY['bigint', 'integer'], 'woes_service', ARRAY['EXECUTE']);
@@ -82,9 +82,9 @@ SELECT function_privs_are('woes', 'require_read_committed', ARRAY[]::name[], 'pu
 -- reads the sequence as the owner
 SELECT isnt_definer('woes', 'events_since', ARRAY['bigint', 'integer']);
 SELECT isnt_definer('woes', 'resolved_conversations', ARRAY['bigint', 'integer']);
-SELECT is_definer('woes', 'event_horizon', ARRAY[]::name[]);
+SELECT isnt_definer('woes', 'event_horizon', ARRAY['uuid']);
 SELECT volatility_is('woes', 'events_since', ARRAY['bigint', 'integer'], 'volatile');
-SELECT volatility_is('woes', 'event_horizon', ARRAY[]::name[], 'volatile');
+SELECT volatility_is('woes', 'event_horizon', ARRAY['uuid'], 'volatile');
 
 -- every SQL-language function of this feature pins its search_path
 SELECT is(array_agg(p.proname::text ORDER BY p.proname), NULL,

@@ -15,9 +15,16 @@
 #
 # Runs against the cluster in PG* (pg_virtualenv in test/run); needs a
 # superuser.  Exits non-zero on any miss, duplicate or disorder.
+#
+# WOES_LOAD_DB=DB: run in that database, where woes is installed already
+# (the Citus suite: the coordinator's database, distributed), instead of a
+# database of its own.
 set -euo pipefail
 
-db="woes_evload_$$"
+db="${WOES_LOAD_DB:-woes_evload_$$}"
+own_db=$([ -n "${WOES_LOAD_DB:-}" ] && echo false || echo true)
+# roles are made where Citus (if any) sees them, and so reach the workers
+role_db=$($own_db && echo postgres || echo "$db")
 role="woes_evload_app"
 secs=${WOES_LOAD_SECONDS:-8}
 clients=${WOES_LOAD_CLIENTS:-3}
@@ -32,19 +39,27 @@ cleanup() {
         kill "$consumer_pid" 2>/dev/null || true
         wait "$consumer_pid" 2>/dev/null || true
     fi
-    psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
-    psql -X -q -d postgres -c "DROP ROLE IF EXISTS $role" >/dev/null 2>&1 || true
+    if $own_db; then
+        psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+    else
+        psql -X -q -d "$db" -c "DROP TABLE IF EXISTS load_cfg, received, received_naive, polls" \
+            -c "DROP TABLE IF EXISTS consumer" -c "DROP FUNCTION IF EXISTS load_ctx(), load_conv(integer), poll()" \
+            >/dev/null 2>&1 || true
+    fi
+    psql -X -q -d "$role_db" -c "DROP ROLE IF EXISTS $role" >/dev/null 2>&1 || true
     rm -rf "$work"
 }
 trap cleanup EXIT
 
-q -d postgres -c "CREATE DATABASE $db"
-q -d postgres -c "SET client_min_messages = warning" -c "DROP ROLE IF EXISTS $role" \
-    -c "CREATE ROLE $role NOLOGIN IN ROLE woes_service"
+if $own_db; then
+    q -d postgres -c "CREATE DATABASE $db"
+    q -d "$db" -c "CREATE EXTENSION woes"
+fi
+q -d "$role_db" -c "SET client_min_messages = warning" -c "DROP ROLE IF EXISTS $role" \
+    -c "CREATE ROLE $role LOGIN IN ROLE woes_service"   # LOGIN: on Citus the workers are reached as it
 
 echo "== setup: one workspace, an operator, four conversations"
 q -d "$db" -v role="$role" <<'SQL'
-CREATE EXTENSION woes;
 -- what the writers and the consumer share: the workspace, the operator, the
 -- consumer's stop flag
 CREATE TABLE load_cfg (ws uuid NOT NULL, op uuid, stop boolean NOT NULL DEFAULT false);
@@ -57,51 +72,65 @@ GRANT SELECT ON load_cfg TO :"role";
 GRANT SELECT, INSERT ON received, received_naive, polls TO :"role";
 GRANT USAGE ON SEQUENCE received_seq_seq, received_naive_seq_seq, polls_seq_seq TO :"role";
 
-INSERT INTO load_cfg (ws) SELECT woes.create_workspace('load', 'Load test');
+SELECT woes.create_workspace('load', 'Load test') AS load_ws \gset
+INSERT INTO load_cfg (ws) VALUES (:'load_ws');
 
 CREATE FUNCTION load_ctx() RETURNS void LANGUAGE sql AS $$
     SELECT woes.set_context((SELECT ws FROM load_cfg), 'operator', (SELECT op FROM load_cfg)) $$;
-CREATE FUNCTION load_conv(n integer) RETURNS uuid LANGUAGE sql STABLE AS $$
-    SELECT id FROM woes.conversations WHERE number = n $$;
+CREATE FUNCTION load_conv(n integer) RETURNS uuid LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    w uuid := woes.current_workspace();    -- a value: on Citus, routed by it
+    c uuid;
+BEGIN
+    SELECT id INTO c FROM woes.conversations WHERE workspace_id = w AND number = n;
+    RETURN c;
+END $$;
 
--- the consumer: one page per transaction, until told to stop and drained
-CREATE PROCEDURE consume()
+-- the consumer: one page per transaction, until told to stop and drained.
+-- One call of poll() is one transaction, in an explicit transaction block
+-- the client opens (on Citus that is what makes SET LOCAL of the context
+-- reach the workers; a procedure's own COMMITs would not).
+CREATE TABLE consumer (cur bigint NOT NULL, naive bigint NOT NULL);
+INSERT INTO consumer VALUES (0, 0);
+GRANT SELECT, UPDATE ON consumer TO :"role";
+CREATE FUNCTION poll() RETURNS boolean
 LANGUAGE plpgsql
 AS $$
+<<p>>
 DECLARE
-    cur bigint := 0;
-    naive bigint := 0;
+    cur bigint;
+    naive bigint;
     stopping boolean;
-    n integer;
+    n integer := 0;
     h bigint;
+    visible bigint;
     e record;
+    w uuid;
 BEGIN
-    LOOP
-        PERFORM load_ctx();
-        -- the stop flag first: once it is seen, the writers are gone, so an
-        -- empty page after it means everything was delivered
-        SELECT stop INTO stopping FROM load_cfg;
-        h := woes.event_horizon();
-        n := 0;
-        FOR e IN SELECT id FROM woes.events_since(cur, 50) LOOP
-            INSERT INTO received (id) VALUES (e.id);
-            cur := e.id;
-            n := n + 1;
-        END LOOP;
-        -- the naive cursor, for contrast
-        FOR e IN SELECT id FROM woes.events WHERE workspace_id = woes.current_workspace() AND id > naive
-                  ORDER BY id LIMIT 50 LOOP
-            INSERT INTO received_naive (id) VALUES (e.id);
-            naive := e.id;
-        END LOOP;
-        INSERT INTO polls (horizon, visible_max, got)
-        VALUES (h, (SELECT max(id) FROM woes.events WHERE workspace_id = woes.current_workspace()), n);
-        COMMIT;
-        EXIT WHEN stopping AND n = 0;
-        IF n = 0 THEN
-            PERFORM pg_sleep(0.005);
-        END IF;
+    PERFORM load_ctx();
+    w := woes.current_workspace();
+    SELECT c.cur, c.naive INTO cur, naive FROM consumer c;
+    -- the stop flag first: once it is seen, the writers are gone, so an
+    -- empty page after it means everything was delivered
+    SELECT stop INTO stopping FROM load_cfg;
+    h := woes.event_horizon();
+    FOR e IN SELECT id FROM woes.events_since(cur, 50) LOOP
+        INSERT INTO received (id) VALUES (e.id);
+        cur := e.id;
+        n := n + 1;
     END LOOP;
+    -- the naive cursor, for contrast
+    FOR e IN SELECT id FROM woes.events WHERE workspace_id = w AND id > naive ORDER BY id LIMIT 50 LOOP
+        INSERT INTO received_naive (id) VALUES (e.id);
+        naive := e.id;
+    END LOOP;
+    SELECT max(id) INTO visible FROM woes.events WHERE workspace_id = w;
+    INSERT INTO polls (horizon, visible_max, got) VALUES (h, visible, n);
+    UPDATE consumer SET cur = p.cur, naive = p.naive;
+    IF n = 0 AND NOT stopping THEN
+        PERFORM pg_sleep(0.005);
+    END IF;
+    RETURN stopping AND n = 0;
 END;
 $$;
 
@@ -154,7 +183,10 @@ ROLLBACK;
 EOF
 
 echo "== consumer starts; $clients pgbench writers for ${secs}s"
-PGOPTIONS="-c role=$role" psql -X -q -v ON_ERROR_STOP=1 -d "$db" -c "CALL consume()" > "$work/consumer.log" 2>&1 &
+# the consumer's transactions, one poll each, until poll() says it drained
+printf 'BEGIN;\nSELECT poll() AS done \\gset\nCOMMIT;\n\\if :done\n\\q\n\\endif\n%.0s' $(seq 1 100000) \
+    > "$work/consume.sql"
+PGOPTIONS="-c role=$role" psql -X -q -v ON_ERROR_STOP=1 -d "$db" -f "$work/consume.sql" > "$work/consumer.log" 2>&1 &
 consumer_pid=$!
 
 PGOPTIONS="-c role=$role" pgbench -n -c "$clients" -j "$clients" -T "$secs" \
