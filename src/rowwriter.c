@@ -472,7 +472,20 @@ woes_open_bound(const char *relname, const pg_uuid_t *workspace, LOCKMODE lockmo
 				(errcode(ERRCODE_WOES_SCALE_OUT),
 				 errmsg("the rows of woes.%s of this workspace are on another node", relname),
 				 errdetail("woes writes and probes them directly only where they are stored.")));
-	rel = table_open(found, lockmode);
+	rel = try_table_open(found, lockmode);
+	if (rel == NULL)
+	{
+		/*
+		 * a Citus shard moved away since it was looked up: the lock took in
+		 * the invalidation, which emptied the cache; look again
+		 */
+		found = woes_local_table(relname, workspace);
+		if (!OidIsValid(found))
+			ereport(ERROR,
+					(errcode(ERRCODE_WOES_SCALE_OUT),
+					 errmsg("the rows of woes.%s of this workspace are on another node", relname)));
+		rel = table_open(found, lockmode);
+	}
 	if (!*valid || *relid != found)
 	{
 		/*

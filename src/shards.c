@@ -154,28 +154,23 @@ woes_local_table(const char *relname, const pg_uuid_t *workspace)
 	bool		isnull;
 	Datum		shardid;
 	char		shard_name[NAMEDATALEN];
+	Oid			local;
 
 	if (!OidIsValid(table))
 		elog(ERROR, "table woes.%s is missing", relname);
 	if (woes_node() == WOES_NODE_SINGLE)
 		return table;
 
-	if (shard_map == NULL)
-	{
-		HASHCTL		ctl;
-
-		ctl.keysize = sizeof(ShardKey);
-		ctl.entrysize = sizeof(ShardEntry);
-		ctl.hcxt = TopMemoryContext;
-		shard_map = hash_create("woes shards", 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	}
 	memset(&key, 0, sizeof(key));
 	key.table = table;
 	if (workspace)
 		key.workspace = *workspace;
-	entry = hash_search(shard_map, &key, HASH_FIND, &found);
-	if (found)
-		return entry->local;
+	if (shard_map != NULL)
+	{
+		entry = hash_search(shard_map, &key, HASH_FIND, &found);
+		if (found)
+			return entry->local;
+	}
 
 	/* a reference table has one shard; any value finds it */
 	values[0] = ObjectIdGetDatum(table);
@@ -186,16 +181,29 @@ woes_local_table(const char *relname, const pg_uuid_t *workspace)
 		elog(ERROR, "woes.%s has no shard for workspace %s", relname,
 			 woes_uuid_text(&key.workspace));
 	snprintf(shard_name, sizeof(shard_name), "%s_" INT64_FORMAT, relname, DatumGetInt64(shardid));
+	local = get_relname_relid(shard_name, nsp);
 
-	if (hash_get_num_entries(shard_map) >= SHARD_MAP_MAX)
+	/*
+	 * Cached only now: the query above may have processed invalidations,
+	 * whose callback drops the map
+	 */
+	if (shard_map != NULL && hash_get_num_entries(shard_map) >= SHARD_MAP_MAX)
 	{
 		hash_destroy(shard_map);
 		shard_map = NULL;
-		return woes_local_table(relname, workspace);
+	}
+	if (shard_map == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(ShardKey);
+		ctl.entrysize = sizeof(ShardEntry);
+		ctl.hcxt = TopMemoryContext;
+		shard_map = hash_create("woes shards", 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
 	entry = hash_search(shard_map, &key, HASH_ENTER, &found);
-	entry->local = get_relname_relid(shard_name, nsp);
-	return entry->local;
+	entry->local = local;
+	return local;
 }
 
 /*

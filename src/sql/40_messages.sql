@@ -509,6 +509,8 @@ COMMENT ON FUNCTION @extschema@.erase_contact(uuid) IS
 -- other tables (a trace, a contact's name) are scalar subqueries, not outer
 -- joins: Citus on PostgreSQL 15 and 16 refuses an outer join beside the
 -- policies' audience tests; for a page they cost the same index probe.
+-- Every view ends with workspace_id: on Citus a read that names it is
+-- routed to the workspace's worker, one that does not asks every shard.
 --------------------------------------------------------------------------
 
 CREATE VIEW @extschema@.customer_conversations WITH (security_invoker = true) AS
@@ -516,7 +518,7 @@ SELECT c.id, c.number, c.channel, c.subject,
        CASE WHEN c.status OPERATOR(@extschema@.=) ANY ('{open,snoozed}') THEN 'open'
             WHEN c.status OPERATOR(@extschema@.=) 'pending' THEN 'awaiting_customer'
             ELSE c.status::text END AS status,
-       c.previous_conversation_id, c.created_at, c.last_message_at
+       c.previous_conversation_id, c.created_at, c.last_message_at, c.workspace_id
   FROM @extschema@.conversations c
  WHERE c.contact_id OPERATOR(pg_catalog.=) @extschema@.current_actor();
 COMMENT ON VIEW @extschema@.customer_conversations IS
@@ -524,7 +526,7 @@ COMMENT ON VIEW @extschema@.customer_conversations IS
 
 CREATE VIEW @extschema@.customer_messages WITH (security_invoker = true) AS
 SELECT m.id, m.conversation_id, m.author_kind, m.body, m.attachments, m.created_at,
-       m.redacted_at IS NOT NULL AS redacted
+       m.redacted_at IS NOT NULL AS redacted, m.workspace_id
   FROM @extschema@.messages m
  WHERE m.visibility OPERATOR(@extschema@.=) 'public'
    AND m.contact_id OPERATOR(pg_catalog.=) @extschema@.current_actor();
@@ -537,7 +539,7 @@ SELECT m.id, m.conversation_id, m.author_kind, m.author_id, m.visibility, m.body
        (SELECT t.trace FROM @extschema@.message_traces t
          WHERE t.workspace_id OPERATOR(pg_catalog.=) m.workspace_id
            AND t.message_id OPERATOR(pg_catalog.=) m.id) AS trace,
-       m.created_at, m.redacted_at
+       m.created_at, m.redacted_at, m.workspace_id
   FROM @extschema@.messages m
  WHERE @extschema@.can_see('agent', m.visibility, m.author_id OPERATOR(pg_catalog.=) @extschema@.current_actor());
 COMMENT ON VIEW @extschema@.agent_messages IS
@@ -550,7 +552,7 @@ SELECT m.id, m.conversation_id, m.author_kind, m.author_id, m.visibility, m.body
          WHERE t.workspace_id OPERATOR(pg_catalog.=) m.workspace_id
            AND t.message_id OPERATOR(pg_catalog.=) m.id) AS trace,
        m.channel, m.external_id, m.created_at, m.edited_at,
-       m.redacted_at, m.redacted_by, m.redaction_reason
+       m.redacted_at, m.redacted_by, m.redaction_reason, m.workspace_id
   FROM @extschema@.messages m;
 COMMENT ON VIEW @extschema@.operator_messages IS
     'Every message of the workspace with notes, debug, grounding and traces (operators and admins)';
@@ -570,7 +572,7 @@ SELECT c.id, c.number, c.status, c.control, c.channel, c.subject,
          WHERE tm.workspace_id OPERATOR(pg_catalog.=) c.workspace_id
            AND tm.id OPERATOR(pg_catalog.=) c.team_id) AS team_name,
        c.last_message_at, c.waiting_since, c.unanswered_count AS unread_count,
-       c.snoozed_until, c.created_at, c.updated_at
+       c.snoozed_until, c.created_at, c.updated_at, c.workspace_id
   FROM @extschema@.conversations c;
 COMMENT ON VIEW @extschema@.inbox IS
     'An operator''s list: status, control, assignee and team, last message time, waiting since, and unread (unanswered customer messages); page it by status ordered by last_message_at DESC NULLS LAST, id DESC';

@@ -199,6 +199,44 @@ $$;
 COMMENT ON FUNCTION @extschema@.shard_policy_offenders() IS
     'Internal: the distributed woes tables with a shard policy that does not isolate the workspace (none without Citus)';
 
+-- Each Citus woes table with a column privilege of its shell that a
+-- placement lacks (Citus does not carry column privileges to the shards;
+-- woes.distribute() grants them there).  Asks every placement, by role
+-- name (a role's OID differs between nodes).
+CREATE FUNCTION @extschema@.shard_privilege_offenders() RETURNS SETOF text
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
+        RETURN QUERY EXECUTE $q$
+            WITH want AS (
+                SELECT a.attrelid::regclass AS tbl,
+                       pg_catalog.format('(%L, %L, %L)', a.attname, g.grantee::regrole::text, g.privilege_type) AS v
+                  FROM pg_catalog.pg_attribute a
+                 CROSS JOIN LATERAL pg_catalog.aclexplode(a.attacl) g
+                  JOIN pg_catalog.pg_dist_partition d ON d.logicalrelid = a.attrelid
+                  JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+                 WHERE c.relnamespace = '@extschema@'::regnamespace
+                   AND a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped
+            ), tbls AS (
+                SELECT tbl, string_agg(v, ', ') AS vals FROM want GROUP BY tbl
+            )
+            SELECT t.tbl::text || ' (' || count(*) FILTER (WHERE NOT r.success OR r.result <> '0')
+                   || ' of ' || count(*) || ' placements)'
+              FROM tbls t
+             CROSS JOIN LATERAL pg_catalog.run_command_on_placements(t.tbl,
+                   'SELECT count(*) FROM (VALUES ' || t.vals || ') v(col, grantee, priv)'
+                   ' WHERE NOT pg_catalog.has_column_privilege(v.grantee, ''%s''::regclass, v.col, v.priv)') r
+             GROUP BY t.tbl
+            HAVING NOT bool_and(r.success AND r.result = '0')
+             ORDER BY 1$q$;
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.shard_privilege_offenders() IS
+    'Internal: the Citus woes tables with a placement lacking a column privilege of the table (none without Citus)';
+
 CREATE FUNCTION @extschema@.doctor(OUT "check" text, OUT ok boolean, OUT detail text)
     RETURNS SETOF record
     LANGUAGE sql STABLE
@@ -236,6 +274,8 @@ AS $$
                ~ '(workspace_id|id) = (@extschema@\.)?current_workspace\(\)|in_workspace\((workspace_id|id)\)'
         UNION ALL
         SELECT 'shard_policies', array_agg(o ORDER BY o) FROM @extschema@.shard_policy_offenders() o
+        UNION ALL
+        SELECT 'shard_privileges', array_agg(o ORDER BY o) FROM @extschema@.shard_privilege_offenders() o
         UNION ALL
         SELECT 'audience_policies', array_agg(relname ORDER BY relname)
           FROM tables t WHERE NOT EXISTS (

@@ -20,6 +20,7 @@ DECLARE
     anchor      text;
     fresh       boolean := false;
     offenders   text[];
+    failures    bigint;
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
         RAISE EXCEPTION 'Citus is not installed in this database'
@@ -122,6 +123,41 @@ BEGIN
                                             colocate_with => '@extschema@.conversations',
                                             force_delegation => true);
         step := 'function'; detail := format('%s runs on the worker of its workspace', t.fn);
+        RETURN NEXT;
+    END LOOP;
+
+    -- Column-level privileges (the analyst's on conversations, the admin's
+    -- on workspaces): Citus does not carry them to the shards, nor take a
+    -- column GRANT on a distributed table, so they are granted on every
+    -- placement here -- once the shards are committed: a placement made in
+    -- this transaction is not visible to the connections that would grant.
+    -- So the first call says to call again; shards made later (a
+    -- rebalance, a split) get them when it runs again too.
+    FOR t IN
+        SELECT a.attrelid::regclass AS tbl, g.privilege_type AS priv, g.grantee::regrole AS grantee,
+               string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) AS cols
+          FROM pg_catalog.pg_attribute a
+          CROSS JOIN LATERAL pg_catalog.aclexplode(a.attacl) g
+          JOIN pg_dist_partition d ON d.logicalrelid = a.attrelid
+         WHERE a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped
+           AND (SELECT c.relnamespace FROM pg_catalog.pg_class c WHERE c.oid = a.attrelid) = '@extschema@'::regnamespace
+         GROUP BY 1, 2, 3
+         ORDER BY 1, 2, 3
+    LOOP
+        IF fresh THEN
+            step := 'privileges';
+            detail := format('%s (%s) on the shards of %s to %s: call woes.distribute() again after this commits',
+                             t.priv, t.cols, t.tbl, t.grantee);
+        ELSE
+            SELECT count(*) FILTER (WHERE NOT r.success) INTO failures
+              FROM run_command_on_placements(t.tbl,
+                     format('GRANT %s (%s) ON %%s TO %I', t.priv, t.cols, t.grantee::text)) r;
+            IF failures > 0 THEN
+                RAISE EXCEPTION 'could not grant % (%) on % shards of %', t.priv, t.cols, failures, t.tbl
+                    USING ERRCODE = 'WO501';
+            END IF;
+            step := 'privileges'; detail := format('%s (%s) on the shards of %s to %s', t.priv, t.cols, t.tbl, t.grantee);
+        END IF;
         RETURN NEXT;
     END LOOP;
 

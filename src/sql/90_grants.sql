@@ -97,7 +97,8 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.reapply_role_bindings(),
     @extschema@.doctor(),
     @extschema@.citus_tables(),
-    @extschema@.shard_policy_offenders()
+    @extschema@.shard_policy_offenders(),
+    @extschema@.shard_privilege_offenders()
     TO woes_admin;
 
 -- The context settings: woes_service and woes_admin may SET LOCAL them

@@ -545,6 +545,7 @@ DECLARE
     anchor      text;
     fresh       boolean := false;
     offenders   text[];
+    failures    bigint;
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
         RAISE EXCEPTION 'Citus is not installed in this database'
@@ -647,6 +648,41 @@ BEGIN
                                             colocate_with => '@extschema@.conversations',
                                             force_delegation => true);
         step := 'function'; detail := format('%s runs on the worker of its workspace', t.fn);
+        RETURN NEXT;
+    END LOOP;
+
+    -- Column-level privileges (the analyst's on conversations, the admin's
+    -- on workspaces): Citus does not carry them to the shards, nor take a
+    -- column GRANT on a distributed table, so they are granted on every
+    -- placement here -- once the shards are committed: a placement made in
+    -- this transaction is not visible to the connections that would grant.
+    -- So the first call says to call again; shards made later (a
+    -- rebalance, a split) get them when it runs again too.
+    FOR t IN
+        SELECT a.attrelid::regclass AS tbl, g.privilege_type AS priv, g.grantee::regrole AS grantee,
+               string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) AS cols
+          FROM pg_catalog.pg_attribute a
+          CROSS JOIN LATERAL pg_catalog.aclexplode(a.attacl) g
+          JOIN pg_dist_partition d ON d.logicalrelid = a.attrelid
+         WHERE a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped
+           AND (SELECT c.relnamespace FROM pg_catalog.pg_class c WHERE c.oid = a.attrelid) = '@extschema@'::regnamespace
+         GROUP BY 1, 2, 3
+         ORDER BY 1, 2, 3
+    LOOP
+        IF fresh THEN
+            step := 'privileges';
+            detail := format('%s (%s) on the shards of %s to %s: call woes.distribute() again after this commits',
+                             t.priv, t.cols, t.tbl, t.grantee);
+        ELSE
+            SELECT count(*) FILTER (WHERE NOT r.success) INTO failures
+              FROM run_command_on_placements(t.tbl,
+                     format('GRANT %s (%s) ON %%s TO %I', t.priv, t.cols, t.grantee::text)) r;
+            IF failures > 0 THEN
+                RAISE EXCEPTION 'could not grant % (%) on % shards of %', t.priv, t.cols, failures, t.tbl
+                    USING ERRCODE = 'WO501';
+            END IF;
+            step := 'privileges'; detail := format('%s (%s) on the shards of %s to %s', t.priv, t.cols, t.tbl, t.grantee);
+        END IF;
         RETURN NEXT;
     END LOOP;
 
@@ -1446,3 +1482,219 @@ $$;
 
 ALTER FUNCTION @extschema@.wake_snoozed(timestamptz) SET row_security = on;
 
+
+-- doctor() also checks, on Citus, that every placement has the column
+-- privileges of its table (shard_privileges).
+-- Each Citus woes table with a column privilege of its shell that a
+-- placement lacks (Citus does not carry column privileges to the shards;
+-- woes.distribute() grants them there).  Asks every placement, by role
+-- name (a role's OID differs between nodes).
+CREATE FUNCTION @extschema@.shard_privilege_offenders() RETURNS SETOF text
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = 'citus') THEN
+        RETURN QUERY EXECUTE $q$
+            WITH want AS (
+                SELECT a.attrelid::regclass AS tbl,
+                       pg_catalog.format('(%L, %L, %L)', a.attname, g.grantee::regrole::text, g.privilege_type) AS v
+                  FROM pg_catalog.pg_attribute a
+                 CROSS JOIN LATERAL pg_catalog.aclexplode(a.attacl) g
+                  JOIN pg_catalog.pg_dist_partition d ON d.logicalrelid = a.attrelid
+                  JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
+                 WHERE c.relnamespace = '@extschema@'::regnamespace
+                   AND a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped
+            ), tbls AS (
+                SELECT tbl, string_agg(v, ', ') AS vals FROM want GROUP BY tbl
+            )
+            SELECT t.tbl::text || ' (' || count(*) FILTER (WHERE NOT r.success OR r.result <> '0')
+                   || ' of ' || count(*) || ' placements)'
+              FROM tbls t
+             CROSS JOIN LATERAL pg_catalog.run_command_on_placements(t.tbl,
+                   'SELECT count(*) FROM (VALUES ' || t.vals || ') v(col, grantee, priv)'
+                   ' WHERE NOT pg_catalog.has_column_privilege(v.grantee, ''%s''::regclass, v.col, v.priv)') r
+             GROUP BY t.tbl
+            HAVING NOT bool_and(r.success AND r.result = '0')
+             ORDER BY 1$q$;
+    END IF;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.shard_privilege_offenders() IS
+    'Internal: the Citus woes tables with a placement lacking a column privilege of the table (none without Citus)';
+
+REVOKE EXECUTE ON FUNCTION @extschema@.shard_privilege_offenders() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.shard_privilege_offenders() TO woes_admin;
+CREATE OR REPLACE FUNCTION @extschema@.doctor(OUT "check" text, OUT ok boolean, OUT detail text)
+    RETURNS SETOF record
+    LANGUAGE sql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH tables AS (
+        SELECT c.oid, c.relname, c.relrowsecurity, c.relforcerowsecurity,
+               c.relname <> 'channels' AS per_workspace
+          FROM pg_catalog.pg_class c
+         WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind IN ('r', 'p')
+    ), funcs AS (
+        SELECT p.oid, p.oid::regprocedure::text AS sig, p.proconfig, l.lanname, p.proacl, p.proowner,
+               coalesce(obj_description(p.oid, 'pg_proc'), '') AS doc
+          FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_language l ON l.oid = p.prolang
+         WHERE p.pronamespace = '@extschema@'::regnamespace
+    ), findings ("check", offenders) AS (
+        SELECT 'rls_forced', array_agg(relname ORDER BY relname)
+          FROM tables WHERE NOT (relrowsecurity AND relforcerowsecurity)
+        UNION ALL
+        -- (on Citus, woes.distribute() drops it: it would reach the shards
+        -- as a permissive policy; shard_policies checks them instead)
+        SELECT 'isolation_policy', array_agg(relname ORDER BY relname)
+          FROM tables t WHERE per_workspace AND NOT EXISTS (
+                SELECT FROM pg_catalog.pg_policy p
+                 WHERE p.polrelid = t.oid AND NOT p.polpermissive AND p.polcmd = '*'
+                   AND p.polname = 'workspace_isolation')
+           AND t.oid NOT IN (SELECT @extschema@.citus_tables())
+        UNION ALL
+        -- every woes policy isolates the workspace on its own
+        SELECT 'policies_isolate', array_agg(t.relname || '.' || p.polname ORDER BY t.relname, p.polname)
+          FROM tables t JOIN pg_catalog.pg_policy p ON p.polrelid = t.oid
+         WHERE t.per_workspace AND p.polpermissive
+           AND obj_description(p.oid, 'pg_policy') LIKE 'Defined by woes.%'
+           AND NOT coalesce(pg_get_expr(p.polqual, p.polrelid), '') || coalesce(pg_get_expr(p.polwithcheck, p.polrelid), '')
+               ~ '(workspace_id|id) = (@extschema@\.)?current_workspace\(\)|in_workspace\((workspace_id|id)\)'
+        UNION ALL
+        SELECT 'shard_policies', array_agg(o ORDER BY o) FROM @extschema@.shard_policy_offenders() o
+        UNION ALL
+        SELECT 'shard_privileges', array_agg(o ORDER BY o) FROM @extschema@.shard_privilege_offenders() o
+        UNION ALL
+        SELECT 'audience_policies', array_agg(relname ORDER BY relname)
+          FROM tables t WHERE NOT EXISTS (
+                SELECT FROM pg_catalog.pg_policy p WHERE p.polrelid = t.oid AND p.polpermissive)
+        UNION ALL
+        SELECT 'context_trigger', array_agg(relname ORDER BY relname)
+          FROM tables t WHERE per_workspace AND NOT EXISTS (
+                SELECT FROM pg_catalog.pg_trigger g
+                 WHERE g.tgrelid = t.oid AND g.tgname = 'require_context' AND g.tgenabled <> 'D')
+        UNION ALL
+        SELECT 'workspace_keys', array_agg(relname ORDER BY relname)
+          FROM tables t WHERE per_workspace AND relname <> 'workspaces' AND NOT EXISTS (
+                SELECT FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_attribute a
+                    ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1]
+                 WHERE k.conrelid = t.oid AND k.contype = 'p' AND a.attname = 'workspace_id')
+        UNION ALL
+        SELECT 'dump_registration', array_agg(relname ORDER BY relname)
+          FROM tables t WHERE NOT EXISTS (
+                SELECT FROM pg_catalog.pg_extension e
+                 WHERE e.extname = 'woes' AND t.oid = ANY (e.extconfig))
+        UNION ALL
+        SELECT 'dump_registration_sequences', array_agg(c.relname ORDER BY c.relname)
+          FROM pg_catalog.pg_class c
+         WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind = 'S'
+           AND NOT EXISTS (
+                SELECT FROM pg_catalog.pg_extension e
+                 WHERE e.extname = 'woes' AND c.oid = ANY (e.extconfig))
+        UNION ALL
+        SELECT 'search_path', array_agg(sig ORDER BY sig)
+          FROM funcs WHERE lanname NOT IN ('c', 'internal')
+           AND NOT coalesce(proconfig::text[] && ARRAY['search_path=pg_catalog, pg_temp'], false)
+        UNION ALL
+        -- the API runs with row_security on whatever the caller set (see
+        -- woes.restoring()); triggers are where a restore is recognised
+        SELECT 'rules_pinned', array_agg(f.sig ORDER BY f.sig)
+          FROM funcs f JOIN pg_catalog.pg_proc p ON p.oid = f.oid
+         WHERE f.lanname NOT IN ('c', 'internal') AND p.provolatile = 'v'
+           AND p.prorettype <> 'pg_catalog.trigger'::regtype
+           AND NOT coalesce(f.proconfig::text[] && ARRAY['row_security=on'], false)
+        UNION ALL
+        SELECT 'ids_made_by_woes', array_agg(t.relname ORDER BY t.relname)
+          FROM tables t JOIN pg_catalog.pg_attribute a
+            ON a.attrelid = t.oid AND a.attname = 'id' AND a.atttypid = 'pg_catalog.uuid'::regtype
+         WHERE a.atthasdef OR NOT EXISTS (
+                SELECT FROM pg_catalog.pg_trigger g
+                 WHERE g.tgrelid = t.oid AND g.tgname = '_assign_id' AND g.tgenabled <> 'D'
+                   AND g.tgfoid = '@extschema@.assign_id()'::regprocedure)
+        UNION ALL
+        SELECT 'free_text_statistics', array_agg(t.relname || '.' || a.attname ORDER BY t.relname, a.attname)
+          FROM tables t JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid
+         WHERE t.per_workspace AND a.attnum > 0 AND NOT a.attisdropped
+           AND (a.atttypid IN ('pg_catalog.text'::regtype, 'pg_catalog.jsonb'::regtype, 'pg_catalog.json'::regtype)
+                OR (SELECT ty.typcategory FROM pg_catalog.pg_type ty WHERE ty.oid = a.atttypid) = 'A')
+           AND NOT a.attname = ANY ('{channel,channels,kind,author_kind,actor_kind}')
+           AND a.attstattarget IS DISTINCT FROM 0
+        UNION ALL
+        SELECT 'internal_not_public', array_agg(sig ORDER BY sig)
+          FROM funcs WHERE doc LIKE 'Internal%'
+           AND (proacl IS NULL OR EXISTS (
+                SELECT FROM aclexplode(proacl) x WHERE x.grantee = 0 AND x.privilege_type = 'EXECUTE'))
+        UNION ALL
+        SELECT 'schema_create', array_agg(DISTINCT coalesce(r.rolname, 'PUBLIC'))
+          FROM pg_catalog.pg_namespace n, aclexplode(n.nspacl) x
+          LEFT JOIN pg_catalog.pg_roles r ON r.oid = x.grantee
+         WHERE n.oid = '@extschema@'::regnamespace AND x.privilege_type = 'CREATE'
+           AND x.grantee <> n.nspowner
+        UNION ALL
+        SELECT 'no_truncate', array_agg(DISTINCT t.relname || ' to ' || coalesce(r.rolname, 'PUBLIC'))
+          FROM tables t JOIN pg_catalog.pg_class c ON c.oid = t.oid, aclexplode(c.relacl) x
+          LEFT JOIN pg_catalog.pg_roles r ON r.oid = x.grantee
+         WHERE x.privilege_type = 'TRUNCATE' AND x.grantee <> c.relowner
+        UNION ALL
+        SELECT 'views_security_invoker', array_agg(c.relname ORDER BY c.relname)
+          FROM pg_catalog.pg_class c
+         WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind = 'v'
+           AND NOT coalesce(c.reloptions::text[] && ARRAY['security_invoker=true', 'security_invoker=on'], false)
+    )
+    SELECT f."check", f.offenders IS NULL,
+           CASE WHEN f.offenders IS NULL THEN 'ok'
+                ELSE array_to_string(f.offenders, ', ') END
+      FROM findings f
+$$;
+
+-- Every view ends with workspace_id (on Citus a read that names it is
+-- routed to the workspace's worker).
+CREATE OR REPLACE VIEW @extschema@.customer_conversations WITH (security_invoker = true) AS
+SELECT c.id, c.number, c.channel, c.subject,
+       CASE WHEN c.status OPERATOR(@extschema@.=) ANY ('{open,snoozed}') THEN 'open'
+            WHEN c.status OPERATOR(@extschema@.=) 'pending' THEN 'awaiting_customer'
+            ELSE c.status::text END AS status,
+       c.previous_conversation_id, c.created_at, c.last_message_at, c.workspace_id
+  FROM @extschema@.conversations c
+ WHERE c.contact_id OPERATOR(pg_catalog.=) @extschema@.current_actor();
+CREATE OR REPLACE VIEW @extschema@.customer_messages WITH (security_invoker = true) AS
+SELECT m.id, m.conversation_id, m.author_kind, m.body, m.attachments, m.created_at,
+       m.redacted_at IS NOT NULL AS redacted, m.workspace_id
+  FROM @extschema@.messages m
+ WHERE m.visibility OPERATOR(@extschema@.=) 'public'
+   AND m.contact_id OPERATOR(pg_catalog.=) @extschema@.current_actor();
+CREATE OR REPLACE VIEW @extschema@.agent_messages WITH (security_invoker = true) AS
+SELECT m.id, m.conversation_id, m.author_kind, m.author_id, m.visibility, m.body, m.attachments,
+       m.grounding,
+       (SELECT t.trace FROM @extschema@.message_traces t
+         WHERE t.workspace_id OPERATOR(pg_catalog.=) m.workspace_id
+           AND t.message_id OPERATOR(pg_catalog.=) m.id) AS trace,
+       m.created_at, m.redacted_at, m.workspace_id
+  FROM @extschema@.messages m
+ WHERE @extschema@.can_see('agent', m.visibility, m.author_id OPERATOR(pg_catalog.=) @extschema@.current_actor());
+CREATE OR REPLACE VIEW @extschema@.operator_messages WITH (security_invoker = true) AS
+SELECT m.id, m.conversation_id, m.author_kind, m.author_id, m.visibility, m.body, m.attachments,
+       m.grounding,
+       (SELECT t.trace FROM @extschema@.message_traces t
+         WHERE t.workspace_id OPERATOR(pg_catalog.=) m.workspace_id
+           AND t.message_id OPERATOR(pg_catalog.=) m.id) AS trace,
+       m.channel, m.external_id, m.created_at, m.edited_at,
+       m.redacted_at, m.redacted_by, m.redaction_reason, m.workspace_id
+  FROM @extschema@.messages m;
+CREATE OR REPLACE VIEW @extschema@.inbox WITH (security_invoker = true) AS
+SELECT c.id, c.number, c.status, c.control, c.channel, c.subject,
+       c.contact_id,
+       (SELECT ct.name FROM @extschema@.contacts ct
+         WHERE ct.workspace_id OPERATOR(pg_catalog.=) c.workspace_id
+           AND ct.id OPERATOR(pg_catalog.=) c.contact_id) AS contact_name,
+       c.assignee_id,
+       (SELECT o.name FROM @extschema@.operators o
+         WHERE o.workspace_id OPERATOR(pg_catalog.=) c.workspace_id
+           AND o.id OPERATOR(pg_catalog.=) c.assignee_id) AS assignee_name,
+       c.team_id,
+       (SELECT tm.name FROM @extschema@.teams tm
+         WHERE tm.workspace_id OPERATOR(pg_catalog.=) c.workspace_id
+           AND tm.id OPERATOR(pg_catalog.=) c.team_id) AS team_name,
+       c.last_message_at, c.waiting_since, c.unanswered_count AS unread_count,
+       c.snoozed_until, c.created_at, c.updated_at, c.workspace_id
+  FROM @extschema@.conversations c;

@@ -57,7 +57,12 @@ SELECT woes.bind_role('bi_acme', :'acme', 'analyst');
 RESET ROLE;
 \c - bi_acme
 SELECT woes.current_workspace() IS NOT NULL AS bound, woes.current_audience();
--- (status history: the analyst's grant on conversations is by column,
--- which Citus does not carry to the shards; the BI schema will read views)
 SELECT count(*) > 0 AS reads_history, count(DISTINCT workspace_id) AS workspaces FROM woes.status_events;
+-- its grant on conversations is by column, which woes.distribute() gives
+-- the shards (Citus does not): the columns it may read, and not the subject
+SELECT count(*) > 0 AS reads_conversations, count(DISTINCT workspace_id) AS workspaces
+  FROM woes.conversations;
+\set VERBOSITY sqlstate
+SELECT subject FROM woes.conversations LIMIT 1;
+\set VERBOSITY terse
 \c - postgres
