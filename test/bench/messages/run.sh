@@ -186,7 +186,7 @@ COMMIT;
 SQL
 )
         b=$(psql_ -At <<SQL
-SELECT m.id, m.conversation_id, m.author_kind, m.body, m.attachments, m.created_at, m.redacted_at IS NOT NULL AS redacted
+SELECT m.id, m.conversation_id, m.author_kind, m.body, m.attachments, m.created_at, m.redacted_at IS NOT NULL AS redacted, m.workspace_id
   FROM woes.messages m
  WHERE m.workspace_id = '$WS_READ' AND m.conversation_id = bench.conv_id($n)
    AND m.visibility OPERATOR(woes.=) 'public' AND m.contact_id = bench.contact_id($k)
@@ -565,7 +565,7 @@ EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING OFF) SELECT * FROM woes.customer_me
 COMMIT;
 SQL
 psql_ -At <<SQL | sed 's/^/     /'
-EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING OFF) SELECT m.id, m.conversation_id, m.author_kind, m.body, m.attachments, m.created_at, m.redacted_at IS NOT NULL AS redacted
+EXPLAIN (ANALYZE, BUFFERS, COSTS OFF, TIMING OFF) SELECT m.id, m.conversation_id, m.author_kind, m.body, m.attachments, m.created_at, m.redacted_at IS NOT NULL AS redacted, m.workspace_id
   FROM woes.messages m WHERE m.workspace_id = '$WS_READ' AND m.conversation_id = bench.conv_id(1)
    AND m.visibility OPERATOR(woes.=) 'public' AND m.contact_id = bench.contact_id(2) ORDER BY m.id DESC LIMIT 50;
 SQL
