@@ -563,6 +563,16 @@ BEGIN
     SET LOCAL citus.enable_unsafe_triggers = on;
     SET LOCAL citus.enable_local_reference_table_foreign_keys = off;
 
+    -- The rows a database has already are copied into the new shards, where
+    -- woes's triggers fire: they must take them as a restore does, exactly
+    -- as they are (ids, numbers, no new history, no context needed), which
+    -- is what row security off means for a superuser (woes.restoring()).
+    -- The copies run on the workers, so the setting must reach them: Citus
+    -- forwards a SET LOCAL only from a multi-statement context, a DO block
+    -- is one.  Set back on at the end, there too.
+    SET LOCAL citus.propagate_set_commands = local;
+    EXECUTE 'DO $r$ BEGIN SET LOCAL row_security = off; END $r$';
+
     -- Citus creates a table's policies on its shards as permissive ones:
     -- the restrictive isolation policy would widen every audience to the
     -- whole workspace there.  Every woes policy carries the workspace test
@@ -710,6 +720,8 @@ BEGIN
     $cmd$);
     step := 'sequences'; detail := 'a range of ids per node (group id << 48)';
     RETURN NEXT;
+
+    EXECUTE 'DO $r$ BEGIN SET LOCAL row_security = on; END $r$';
 
     -- NOTIFY cannot be part of a transaction that Citus commits on several
     -- nodes: consumers poll the outbox.  A database setting is not carried

@@ -57,8 +57,11 @@ SELECT w.slug, e.kind, count(*)
   FROM woes.events e JOIN woes.workspaces w ON w.id = e.workspace_id
  WHERE e.kind LIKE 'message.%' OR e.conversation_id IN (SELECT id FROM woes.conversations WHERE channel IN ('live_chat', 'email'))
  GROUP BY 1, 2 ORDER BY 1, 2;
--- and nothing in the shells (a row written there would be a row Citus
--- never reads): their files are empty on every node
+-- and nothing new in the shells (a row written there would be a row Citus
+-- never reads): on every node their files hold only the early workspace's
+-- rows, which 10_distribute copied into the shards and Citus left on disk
+-- (tables it had no rows in, handoff_events, message_traces and the rest,
+-- stay empty)
 SELECT result AS shell_bytes FROM run_command_on_all_nodes(
     $$SELECT coalesce(string_agg(c.relname || ' ' || pg_catalog.pg_relation_size(c.oid), ', ' ORDER BY c.relname), 'none')
         FROM pg_class c
