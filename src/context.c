@@ -62,6 +62,7 @@ PG_FUNCTION_INFO_V1(woes_restoring_sql);
 PG_FUNCTION_INFO_V1(woes_require_audience_sql);
 PG_FUNCTION_INFO_V1(woes_check_context_sql);
 PG_FUNCTION_INFO_V1(woes_switch_context);
+PG_FUNCTION_INFO_V1(woes_context_workspace_sql);
 
 /* the settings as text (owned by the GUC machinery) */
 static char *workspace_setting = NULL;
@@ -98,6 +99,7 @@ static uint64 ctx_checked_generation = 0;
 	} while (0)
 
 static void check_context(void);
+static Datum id_datum(const pg_uuid_t *id);
 
 #define WOES_AUDIENCE_OPTION(name, label) {label, name, false},
 static const struct config_enum_entry audience_options[] = {
@@ -271,8 +273,8 @@ woes_context_audience(void)
  *		Throw the extension's "no context" error unless a workspace and an
  *		audience are set.
  */
-void
-woes_require_context(void)
+static void
+require_context_set(void)
 {
 	CTX_READY();
 	if (!ctx_workspace.valid || audience_setting == WOES_AUDIENCE_NONE)
@@ -281,8 +283,29 @@ woes_require_context(void)
 				 errmsg("no woes context is set"),
 				 errdetail("Every read and write of woes data acts for one workspace, audience and actor."),
 				 errhint("Call woes.set_context(workspace, audience, actor) in this transaction first.")));
+}
+
+void
+woes_require_context(void)
+{
+	require_context_set();
 	if (ctx_checked_generation != ctx_generation)
 		check_context();
+}
+
+/*
+ * context_workspace() returns uuid
+ *		The context's workspace, or the "no context" error: the default of
+ *		every workspace_id column.  On one server the statement trigger
+ *		raises the same error first; on Citus the coordinator evaluates
+ *		the default to route the row (no trigger fires there), and a NULL
+ *		would be Citus's own error about the distribution column.
+ */
+Datum
+woes_context_workspace_sql(PG_FUNCTION_ARGS)
+{
+	require_context_set();
+	return id_datum(&ctx_workspace.id);
 }
 
 /*

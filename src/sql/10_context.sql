@@ -44,6 +44,12 @@ CREATE FUNCTION @extschema@.clear_context() RETURNS void
 COMMENT ON FUNCTION @extschema@.clear_context() IS
     'Act for no workspace until the end of the transaction: nothing is visible and every write fails';
 
+CREATE FUNCTION @extschema@.context_workspace() RETURNS uuid
+    AS 'MODULE_PATHNAME', 'woes_context_workspace_sql'
+    LANGUAGE C STABLE PARALLEL SAFE COST 1;
+COMMENT ON FUNCTION @extschema@.context_workspace() IS
+    'The context''s workspace, or WO001 without a context: the default of every workspace_id column (on Citus the coordinator evaluates it to route a row)';
+
 CREATE FUNCTION @extschema@.current_workspace() RETURNS uuid
     AS 'MODULE_PATHNAME', 'woes_current_workspace'
     LANGUAGE C STABLE PARALLEL SAFE COST 1;

@@ -73,7 +73,7 @@ COMMENT ON POLICY workspaces_admin_update ON @extschema@.workspaces IS
     'Defined by woes. Admins rename and configure their workspace';
 
 CREATE TABLE @extschema@.contacts (
-    workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace()
+    workspace_id uuid NOT NULL DEFAULT @extschema@.context_workspace()
                  REFERENCES @extschema@.workspaces (id),
     id          uuid NOT NULL,
     name        text CHECK (length(name) <= 200),
@@ -91,7 +91,7 @@ CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.contacts
     FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_update('workspace_id', 'id', 'created_at');
 
 CREATE TABLE @extschema@.identities (
-    workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace(),
+    workspace_id uuid NOT NULL DEFAULT @extschema@.context_workspace(),
     id          uuid NOT NULL,
     contact_id  uuid NOT NULL,
     channel     text NOT NULL REFERENCES @extschema@.channels (name),
@@ -155,7 +155,7 @@ COMMENT ON POLICY identities_staff_delete ON @extschema@.identities IS
     'Defined by woes. Operators and admins delete identities (erasure runs as them)';
 
 CREATE TABLE @extschema@.operators (
-    workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace()
+    workspace_id uuid NOT NULL DEFAULT @extschema@.context_workspace()
                  REFERENCES @extschema@.workspaces (id),
     id          uuid NOT NULL,
     name        text NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
@@ -170,7 +170,7 @@ CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.operators
     FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_update('workspace_id', 'id', 'created_at');
 
 CREATE TABLE @extschema@.teams (
-    workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace()
+    workspace_id uuid NOT NULL DEFAULT @extschema@.context_workspace()
                  REFERENCES @extschema@.workspaces (id),
     id          uuid NOT NULL,
     name        text NOT NULL CHECK (length(name) BETWEEN 1 AND 200),
@@ -183,7 +183,7 @@ CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.teams
     FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_update('workspace_id', 'id', 'created_at');
 
 CREATE TABLE @extschema@.team_members (
-    workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace(),
+    workspace_id uuid NOT NULL DEFAULT @extschema@.context_workspace(),
     id          uuid NOT NULL,
     team_id     uuid NOT NULL,
     operator_id uuid NOT NULL,
@@ -201,7 +201,7 @@ CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.team_members
     FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_update('workspace_id', 'id', 'created_at');
 
 CREATE TABLE @extschema@.agents (
-    workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace()
+    workspace_id uuid NOT NULL DEFAULT @extschema@.context_workspace()
                  REFERENCES @extschema@.workspaces (id),
     id          uuid NOT NULL,
     name        text NOT NULL CHECK (length(name) BETWEEN 1 AND 200),

@@ -16,7 +16,7 @@
 --------------------------------------------------------------------------
 
 CREATE TABLE @extschema@.conversations (
-    workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace(),
+    workspace_id uuid NOT NULL DEFAULT @extschema@.context_workspace(),
     id          uuid NOT NULL,
     -- per-workspace ticket number, gap-free; set by the allocate_number trigger
     number      bigint NOT NULL,

@@ -8,7 +8,7 @@
 --------------------------------------------------------------------------
 
 CREATE TABLE @extschema@.participants (
-    workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace(),
+    workspace_id uuid NOT NULL DEFAULT @extschema@.context_workspace(),
     id          uuid NOT NULL,
     conversation_id uuid NOT NULL,
     kind        text NOT NULL CHECK (kind IN ('customer', 'operator', 'agent', 'channel')),
@@ -45,7 +45,7 @@ CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.participants
     FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_update('workspace_id', 'id');
 
 CREATE TABLE @extschema@.messages (
-    workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace(),
+    workspace_id uuid NOT NULL DEFAULT @extschema@.context_workspace(),
     id          uuid NOT NULL,
     conversation_id uuid NOT NULL,
     -- the conversation's contact, kept in step by the foreign key (ON UPDATE
@@ -96,7 +96,7 @@ CREATE TRIGGER message_intake BEFORE INSERT ON @extschema@.messages
 -- audience can ever read them: this table has no customer policy at all,
 -- whereas a column of messages would be readable wherever its row is.
 CREATE TABLE @extschema@.message_traces (
-    workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace(),
+    workspace_id uuid NOT NULL DEFAULT @extschema@.context_workspace(),
     message_id  uuid NOT NULL,
     -- the message's author, for the agent's "own traces only" rule
     author_id   uuid,
@@ -149,7 +149,7 @@ CREATE TRIGGER trace_author BEFORE INSERT OR UPDATE OF author_id ON @extschema@.
 -- of the thread); a key moves to the follow-up when a closed thread is
 -- written to again.
 CREATE TABLE @extschema@.thread_refs (
-    workspace_id uuid NOT NULL DEFAULT @extschema@.current_workspace(),
+    workspace_id uuid NOT NULL DEFAULT @extschema@.context_workspace(),
     channel     text NOT NULL REFERENCES @extschema@.channels (name),
     ref         text NOT NULL CHECK (length(ref) BETWEEN 1 AND 1000),
     conversation_id uuid NOT NULL,

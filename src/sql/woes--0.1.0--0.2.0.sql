@@ -1710,3 +1710,33 @@ SELECT c.id, c.number, c.status, c.control, c.channel, c.subject,
        c.last_message_at, c.waiting_since, c.unanswered_count AS unread_count,
        c.snoozed_until, c.created_at, c.updated_at, c.workspace_id
   FROM @extschema@.conversations c;
+
+-- Every workspace_id column defaults to context_workspace(): the context's
+-- workspace, or WO001 without a context (on Citus the coordinator evaluates
+-- the default to route a row, and a NULL would be Citus's own error).
+CREATE FUNCTION @extschema@.context_workspace() RETURNS uuid
+    AS 'MODULE_PATHNAME', 'woes_context_workspace_sql'
+    LANGUAGE C STABLE PARALLEL SAFE COST 1;
+COMMENT ON FUNCTION @extschema@.context_workspace() IS
+    'The context''s workspace, or WO001 without a context: the default of every workspace_id column (on Citus the coordinator evaluates it to route a row)';
+GRANT EXECUTE ON FUNCTION @extschema@.context_workspace() TO PUBLIC;
+DO $$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN
+        SELECT c.relname
+          FROM pg_catalog.pg_attrdef d
+          JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) d.adrelid
+          JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) d.adrelid
+                                        AND a.attnum OPERATOR(pg_catalog.=) d.adnum
+         WHERE c.relnamespace OPERATOR(pg_catalog.=) '@extschema@'::regnamespace
+           AND a.attname OPERATOR(pg_catalog.=) 'workspace_id'
+           AND pg_catalog.pg_get_expr(d.adbin, d.adrelid) LIKE '%current_workspace()%'
+         ORDER BY 1
+    LOOP
+        EXECUTE format('ALTER TABLE @extschema@.%I ALTER COLUMN workspace_id SET DEFAULT @extschema@.context_workspace()',
+                       t.relname);
+    END LOOP;
+END;
+$$;

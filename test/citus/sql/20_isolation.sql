@@ -123,8 +123,8 @@ SAVEPOINT s;
 INSERT INTO woes.contacts (workspace_id, name) VALUES (:'acme', 'planted');
 ROLLBACK TO s;
 ROLLBACK;
--- no context: nothing is read, nothing is written (Citus itself refuses a
--- row whose workspace_id, the context's by default, is NULL)
+-- no context: nothing is read, nothing is written, with woes's error (the
+-- default of workspace_id, evaluated on the coordinator, raises it)
 BEGIN;
 SELECT count(*) AS without_context FROM woes.conversations;
 INSERT INTO woes.contacts (name) VALUES ('nobody');
