@@ -91,7 +91,8 @@ CREATE FUNCTION @extschema@.release_conversations() RETURNS trigger
     SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-    IF TG_TABLE_NAME OPERATOR(pg_catalog.=) 'teams' THEN
+    -- (on Citus the trigger fires on a shard: teams_102186)
+    IF TG_TABLE_NAME OPERATOR(pg_catalog.=) 'teams' OR TG_TABLE_NAME OPERATOR(pg_catalog.~) '^teams_[0-9]+$' THEN
         UPDATE @extschema@.conversations SET team_id = NULL
          WHERE workspace_id OPERATOR(pg_catalog.=) OLD.workspace_id AND team_id OPERATOR(pg_catalog.=) OLD.id;
     ELSE

@@ -1740,3 +1740,24 @@ BEGIN
     END LOOP;
 END;
 $$;
+
+-- release_conversations() tells a team from an operator on a Citus shard
+-- too (its trigger fires on teams_102186 there).
+CREATE OR REPLACE FUNCTION @extschema@.release_conversations() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    -- (on Citus the trigger fires on a shard: teams_102186)
+    IF TG_TABLE_NAME OPERATOR(pg_catalog.=) 'teams' OR TG_TABLE_NAME OPERATOR(pg_catalog.~) '^teams_[0-9]+$' THEN
+        UPDATE @extschema@.conversations SET team_id = NULL
+         WHERE workspace_id OPERATOR(pg_catalog.=) OLD.workspace_id AND team_id OPERATOR(pg_catalog.=) OLD.id;
+    ELSE
+        UPDATE @extschema@.conversations SET assignee_id = NULL
+         WHERE workspace_id OPERATOR(pg_catalog.=) OLD.workspace_id AND assignee_id OPERATOR(pg_catalog.=) OLD.id;
+        UPDATE @extschema@.conversations SET controller_id = NULL
+         WHERE workspace_id OPERATOR(pg_catalog.=) OLD.workspace_id AND controller_id OPERATOR(pg_catalog.=) OLD.id;
+    END IF;
+    RETURN OLD;
+END;
+$$;

@@ -66,3 +66,16 @@ SELECT count(*) > 0 AS reads_conversations, count(DISTINCT workspace_id) AS work
 SELECT subject FROM woes.conversations LIMIT 1;
 \set VERBOSITY terse
 \c - postgres
+-- removing staff on the shards: a team and an operator that conversations
+-- refer to are cleared from them first (the trigger fires on the shard)
+SET ROLE boss;
+BEGIN;
+SELECT woes.set_context(:'acme', 'admin');
+SELECT woes.add_team('Short-lived') AS team \gset
+SELECT woes.add_operator('Temp', 'temp@acme.test') AS temp \gset
+UPDATE woes.conversations SET team_id = :'team', assignee_id = :'temp' WHERE number = 4;
+DELETE FROM woes.teams WHERE id = :'team' RETURNING name;
+DELETE FROM woes.operators WHERE id = :'temp' RETURNING name;
+SELECT team_id IS NULL AS no_team, assignee_id IS NULL AS no_assignee FROM woes.conversations WHERE number = 4;
+ROLLBACK;
+RESET ROLE;
