@@ -136,72 +136,8 @@ COMMENT ON FUNCTION @extschema@.check_context(uuid, @extschema@.audience, uuid) 
     'Internal: the check of a context (the workspace exists; customer and agent need an actor; the actor is a contact, agent or operator of the workspace), WO004; used by bind_role';
 REVOKE EXECUTE ON FUNCTION @extschema@.check_context(uuid, @extschema@.audience, uuid) FROM PUBLIC;
 
-CREATE OR REPLACE FUNCTION @extschema@.bind_role(role regrole, workspace uuid, audience @extschema@.audience,
-                                      actor uuid DEFAULT NULL)
-    RETURNS void
-    LANGUAGE plpgsql VOLATILE SECURITY DEFINER
-    SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    r pg_catalog.pg_roles;
-    saved_workspace text := coalesce(@extschema@.current_workspace()::text, '');
-    saved_audience  text := coalesce(@extschema@.current_audience()::text, 'none');
-    saved_actor     text := coalesce(@extschema@.current_actor()::text, '');
-BEGIN
-    -- SECURITY DEFINER: writing per-role defaults of superuser-only settings
-    -- (ALTER ROLE ... SET) needs the owner's rights.  EXECUTE: woes_admin only.
-    IF bind_role.role IS NULL OR bind_role.workspace IS NULL OR bind_role.audience IS NULL THEN
-        RAISE EXCEPTION 'role, workspace and audience must not be null' USING ERRCODE = 'WO007';
-    END IF;
-    SELECT * INTO r FROM pg_catalog.pg_roles WHERE oid OPERATOR(pg_catalog.=) bind_role.role;
-    IF r.rolsuper OR r.rolbypassrls THEN
-        RAISE EXCEPTION 'role "%" bypasses row-level security and cannot be bound', r.rolname
-            USING ERRCODE = 'WO007', HINT = 'Bind a role without SUPERUSER and BYPASSRLS.';
-    END IF;
-    IF r.rolname OPERATOR(pg_catalog.=) ANY ('{woes_service,woes_admin,woes_analyst}') THEN
-        RAISE EXCEPTION 'the group role "%" cannot be bound', r.rolname
-            USING ERRCODE = 'WO007', HINT = 'Bind a login role (a member of the group) instead.';
-    END IF;
-    -- a binding is a per-role default, so it reaches every session of the
-    -- role: bound, a pooled application role would give every transaction
-    -- of every client that forgot its context this workspace and audience
-    IF pg_catalog.pg_has_role(bind_role.role, 'woes_service', 'USAGE') THEN
-        RAISE EXCEPTION 'role "%" is a member of woes_service and cannot be bound', r.rolname
-            USING ERRCODE = 'WO003',
-                  DETAIL = 'A binding would give every transaction of the application, and of every client sharing its pooled connections, a default context.',
-                  HINT = 'Applications set the context in each transaction; bind a separate login role for BI tools and people.';
-    END IF;
-    IF bind_role.audience OPERATOR(@extschema@.=) 'admin'
-       AND NOT pg_catalog.pg_has_role(bind_role.role, 'woes_admin', 'USAGE') THEN
-        RAISE EXCEPTION 'only members of woes_admin can be bound to the admin audience'
-            USING ERRCODE = 'WO003';
-    END IF;
-    -- the workspace exists; the actor is one of it, of the audience's kind
-    PERFORM @extschema@.check_context(bind_role.workspace, bind_role.audience, bind_role.actor);
-
-    -- one binding per role: it is one set of per-role defaults.  Writing
-    -- role_bindings needs a context: act, for this call, as the admin of
-    -- each workspace touched (the caller's context is restored after).
-    PERFORM @extschema@.unbind_role(bind_role.role);
-    PERFORM pg_catalog.set_config('woes.workspace', bind_role.workspace::text, true),
-            pg_catalog.set_config('woes.audience', 'admin', true),
-            pg_catalog.set_config('woes.actor', '', true);
-    INSERT INTO @extschema@.role_bindings (workspace_id, role_name, audience, actor)
-    VALUES (bind_role.workspace, r.rolname, bind_role.audience, bind_role.actor);
-    PERFORM pg_catalog.set_config('woes.workspace', saved_workspace, true),
-            pg_catalog.set_config('woes.audience', saved_audience, true),
-            pg_catalog.set_config('woes.actor', saved_actor, true);
-    -- per role in this database only: the binding (and its workspace) lives here
-    EXECUTE format('ALTER ROLE %I IN DATABASE %I SET woes.workspace = %L',
-                   r.rolname, pg_catalog.current_database(), bind_role.workspace);
-    EXECUTE format('ALTER ROLE %I IN DATABASE %I SET woes.audience = %L',
-                   r.rolname, pg_catalog.current_database(), bind_role.audience);
-    EXECUTE format('ALTER ROLE %I IN DATABASE %I SET woes.actor = %L',
-                   r.rolname, pg_catalog.current_database(), coalesce(bind_role.actor::text, ''));
-END;
-$$;
--- (CREATE OR REPLACE drops the SET clauses 90_grants gives every SQL API function)
-ALTER FUNCTION @extschema@.bind_role(regrole, uuid, @extschema@.audience, uuid) SET row_security = on;
+-- (bind_role runs it: made again below, with the context switch that reaches
+-- Citus workers)
 
 -- The workspace test folded into every permissive woes policy, as the
 -- install script does (80_row_security): on Citus the restrictive
@@ -350,7 +286,8 @@ END;
 $$;
 
 -- doctor() checks that every woes policy isolates the workspace on its own
--- and, on Citus, asks the shards; woes.distribute() makes the Citus layout.
+-- and, on Citus, asks the shards (doctor() itself is made again further
+-- down, with shard_privileges); woes.distribute() makes the Citus layout.
 -- On Citus (see woes.distribute()): the woes tables Citus has, and what is
 -- wrong on their shards.  PL/pgSQL, so that a database without Citus (no
 -- pg_dist_partition) can have them too.
@@ -400,125 +337,6 @@ $$;
 COMMENT ON FUNCTION @extschema@.shard_policy_offenders() IS
     'Internal: the distributed woes tables with a shard policy that does not isolate the workspace (none without Citus)';
 
-CREATE OR REPLACE FUNCTION @extschema@.doctor(OUT "check" text, OUT ok boolean, OUT detail text)
-    RETURNS SETOF record
-    LANGUAGE sql STABLE
-    SET search_path = pg_catalog, pg_temp
-AS $$
-    WITH tables AS (
-        SELECT c.oid, c.relname, c.relrowsecurity, c.relforcerowsecurity,
-               c.relname <> 'channels' AS per_workspace
-          FROM pg_catalog.pg_class c
-         WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind IN ('r', 'p')
-    ), funcs AS (
-        SELECT p.oid, p.oid::regprocedure::text AS sig, p.proconfig, l.lanname, p.proacl, p.proowner,
-               coalesce(obj_description(p.oid, 'pg_proc'), '') AS doc
-          FROM pg_catalog.pg_proc p JOIN pg_catalog.pg_language l ON l.oid = p.prolang
-         WHERE p.pronamespace = '@extschema@'::regnamespace
-    ), findings ("check", offenders) AS (
-        SELECT 'rls_forced', array_agg(relname ORDER BY relname)
-          FROM tables WHERE NOT (relrowsecurity AND relforcerowsecurity)
-        UNION ALL
-        -- (on Citus, woes.distribute() drops it: it would reach the shards
-        -- as a permissive policy; shard_policies checks them instead)
-        SELECT 'isolation_policy', array_agg(relname ORDER BY relname)
-          FROM tables t WHERE per_workspace AND NOT EXISTS (
-                SELECT FROM pg_catalog.pg_policy p
-                 WHERE p.polrelid = t.oid AND NOT p.polpermissive AND p.polcmd = '*'
-                   AND p.polname = 'workspace_isolation')
-           AND t.oid NOT IN (SELECT @extschema@.citus_tables())
-        UNION ALL
-        -- every woes policy isolates the workspace on its own
-        SELECT 'policies_isolate', array_agg(t.relname || '.' || p.polname ORDER BY t.relname, p.polname)
-          FROM tables t JOIN pg_catalog.pg_policy p ON p.polrelid = t.oid
-         WHERE t.per_workspace AND p.polpermissive
-           AND obj_description(p.oid, 'pg_policy') LIKE 'Defined by woes.%'
-           AND NOT coalesce(pg_get_expr(p.polqual, p.polrelid), '') || coalesce(pg_get_expr(p.polwithcheck, p.polrelid), '')
-               ~ '(workspace_id|id) = (@extschema@\.)?current_workspace\(\)|in_workspace\((workspace_id|id)\)'
-        UNION ALL
-        SELECT 'shard_policies', array_agg(o ORDER BY o) FROM @extschema@.shard_policy_offenders() o
-        UNION ALL
-        SELECT 'audience_policies', array_agg(relname ORDER BY relname)
-          FROM tables t WHERE NOT EXISTS (
-                SELECT FROM pg_catalog.pg_policy p WHERE p.polrelid = t.oid AND p.polpermissive)
-        UNION ALL
-        SELECT 'context_trigger', array_agg(relname ORDER BY relname)
-          FROM tables t WHERE per_workspace AND NOT EXISTS (
-                SELECT FROM pg_catalog.pg_trigger g
-                 WHERE g.tgrelid = t.oid AND g.tgname = 'require_context' AND g.tgenabled <> 'D')
-        UNION ALL
-        SELECT 'workspace_keys', array_agg(relname ORDER BY relname)
-          FROM tables t WHERE per_workspace AND relname <> 'workspaces' AND NOT EXISTS (
-                SELECT FROM pg_catalog.pg_constraint k JOIN pg_catalog.pg_attribute a
-                    ON a.attrelid = k.conrelid AND a.attnum = k.conkey[1]
-                 WHERE k.conrelid = t.oid AND k.contype = 'p' AND a.attname = 'workspace_id')
-        UNION ALL
-        SELECT 'dump_registration', array_agg(relname ORDER BY relname)
-          FROM tables t WHERE NOT EXISTS (
-                SELECT FROM pg_catalog.pg_extension e
-                 WHERE e.extname = 'woes' AND t.oid = ANY (e.extconfig))
-        UNION ALL
-        SELECT 'dump_registration_sequences', array_agg(c.relname ORDER BY c.relname)
-          FROM pg_catalog.pg_class c
-         WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind = 'S'
-           AND NOT EXISTS (
-                SELECT FROM pg_catalog.pg_extension e
-                 WHERE e.extname = 'woes' AND c.oid = ANY (e.extconfig))
-        UNION ALL
-        SELECT 'search_path', array_agg(sig ORDER BY sig)
-          FROM funcs WHERE lanname NOT IN ('c', 'internal')
-           AND NOT coalesce(proconfig::text[] && ARRAY['search_path=pg_catalog, pg_temp'], false)
-        UNION ALL
-        -- the API runs with row_security on whatever the caller set (see
-        -- woes.restoring()); triggers are where a restore is recognised
-        SELECT 'rules_pinned', array_agg(f.sig ORDER BY f.sig)
-          FROM funcs f JOIN pg_catalog.pg_proc p ON p.oid = f.oid
-         WHERE f.lanname NOT IN ('c', 'internal') AND p.provolatile = 'v'
-           AND p.prorettype <> 'pg_catalog.trigger'::regtype
-           AND NOT coalesce(f.proconfig::text[] && ARRAY['row_security=on'], false)
-        UNION ALL
-        SELECT 'ids_made_by_woes', array_agg(t.relname ORDER BY t.relname)
-          FROM tables t JOIN pg_catalog.pg_attribute a
-            ON a.attrelid = t.oid AND a.attname = 'id' AND a.atttypid = 'pg_catalog.uuid'::regtype
-         WHERE a.atthasdef OR NOT EXISTS (
-                SELECT FROM pg_catalog.pg_trigger g
-                 WHERE g.tgrelid = t.oid AND g.tgname = '_assign_id' AND g.tgenabled <> 'D'
-                   AND g.tgfoid = '@extschema@.assign_id()'::regprocedure)
-        UNION ALL
-        SELECT 'free_text_statistics', array_agg(t.relname || '.' || a.attname ORDER BY t.relname, a.attname)
-          FROM tables t JOIN pg_catalog.pg_attribute a ON a.attrelid = t.oid
-         WHERE t.per_workspace AND a.attnum > 0 AND NOT a.attisdropped
-           AND (a.atttypid IN ('pg_catalog.text'::regtype, 'pg_catalog.jsonb'::regtype, 'pg_catalog.json'::regtype)
-                OR (SELECT ty.typcategory FROM pg_catalog.pg_type ty WHERE ty.oid = a.atttypid) = 'A')
-           AND NOT a.attname = ANY ('{channel,channels,kind,author_kind,actor_kind}')
-           AND a.attstattarget IS DISTINCT FROM 0
-        UNION ALL
-        SELECT 'internal_not_public', array_agg(sig ORDER BY sig)
-          FROM funcs WHERE doc LIKE 'Internal%'
-           AND (proacl IS NULL OR EXISTS (
-                SELECT FROM aclexplode(proacl) x WHERE x.grantee = 0 AND x.privilege_type = 'EXECUTE'))
-        UNION ALL
-        SELECT 'schema_create', array_agg(DISTINCT coalesce(r.rolname, 'PUBLIC'))
-          FROM pg_catalog.pg_namespace n, aclexplode(n.nspacl) x
-          LEFT JOIN pg_catalog.pg_roles r ON r.oid = x.grantee
-         WHERE n.oid = '@extschema@'::regnamespace AND x.privilege_type = 'CREATE'
-           AND x.grantee <> n.nspowner
-        UNION ALL
-        SELECT 'no_truncate', array_agg(DISTINCT t.relname || ' to ' || coalesce(r.rolname, 'PUBLIC'))
-          FROM tables t JOIN pg_catalog.pg_class c ON c.oid = t.oid, aclexplode(c.relacl) x
-          LEFT JOIN pg_catalog.pg_roles r ON r.oid = x.grantee
-         WHERE x.privilege_type = 'TRUNCATE' AND x.grantee <> c.relowner
-        UNION ALL
-        SELECT 'views_security_invoker', array_agg(c.relname ORDER BY c.relname)
-          FROM pg_catalog.pg_class c
-         WHERE c.relnamespace = '@extschema@'::regnamespace AND c.relkind = 'v'
-           AND NOT coalesce(c.reloptions::text[] && ARRAY['security_invoker=true', 'security_invoker=on'], false)
-    )
-    SELECT f."check", f.offenders IS NULL,
-           CASE WHEN f.offenders IS NULL THEN 'ok'
-                ELSE array_to_string(f.offenders, ', ') END
-      FROM findings f
-$$;
 COMMENT ON FUNCTION @extschema@.doctor() IS
     'Self-check: one row per safety check (forced RLS, isolation policies, context triggers, pinned search_path and row_security, ids made by woes, free text out of statistics, dump registration, privileges); ok = false names the offenders';
 REVOKE EXECUTE ON FUNCTION @extschema@.citus_tables(), @extschema@.shard_policy_offenders() FROM PUBLIC;
@@ -1060,45 +878,6 @@ GRANT EXECUTE ON FUNCTION @extschema@.handoff(uuid, @extschema@.control, text, u
     @extschema@.request_handoff(uuid, text), @extschema@.take_over(uuid),
     @extschema@.release_to_automation(uuid)
     TO woes_service, woes_admin;
-
--- Views: names from other tables as scalar subqueries instead of outer
--- joins (Citus on PostgreSQL 15 and 16 refuses an outer join beside the
--- policies' audience tests); the same columns.
-CREATE OR REPLACE VIEW @extschema@.agent_messages WITH (security_invoker = true) AS
-SELECT m.id, m.conversation_id, m.author_kind, m.author_id, m.visibility, m.body, m.attachments,
-       m.grounding,
-       (SELECT t.trace FROM @extschema@.message_traces t
-         WHERE t.workspace_id OPERATOR(pg_catalog.=) m.workspace_id
-           AND t.message_id OPERATOR(pg_catalog.=) m.id) AS trace,
-       m.created_at, m.redacted_at
-  FROM @extschema@.messages m
- WHERE @extschema@.can_see('agent', m.visibility, m.author_id OPERATOR(pg_catalog.=) @extschema@.current_actor());
-CREATE OR REPLACE VIEW @extschema@.operator_messages WITH (security_invoker = true) AS
-SELECT m.id, m.conversation_id, m.author_kind, m.author_id, m.visibility, m.body, m.attachments,
-       m.grounding,
-       (SELECT t.trace FROM @extschema@.message_traces t
-         WHERE t.workspace_id OPERATOR(pg_catalog.=) m.workspace_id
-           AND t.message_id OPERATOR(pg_catalog.=) m.id) AS trace,
-       m.channel, m.external_id, m.created_at, m.edited_at,
-       m.redacted_at, m.redacted_by, m.redaction_reason
-  FROM @extschema@.messages m;
-CREATE OR REPLACE VIEW @extschema@.inbox WITH (security_invoker = true) AS
-SELECT c.id, c.number, c.status, c.control, c.channel, c.subject,
-       c.contact_id,
-       (SELECT ct.name FROM @extschema@.contacts ct
-         WHERE ct.workspace_id OPERATOR(pg_catalog.=) c.workspace_id
-           AND ct.id OPERATOR(pg_catalog.=) c.contact_id) AS contact_name,
-       c.assignee_id,
-       (SELECT o.name FROM @extschema@.operators o
-         WHERE o.workspace_id OPERATOR(pg_catalog.=) c.workspace_id
-           AND o.id OPERATOR(pg_catalog.=) c.assignee_id) AS assignee_name,
-       c.team_id,
-       (SELECT tm.name FROM @extschema@.teams tm
-         WHERE tm.workspace_id OPERATOR(pg_catalog.=) c.workspace_id
-           AND tm.id OPERATOR(pg_catalog.=) c.team_id) AS team_name,
-       c.last_message_at, c.waiting_since, c.unanswered_count AS unread_count,
-       c.snoozed_until, c.created_at, c.updated_at
-  FROM @extschema@.conversations c;
 
 -- The status API takes the workspace as an optional last argument (on
 -- Citus the coordinator runs the call on the tenant's worker by it).
@@ -1659,8 +1438,10 @@ AS $$
       FROM findings f
 $$;
 
--- Every view ends with workspace_id (on Citus a read that names it is
--- routed to the workspace's worker).
+-- The views: names from other tables as scalar subqueries instead of
+-- outer joins (Citus on PostgreSQL 15 and 16 refuses an outer join beside
+-- the policies' audience tests); every view ends with workspace_id (on
+-- Citus a read that names it is routed to the workspace's worker).
 CREATE OR REPLACE VIEW @extschema@.customer_conversations WITH (security_invoker = true) AS
 SELECT c.id, c.number, c.channel, c.subject,
        CASE WHEN c.status OPERATOR(@extschema@.=) ANY ('{open,snoozed}') THEN 'open'
