@@ -272,6 +272,7 @@ woes_forward_call(FunctionCallInfo fcinfo, const pg_uuid_t *workspace, Datum *re
 	/* only the coordinator forwards, and only a call of a workspace */
 	if (woes_node() != WOES_NODE_COORDINATOR || workspace == NULL)
 		return false;
+	/* (looked up again only here: the single-node path stops above) */
 	if (forwarding)
 		ereport(ERROR,
 				(errcode(ERRCODE_WOES_SCALE_OUT),
