@@ -24,6 +24,7 @@
 #include "errcodes.h"
 #include "ids.h"
 #include "scope.h"
+#include "shards.h"
 
 PG_FUNCTION_INFO_V1(woes_guard_update_trigger);
 PG_FUNCTION_INFO_V1(woes_assign_id_trigger);
@@ -63,7 +64,7 @@ woes_assign_id_trigger(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("woes.assign_id(): table \"%s\" has no uuid column \"id\"",
-						RelationGetRelationName(trigdata->tg_relation))));
+						woes_table_name(trigdata->tg_relation))));
 
 	(void) heap_getattr(newtuple, attnum, tupdesc, &isnull);
 	if (isnull)
@@ -81,7 +82,7 @@ woes_assign_id_trigger(PG_FUNCTION_ARGS)
 	ereport(ERROR,
 			(errcode(ERRCODE_GENERATED_ALWAYS),
 			 errmsg("cannot insert a value into column \"id\" of woes.%s",
-					RelationGetRelationName(trigdata->tg_relation)),
+					woes_table_name(trigdata->tg_relation)),
 			 errdetail("Ids are made by woes."),
 			 errhint("Leave id out of the INSERT (or write DEFAULT); only the admin audience may import rows with their ids.")));
 	return PointerGetDatum(NULL);	/* keep the compiler quiet */
@@ -125,7 +126,7 @@ woes_guard_update_trigger(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 					 errmsg("woes.guard_update(): table \"%s\" has no column \"%s\"",
-							RelationGetRelationName(trigdata->tg_relation), column)));
+							woes_table_name(trigdata->tg_relation), column)));
 		att = TupleDescAttr(tupdesc, attnum - 1);
 		oldval = heap_getattr(trigdata->tg_trigtuple, attnum, tupdesc, &oldnull);
 		newval = heap_getattr(newtuple, attnum, tupdesc, &newnull);
@@ -134,7 +135,7 @@ woes_guard_update_trigger(PG_FUNCTION_ARGS)
 			ereport(ERROR,
 					(errcode(ERRCODE_WOES_IMMUTABLE),
 					 errmsg("column \"%s\" of woes.%s cannot be changed",
-							column, RelationGetRelationName(trigdata->tg_relation)),
+							column, woes_table_name(trigdata->tg_relation)),
 					 errhint("Ids, workspaces, numbers and creation times are fixed when a row is created.")));
 	}
 
@@ -153,7 +154,7 @@ woes_guard_update_trigger(PG_FUNCTION_ARGS)
 				ereport(ERROR,
 						(errcode(ERRCODE_WOES_IMMUTABLE),
 						 errmsg("a redacted row of woes.%s cannot be changed",
-								RelationGetRelationName(trigdata->tg_relation)),
+								woes_table_name(trigdata->tg_relation)),
 						 errdetail("Redaction is final: the content is gone and the record of it stays.")));
 		}
 	}

@@ -34,6 +34,7 @@
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 #include "utils/syscache.h"
 
 #include "errcodes.h"
@@ -204,6 +205,32 @@ woes_local_table(const char *relname, const pg_uuid_t *workspace)
 	entry = hash_search(shard_map, &key, HASH_ENTER, &found);
 	entry->local = local;
 	return local;
+}
+
+/*
+ * woes_table_name
+ *		The name of the woes table rel holds rows of, for messages: rel's
+ *		own name, but on a Citus node a shard placement ("messages_102375")
+ *		is named by its table ("messages"), so that an error reads the same
+ *		on every node.
+ */
+const char *
+woes_table_name(Relation rel)
+{
+	const char *name = RelationGetRelationName(rel);
+	const char *suffix = strrchr(name, '_');
+	const char *c;
+	char	   *table;
+
+	if (woes_node() == WOES_NODE_SINGLE || suffix == NULL || suffix[1] == '\0')
+		return name;
+	for (c = suffix + 1; *c; c++)
+		if (*c < '0' || *c > '9')
+			return name;
+	table = pnstrdup(name, suffix - name);
+	if (!OidIsValid(get_relname_relid(table, RelationGetNamespace(rel))))
+		return name;
+	return table;
 }
 
 /*

@@ -10,6 +10,7 @@
 #define WOES_SHARDS_H
 
 #include "fmgr.h"
+#include "utils/rel.h"
 #include "utils/uuid.h"
 
 typedef enum WoesNode
@@ -22,6 +23,7 @@ typedef enum WoesNode
 extern void woes_shards_init(void);
 extern WoesNode woes_node(void);
 extern Oid	woes_local_table(const char *relname, const pg_uuid_t *workspace);
+extern const char *woes_table_name(Relation rel);
 extern bool woes_forward_call(FunctionCallInfo fcinfo, const pg_uuid_t *workspace, Datum *result,
 							  bool *isnull);
 
