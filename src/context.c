@@ -447,7 +447,17 @@ context_row_exists(ContextQuery q, Datum *values)
 	WoesOwnerScope scope;
 	int			ret;
 	bool		found;
+	int			pinned;
 
+	/*
+	 * Row security decides, as the comment above says: with row_security
+	 * off (SET LOCAL row_security = off before an API call) the query would
+	 * fail for a role that row security applies to.  set_context() runs the
+	 * check before such a SET; a context checked later -- on a Citus worker,
+	 * where it arrives by SET LOCAL and is checked on its first use there,
+	 * before the API pins row_security on -- must see the same.
+	 */
+	pinned = woes_pin_rules_begin();
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (woes_node() == WOES_NODE_WORKER)
@@ -458,6 +468,7 @@ context_row_exists(ContextQuery q, Datum *values)
 		if (!OidIsValid(local))
 		{
 			SPI_finish();
+			woes_pin_rules_end(pinned);
 			return CA_ELSEWHERE;
 		}
 		query = psprintf(context_queries[q].query, quote_identifier(get_rel_name(local)));
@@ -484,6 +495,7 @@ context_row_exists(ContextQuery q, Datum *values)
 		elog(ERROR, "SPI_execute failed: %s", SPI_result_code_string(ret));
 	found = SPI_processed > 0;
 	SPI_finish();
+	woes_pin_rules_end(pinned);
 	return found ? CA_YES : CA_NO;
 }
 
@@ -646,6 +658,20 @@ woes_set_context(PG_FUNCTION_ARGS)
 				 errdetail("Behind a transaction pooler the next client would act with it."),
 				 errhint("Call woes.set_context() in each transaction (local => true). "
 						 "A superuser may allow session contexts with woes.allow_session_context = on.")));
+
+	/*
+	 * On a Citus coordinator a session value would stay on this node: Citus
+	 * forwards SET LOCAL only (citus.propagate_set_commands = local), so
+	 * the workers, where the rows are, would act with no context (and the
+	 * check below would not find the actor there).  Refused, clearly.
+	 */
+	if (!local && woes_node() == WOES_NODE_COORDINATOR)
+		ereport(ERROR,
+				(errcode(ERRCODE_WOES_SCALE_OUT),
+				 errmsg("a session-level woes context does not reach the Citus workers"),
+				 errdetail("Citus forwards only SET LOCAL to the workers; the workers would act with no context."),
+				 errhint("Call woes.set_context() in each transaction (local => true); for a role's default "
+						 "context use woes.bind_role().")));
 
 	set_setting("woes.workspace", woes_uuid_text(workspace), local);
 	set_setting("woes.audience", woes_enum_label(&woes_audience_type, audience), local);

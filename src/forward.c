@@ -83,10 +83,21 @@ context_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 
 	if (ctx_changed_level < level)
 		return;
-	if (event == SUBXACT_EVENT_COMMIT_SUB)
-		ctx_reforward = true;
+
+	/*
+	 * Released: Citus drops the SET LOCALs of the level (above).  Rolled
+	 * back: the workers roll back the SET LOCALs they got at this level
+	 * (ROLLBACK TO SAVEPOINT there too), while here the parent's context
+	 * stays -- also when it was only forwarded again inside this level,
+	 * which is every statement under psql's ON_ERROR_ROLLBACK or a driver's
+	 * per-statement savepoint.  Either way the workers lack what this node
+	 * has: forward it again before the next statement.
+	 */
 	if (event == SUBXACT_EVENT_COMMIT_SUB || event == SUBXACT_EVENT_ABORT_SUB)
+	{
+		ctx_reforward = true;
 		ctx_changed_level = level - 1;
+	}
 }
 
 static void

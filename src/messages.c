@@ -22,6 +22,7 @@
 #include "utils/datum.h"
 #include "utils/guc.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
@@ -306,32 +307,76 @@ touch_conversation(IncomingMessage *m)
 static void
 start_follow_up(IncomingMessage *m)
 {
-	static SPIPlanPtr plan = NULL;
-	Datum		values[3];
+	static SPIPlanPtr read_plan = NULL;
+	static SPIPlanPtr insert_plan = NULL;
+	Datum		values[7];
+	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	WoesOwnerScope as;
 	int			ret;
 	bool		isnull;
+	int			i;
 
 	if (m->contact_found || !m->customer_public)
 		return;
-	if (plan == NULL)
-	{
-		Oid			types[3] = {UUIDOID, UUIDOID, TIMESTAMPTZOID};
 
-		plan = woes_prepare_kept(
+	/*
+	 * Two statements, not one INSERT ... SELECT: on a Citus worker these
+	 * run inside a statement on a shard, or a delegated API call, where
+	 * Citus 12.1 refuses an INSERT ... SELECT of a table into itself (its
+	 * pushed-down form with RETURNING names the shell: "missing
+	 * FROM-clause entry"; in a force-delegated call: "queries must filter
+	 * by the distribution argument").  A SELECT and an INSERT ... VALUES,
+	 * each naming the workspace, are routed to the local shard.
+	 */
+	if (read_plan == NULL)
+	{
+		Oid			types[2] = {UUIDOID, UUIDOID};
+
+		read_plan = woes_prepare_kept(
+			"SELECT channel, contact_id, subject, thread_ref FROM woes.conversations"
+			" WHERE workspace_id OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2",
+			2, types);
+	}
+	if (insert_plan == NULL)
+	{
+		Oid			types[7] = {UUIDOID, TEXTOID, UUIDOID, TEXTOID, TEXTOID, UUIDOID, TIMESTAMPTZOID};
+
+		insert_plan = woes_prepare_kept(
 			"INSERT INTO woes.conversations (workspace_id, channel, contact_id, subject,"
 			" thread_ref, previous_conversation_id, last_message_at, waiting_since)"
-			" SELECT workspace_id, channel, contact_id, subject, thread_ref, id, $3, $3"
-			"   FROM woes.conversations"
-			"  WHERE workspace_id OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2"
+			" VALUES ($1, $2, $3, $4, $5, $6, $7, $7)"
 			" RETURNING id, contact_id",
-			3, types);
+			7, types);
 	}
 	values[0] = UUIDPGetDatum((pg_uuid_t *) m->workspace);
 	values[1] = m->conversation;
-	values[2] = m->created_at;
 	woes_owner_begin(&as, m->owner);
-	ret = SPI_execute_plan(plan, values, NULL, false, 1);
+	ret = SPI_execute_plan(read_plan, values, NULL, false, 1);
+	if (ret != SPI_OK_SELECT)
+	{
+		woes_owner_end(&as);
+		elog(ERROR, "could not read the closed conversation: %s", SPI_result_code_string(ret));
+	}
+	if (SPI_processed != 1)
+	{
+		woes_owner_end(&as);
+		return;
+	}
+	/* channel, contact_id, subject, thread_ref: $2 .. $5 */
+	for (i = 0; i < 4; i++)
+	{
+		Datum		v = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1, &isnull);
+		int16		typlen;
+		bool		typbyval;
+
+		get_typlenbyval(SPI_gettypeid(SPI_tuptable->tupdesc, i + 1), &typlen, &typbyval);
+		nulls[i + 1] = isnull ? 'n' : ' ';
+		values[i + 1] = isnull ? (Datum) 0 : datumCopy(v, typbyval, typlen);
+	}
+	values[0] = UUIDPGetDatum((pg_uuid_t *) m->workspace);
+	values[5] = m->conversation;
+	values[6] = m->created_at;
+	ret = SPI_execute_plan(insert_plan, values, nulls, false, 1);
 	woes_owner_end(&as);
 	if (ret != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "could not start a follow-up conversation: %s", SPI_result_code_string(ret));

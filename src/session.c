@@ -25,6 +25,7 @@
 #include "enums.h"
 #include "errcodes.h"
 #include "session.h"
+#include "shards.h"
 
 static bool allow_session_context = false;
 
@@ -180,6 +181,21 @@ woes_session_check_inherited(void)
 			if (!service && i < 3)
 				continue;
 		}
+		if (gconf->stack != NULL && source != PGC_S_SESSION && woes_node() == WOES_NODE_WORKER)
+		{
+			/*
+			 * On a Citus worker a per-role default comes from Citus, which
+			 * carries ALTER ROLE ... SET to the workers; the coordinator
+			 * judged (and discarded) it for the client's session already.
+			 * Every transaction Citus sends here starts with the SET LOCALs
+			 * of the context, before anything reads it: refusing would
+			 * refuse every transaction of the role on this connection.  The
+			 * transaction's own value stands; the default is judged again
+			 * when the value falls back to it (a rolled-back savepoint, the
+			 * next transaction).
+			 */
+			continue;
+		}
 		if (gconf->stack != NULL)
 		{
 			woes_session_unchecked = true;
@@ -198,6 +214,15 @@ woes_session_check_inherited(void)
 		(void) set_config_option(gconf->name, gconf->vartype == PGC_ENUM ? "none" : "",
 								 PGC_SUSET, PGC_S_SESSION, GUC_ACTION_SET, true, 0, false);
 	}
+}
+
+/* a rolled-back subtransaction may bring an inherited value back: judge it again */
+static void
+context_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						 SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		woes_session_unchecked = true;
 }
 
 /*
@@ -222,6 +247,7 @@ woes_session_init(void)
 	ctx_gucs[2] = woes_find_guc("woes.actor");
 	ctx_gucs[3] = woes_find_guc("woes.reason");
 	RegisterXactCallback(context_xact_callback, NULL);
+	RegisterSubXactCallback(context_subxact_callback, NULL);
 }
 
 bool

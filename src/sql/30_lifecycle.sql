@@ -298,7 +298,6 @@ COMMENT ON FUNCTION @extschema@.snooze(uuid, timestamptz, text, uuid) IS
 CREATE FUNCTION @extschema@.wake_snoozed("at" timestamptz DEFAULT now()) RETURNS integer
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
-    SET woes.reason = 'snooze_expired'
 AS $$
 DECLARE
     -- SECURITY DEFINER: a scheduled job wakes the due conversations of
@@ -309,6 +308,7 @@ DECLARE
     saved_workspace text := coalesce(@extschema@.current_workspace()::text, '');
     saved_audience  text := coalesce(@extschema@.current_audience()::text, 'none');
     saved_actor     text := coalesce(@extschema@.current_actor()::text, '');
+    saved_reason    text := coalesce(pg_catalog.current_setting('woes.reason', true), '');
     ws    uuid;
     n     integer := 0;
     k     integer;
@@ -316,6 +316,13 @@ BEGIN
     IF wake_snoozed."at" IS NULL THEN
         RAISE EXCEPTION 'at must not be null' USING ERRCODE = 'WO007';
     END IF;
+    -- the reason of the history rows: a SET LOCAL statement, not a SET
+    -- clause, so that Citus forwards it to the workers where the UPDATEs
+    -- fire the lifecycle trigger (a SET clause changes this node only).
+    -- In a DO block: Citus forwards a SET LOCAL of a function's own body
+    -- only inside a transaction block, one of a DO block always (as in
+    -- distribute()).  Set back below: it would outlast this call.
+    EXECUTE 'DO $r$ BEGIN SET LOCAL woes.reason = ''snooze_expired''; END $r$';
     FOR ws IN
         SELECT DISTINCT c.workspace_id FROM @extschema@.conversations c
          WHERE c.status OPERATOR(@extschema@.=) 'snoozed'
@@ -341,6 +348,7 @@ BEGIN
         n := n + k;
     END LOOP;
     PERFORM @extschema@.switch_context(saved_workspace, saved_audience, saved_actor);
+    EXECUTE pg_catalog.format('DO %L', pg_catalog.format('BEGIN SET LOCAL woes.reason = %L; END', saved_reason));
     RETURN n;
 END;
 $$;

@@ -206,6 +206,25 @@ BEGIN
     step := 'setting'; detail := 'woes.notify = off on every node';
     RETURN NEXT;
 
+    -- The reference tables (channels, workspaces) are written through the
+    -- coordinator only (create_workspace, an admin's UPDATE of its
+    -- workspace's name and settings; no API call on a worker writes them).
+    -- Otherwise Citus serialises each such write by locking the shard on
+    -- the first worker, as the caller, with lock_shard_resources(), which
+    -- demands UPDATE on the whole table: an admin, who may UPDATE only
+    -- (name, settings), got "permission denied for table workspaces".
+    -- With this, that remote lock is not taken (the coordinator's own lock
+    -- serialises the writes), and a worker refuses to write a reference
+    -- table.  Set on every node, like woes.notify.
+    EXECUTE format('ALTER DATABASE %I SET citus.allow_modifications_from_workers_to_replicated_tables = off',
+                   current_database());
+    PERFORM run_command_on_workers(
+        format('ALTER DATABASE %I SET citus.allow_modifications_from_workers_to_replicated_tables = off',
+               current_database()));
+    step := 'setting';
+    detail := 'citus.allow_modifications_from_workers_to_replicated_tables = off on every node (reference tables are written through the coordinator)';
+    RETURN NEXT;
+
     -- the context is a set of settings: Citus forwards a SET LOCAL of them
     -- to the workers only with this
     EXECUTE format('ALTER DATABASE %I SET citus.propagate_set_commands = local', current_database());

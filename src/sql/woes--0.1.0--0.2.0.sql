@@ -549,6 +549,25 @@ BEGIN
     step := 'setting'; detail := 'woes.notify = off on every node';
     RETURN NEXT;
 
+    -- The reference tables (channels, workspaces) are written through the
+    -- coordinator only (create_workspace, an admin's UPDATE of its
+    -- workspace's name and settings; no API call on a worker writes them).
+    -- Otherwise Citus serialises each such write by locking the shard on
+    -- the first worker, as the caller, with lock_shard_resources(), which
+    -- demands UPDATE on the whole table: an admin, who may UPDATE only
+    -- (name, settings), got "permission denied for table workspaces".
+    -- With this, that remote lock is not taken (the coordinator's own lock
+    -- serialises the writes), and a worker refuses to write a reference
+    -- table.  Set on every node, like woes.notify.
+    EXECUTE format('ALTER DATABASE %I SET citus.allow_modifications_from_workers_to_replicated_tables = off',
+                   current_database());
+    PERFORM run_command_on_workers(
+        format('ALTER DATABASE %I SET citus.allow_modifications_from_workers_to_replicated_tables = off',
+               current_database()));
+    step := 'setting';
+    detail := 'citus.allow_modifications_from_workers_to_replicated_tables = off on every node (reference tables are written through the coordinator)';
+    RETURN NEXT;
+
     -- the context is a set of settings: Citus forwards a SET LOCAL of them
     -- to the workers only with this
     EXECUTE format('ALTER DATABASE %I SET citus.propagate_set_commands = local', current_database());
@@ -1224,7 +1243,6 @@ ALTER FUNCTION @extschema@.unbind_role(regrole) SET row_security = on;
 CREATE OR REPLACE FUNCTION @extschema@.wake_snoozed("at" timestamptz DEFAULT now()) RETURNS integer
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
     SET search_path = pg_catalog, pg_temp
-    SET woes.reason = 'snooze_expired'
 AS $$
 DECLARE
     -- SECURITY DEFINER: a scheduled job wakes the due conversations of
@@ -1235,6 +1253,7 @@ DECLARE
     saved_workspace text := coalesce(@extschema@.current_workspace()::text, '');
     saved_audience  text := coalesce(@extschema@.current_audience()::text, 'none');
     saved_actor     text := coalesce(@extschema@.current_actor()::text, '');
+    saved_reason    text := coalesce(pg_catalog.current_setting('woes.reason', true), '');
     ws    uuid;
     n     integer := 0;
     k     integer;
@@ -1242,6 +1261,13 @@ BEGIN
     IF wake_snoozed."at" IS NULL THEN
         RAISE EXCEPTION 'at must not be null' USING ERRCODE = 'WO007';
     END IF;
+    -- the reason of the history rows: a SET LOCAL statement, not a SET
+    -- clause, so that Citus forwards it to the workers where the UPDATEs
+    -- fire the lifecycle trigger (a SET clause changes this node only).
+    -- In a DO block: Citus forwards a SET LOCAL of a function's own body
+    -- only inside a transaction block, one of a DO block always (as in
+    -- distribute()).  Set back below: it would outlast this call.
+    EXECUTE 'DO $r$ BEGIN SET LOCAL woes.reason = ''snooze_expired''; END $r$';
     FOR ws IN
         SELECT DISTINCT c.workspace_id FROM @extschema@.conversations c
          WHERE c.status OPERATOR(@extschema@.=) 'snoozed'
@@ -1267,6 +1293,7 @@ BEGIN
         n := n + k;
     END LOOP;
     PERFORM @extschema@.switch_context(saved_workspace, saved_audience, saved_actor);
+    EXECUTE pg_catalog.format('DO %L', pg_catalog.format('BEGIN SET LOCAL woes.reason = %L; END', saved_reason));
     RETURN n;
 END;
 $$;
