@@ -39,7 +39,9 @@ ALTER ROLE cust PASSWORD :'pgpassword';
 ALTER ROLE nosy PASSWORD :'pgpassword';
 \endif
 GRANT USAGE ON SCHEMA woes TO cust, nosy;
-GRANT SELECT ON woes.conversations, woes.contacts, woes.workspaces TO cust, nosy;
+GRANT SELECT ON woes.conversations TO cust, nosy;
+GRANT SELECT ON woes.contacts TO cust, nosy;
+GRANT SELECT ON woes.workspaces TO cust, nosy;
 GRANT EXECUTE ON FUNCTION woes.set_context(uuid, woes.audience, uuid, boolean) TO nosy;
 -- one conversation each for carol, dave (acme) and gina (globex)
 BEGIN;
@@ -249,7 +251,7 @@ SELECT current_setting('woes.workspace') AS ws_setting, current_setting('woes.au
 BEGIN;
 SET LOCAL woes.workspace = :'acme';
 SET LOCAL woes.audience = 'operator';
-SELECT count(*) AS visible FROM woes.conversations;
+SELECT count(*) AS visible FROM woes.conversations WHERE workspace_id = :'acme';
 COMMIT;
 -- rando (no woes role at all) may create the placeholder, but cannot load
 -- the library or reach anything in schema woes
@@ -306,6 +308,10 @@ SELECT woes.bind_role('cust', :'acme', 'customer', :'carol');
 SELECT woes.bind_role('bi', :'globex', 'analyst');
 SELECT woes.current_workspace() = :'acme' AS still_acme, woes.current_audience() AS aud;
 SELECT woes.bind_role('bi', :'acme', 'analyst');
+COMMIT;
+-- (read back in a transaction of their own)
+BEGIN;
+SELECT woes.set_context(:'acme', 'admin');
 SELECT b.role_name, b.audience, b.workspace_id = :'acme' AS acme, b.actor = :'carol' AS carol
   FROM woes.role_bindings b ORDER BY 1;
 COMMIT;
@@ -365,6 +371,9 @@ SELECT woes.unbind_role('cust') AS unbound;
 SELECT woes.unbind_role('cust') AS unbound_again;
 SELECT woes.unbind_role('bi') AS bi_unbound;
 SELECT try_sql('SELECT woes.unbind_role(NULL)');
+COMMIT;
+BEGIN;
+SELECT woes.set_context(:'acme', 'admin');
 SELECT count(*) AS bindings FROM woes.role_bindings;
 COMMIT;
 \c - cust
@@ -375,7 +384,9 @@ SELECT count(*) AS role_settings FROM pg_db_role_setting s JOIN pg_roles r ON r.
    AND s.setdatabase = (SELECT oid FROM pg_database WHERE datname = current_database());
 
 -- clean up the roles of this suite
-REVOKE ALL ON woes.conversations, woes.contacts, woes.workspaces FROM cust, nosy;
+REVOKE ALL ON woes.conversations FROM cust, nosy;
+REVOKE ALL ON woes.contacts FROM cust, nosy;
+REVOKE ALL ON woes.workspaces FROM cust, nosy;
 REVOKE EXECUTE ON FUNCTION woes.set_context(uuid, woes.audience, uuid, boolean) FROM nosy;
 REVOKE USAGE ON SCHEMA woes FROM cust, nosy;
 DROP ROLE cust, nosy, sneaky, root_like;
