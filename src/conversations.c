@@ -48,6 +48,7 @@ typedef struct ConversationHook
 static const ConversationHook hooks[] = {
 	{woes_lifecycle_check, woes_lifecycle_record},	/* status: lifecycle.c */
 	{woes_handoff_check, woes_handoff_record},	/* control: handoff.c */
+	{woes_assignment_check, woes_assignment_record},	/* assignee, team: assignment.c */
 };
 
 /* attribute numbers, looked up by name once per relation */
@@ -67,6 +68,8 @@ conversation_atts(Relation rel)
 		atts.control = woes_trigger_attnum(tupdesc, "control");
 		atts.controller_id = woes_trigger_attnum(tupdesc, "controller_id");
 		atts.contact_id = woes_trigger_attnum(tupdesc, "contact_id");
+		atts.assignee_id = woes_trigger_attnum(tupdesc, "assignee_id");
+		atts.team_id = woes_trigger_attnum(tupdesc, "team_id");
 		atts.snoozed_until = woes_trigger_attnum(tupdesc, "snoozed_until");
 		atts.waiting_since = woes_trigger_attnum(tupdesc, "waiting_since");
 		atts.relid = RelationGetRelid(rel);
