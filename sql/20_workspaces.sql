@@ -90,10 +90,13 @@ SELECT try_sql(format('SELECT woes.add_team_member(%L, %L)', :'billing_two', :'o
 SELECT count(*) AS members_two FROM woes.team_members;
 COMMIT;
 -- direct inserts cannot link across workspaces either (the foreign keys
--- include workspace_id)
+-- include workspace_id; the error without a header: on Citus it names the
+-- shard, which would widen it)
 BEGIN;
 SELECT woes.set_context(:'two', 'operator');
+\t on
 SELECT try_sql(format('INSERT INTO woes.team_members (team_id, operator_id) VALUES (%L, %L)', :'billing_two', :'olga'));
+\t off
 ROLLBACK;
 
 --------------------------------------------------------------------------
@@ -112,7 +115,7 @@ SELECT woes.upsert_contact('discord', '1234567890', 'Zed Z') = :'zed' AS renamed
 SELECT name, email FROM woes.contacts WHERE id = :'zed';
 -- another channel with the same external id is another contact
 SELECT woes.upsert_contact('live_chat', '1234567890') <> :'zed' AS other_channel_other_contact;
-SELECT count(*) AS contacts, (SELECT count(*) FROM woes.identities) AS identities FROM woes.contacts;
+SELECT (SELECT count(*) FROM woes.contacts) AS contacts, (SELECT count(*) FROM woes.identities) AS identities;
 -- unknown channels and bad ids: WO007, with the known channels in the hint
 SELECT try_sql($$SELECT woes.upsert_contact('fax', '123')$$);
 SELECT try_sql($$SELECT woes.upsert_contact(NULL, '123')$$);
@@ -199,12 +202,14 @@ BEGIN;
 SELECT woes.set_context(:'one', 'operator');
 SELECT try_sql($$UPDATE woes.conversations SET number = 99 WHERE subject = 'one-a'$$);
 SELECT try_sql($$UPDATE woes.conversations SET number = number + 1$$);
-SELECT try_sql($$UPDATE woes.conversations SET id = woes.uuid_generate_v7() WHERE subject = 'one-a'$$);
-SELECT try_sql($$UPDATE woes.conversations SET created_at = created_at - interval '1 day' WHERE subject = 'one-a'$$);
-SELECT try_sql($$UPDATE woes.contacts SET id = woes.uuid_generate_v7()$$);
+-- (new values that are constants: Citus refuses a volatile function, or a
+-- stable one of a column, in an UPDATE before any row is looked at)
+SELECT try_sql($$UPDATE woes.conversations SET id = '00000000-0000-7000-8000-000000000001' WHERE subject = 'one-a'$$);
+SELECT try_sql($$UPDATE woes.conversations SET created_at = '2001-01-01 00:00:00+00' WHERE subject = 'one-a'$$);
+SELECT try_sql($$UPDATE woes.contacts SET id = '00000000-0000-7000-8000-000000000002'$$);
 SELECT try_sql($$UPDATE woes.contacts SET created_at = now() - interval '1 day'$$);
-SELECT try_sql($$UPDATE woes.operators SET id = woes.uuid_generate_v7()$$);
-SELECT try_sql($$UPDATE woes.team_members SET team_id = team_id, id = woes.uuid_generate_v7()$$);
+SELECT try_sql($$UPDATE woes.operators SET id = '00000000-0000-7000-8000-000000000003'$$);
+SELECT try_sql($$UPDATE woes.team_members SET team_id = team_id, id = '00000000-0000-7000-8000-000000000004'$$);
 -- setting them to what they are is no change
 SELECT try_sql($$UPDATE woes.conversations SET number = number, id = id, created_at = created_at$$);
 COMMIT;

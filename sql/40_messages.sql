@@ -76,17 +76,17 @@ BEGIN;
 SELECT woes.set_context(:'ws', 'operator');
 SELECT m.external_id, c.number, m.author_kind, m.visibility, m.channel,
        m.author_id = c.contact_id AS by_contact, m.contact_id = c.contact_id AS contact_filled
-  FROM woes.messages m JOIN woes.conversations c ON c.id = m.conversation_id
+  FROM woes.messages m JOIN woes.conversations c ON c.workspace_id = m.workspace_id AND c.id = m.conversation_id
  WHERE m.channel = 'live_chat' ORDER BY m.id;
 SELECT c.number, c.channel, c.status, c.thread_ref, ct.name AS contact
-  FROM woes.conversations c JOIN woes.contacts ct ON ct.id = c.contact_id ORDER BY c.number;
+  FROM woes.conversations c JOIN woes.contacts ct ON ct.workspace_id = c.workspace_id AND ct.id = c.contact_id ORDER BY c.number;
 -- one contact, one identity per channel for visitor-1
 SELECT i.channel, count(*) AS identities, count(DISTINCT i.contact_id) AS contacts
   FROM woes.identities i WHERE i.external_id = 'visitor-1' GROUP BY i.channel ORDER BY i.channel;
 -- (identities are per channel: visitor-1 on api is another contact)
 SELECT count(*) AS contacts, count(*) FILTER (WHERE name = 'Vera') AS veras FROM woes.contacts;
 -- the thread keys
-SELECT r.channel, r.ref, c.number FROM woes.thread_refs r JOIN woes.conversations c ON c.id = r.conversation_id
+SELECT r.channel, r.ref, c.number FROM woes.thread_refs r JOIN woes.conversations c ON c.workspace_id = r.workspace_id AND c.id = r.conversation_id
  ORDER BY r.channel, r.ref;
 COMMIT;
 
@@ -103,11 +103,11 @@ SELECT woes.receive_message('discord', '1187245310001', '301234567890123456', 't
 SELECT woes.receive_message('discord', '1187245319999', '301234567890123456', 'other thread', 'dm-4') AS dc4 \gset
 SELECT m.external_id, c.number, m.author_kind, m.contact_id = c.contact_id AS conversation_contact,
        m.author_id = c.contact_id AS by_conversation_contact
-  FROM woes.messages m JOIN woes.conversations c ON c.id = m.conversation_id
+  FROM woes.messages m JOIN woes.conversations c ON c.workspace_id = m.workspace_id AND c.id = m.conversation_id
  WHERE m.channel = 'discord' ORDER BY m.id;
 SELECT c.number, p.kind, ct.name, count(*) AS rows
-  FROM woes.participants p JOIN woes.conversations c ON c.id = p.conversation_id
-  JOIN woes.contacts ct ON ct.id = p.contact_id
+  FROM woes.participants p JOIN woes.conversations c ON c.workspace_id = p.workspace_id AND c.id = p.conversation_id
+  JOIN woes.contacts ct ON ct.workspace_id = p.workspace_id AND ct.id = p.contact_id
  WHERE c.channel = 'discord' GROUP BY 1, 2, 3 ORDER BY 1, 3;
 COMMIT;
 
@@ -170,10 +170,10 @@ SELECT v.label, c.number
                (6, 'e6 bare id', :'e6'), (7, 'e7 new thread (empty)', :'e7'), (8, 'e8 new thread (NULL)', :'e8'),
                (9, 'e9 reply to e7', :'e9'))
        AS v(n, label, id)
-  JOIN woes.messages m ON m.id = v.id JOIN woes.conversations c ON c.id = m.conversation_id
+  JOIN woes.messages m ON m.id = v.id JOIN woes.conversations c ON c.workspace_id = m.workspace_id AND c.id = m.conversation_id
  ORDER BY v.n;
 -- the keys: every Message-ID seen (without brackets), each in its thread
-SELECT r.ref, c.number FROM woes.thread_refs r JOIN woes.conversations c ON c.id = r.conversation_id
+SELECT r.ref, c.number FROM woes.thread_refs r JOIN woes.conversations c ON c.workspace_id = r.workspace_id AND c.id = r.conversation_id
  WHERE r.channel = 'email' ORDER BY c.number, r.ref;
 -- a long thread: References with 40 ids (over 2000 characters) in the
 -- first message of it we see; then a reply to one of those ids
@@ -183,14 +183,15 @@ SELECT woes.receive_message('email',
     'gil@example.com', 'Late in a long thread', '<CAH41+long@mail.gmail.com>', 'Gil') IS NOT NULL AS long_references_accepted;
 SELECT woes.receive_message('email', '<CAH7+qwertyuiopasdfghjklzxcvbnm0123456789@mail.gmail.com>',
     'gil@example.com', 'Reply to the 7th', '<CAH42+long@mail.gmail.com>') IS NOT NULL AS reply_accepted;
-SELECT count(*) AS messages, count(DISTINCT conversation_id) AS conversations,
-       (SELECT count(*) FROM woes.thread_refs WHERE ref LIKE 'CAH%') AS keys
-  FROM woes.messages WHERE external_id LIKE '<CAH4%+long@mail.gmail.com>';
+SELECT (SELECT count(*) FROM woes.messages WHERE external_id LIKE '<CAH4%+long@mail.gmail.com>') AS messages,
+       (SELECT count(DISTINCT conversation_id) FROM woes.messages WHERE external_id LIKE '<CAH4%+long@mail.gmail.com>')
+         AS conversations,
+       (SELECT count(*) FROM woes.thread_refs WHERE ref LIKE 'CAH%') AS keys;
 -- one contact per address, one participant row per conversation
 SELECT i.external_id, count(*) AS identities FROM woes.identities i WHERE i.channel = 'email'
  GROUP BY 1 ORDER BY 1;
 SELECT c.number, count(p.*) AS participants FROM woes.conversations c
-  LEFT JOIN woes.participants p ON p.conversation_id = c.id
+  LEFT JOIN woes.participants p ON p.workspace_id = c.workspace_id AND p.conversation_id = c.id
  WHERE c.channel = 'email' GROUP BY 1 ORDER BY 1;
 -- the email thread keys function alone
 SELECT woes.email_thread_keys(E'<a@x>\r\n\t<b@y> (comment) <c@z>') AS folded,
@@ -223,9 +224,10 @@ COMMIT;
 BEGIN;
 SELECT woes.set_context(:'ws', 'operator');
 SELECT c.number, c.status, p.number AS follows, c.thread_ref,
-       (SELECT count(*) FROM woes.messages m WHERE m.conversation_id = c.id) AS messages,
-       (SELECT count(*) FROM woes.participants x WHERE x.conversation_id = c.id) AS participants
-  FROM woes.conversations c LEFT JOIN woes.conversations p ON p.id = c.previous_conversation_id
+       (SELECT count(*) FROM woes.messages m WHERE m.workspace_id = c.workspace_id AND m.conversation_id = c.id) AS messages,
+       (SELECT count(*) FROM woes.participants x WHERE x.workspace_id = c.workspace_id AND x.conversation_id = c.id)
+         AS participants
+  FROM woes.conversations c LEFT JOIN woes.conversations p ON p.workspace_id = c.workspace_id AND p.id = c.previous_conversation_id
  WHERE c.channel = 'live_chat' ORDER BY c.number;
 SELECT (SELECT conversation_id FROM woes.messages WHERE id = :'lc4')
      = (SELECT conversation_id FROM woes.messages WHERE id = :'lc5') AS same_follow_up,
@@ -254,7 +256,7 @@ SELECT woes.set_context(:'ws', 'operator');
 SELECT count(*) AS follow_ups_of_mail1 FROM woes.conversations WHERE previous_conversation_id = :'mail1';
 SELECT count(DISTINCT m.conversation_id) AS conversations,
        bool_and(c.previous_conversation_id = :'mail1') AS all_in_follow_up
-  FROM woes.messages m JOIN woes.conversations c ON c.id = m.conversation_id
+  FROM woes.messages m JOIN woes.conversations c ON c.workspace_id = m.workspace_id AND c.id = m.conversation_id
  WHERE m.id IN (:'e12', :'e13', :'e14');
 SELECT status FROM woes.conversations WHERE id = :'mail1';
 COMMIT;
@@ -286,12 +288,13 @@ SELECT woes.start_conversation(:'ida', 'api', 'From the web form', 'The web form
 SELECT v.label, c.number, c.channel, c.status, c.subject, ct.name AS contact,
        m.author_kind, m.author_id = :'olga' AS by_olga, m.author_id = c.contact_id AS by_contact, m.body,
        m.channel AS message_channel,
-       (SELECT count(*) FROM woes.participants p WHERE p.conversation_id = c.id AND p.kind = 'customer'
+       (SELECT count(*) FROM woes.participants p WHERE p.workspace_id = c.workspace_id AND p.conversation_id = c.id
+           AND p.kind = 'customer'
            AND p.contact_id = c.contact_id) AS customer_participant
   FROM (VALUES (1, 'customer, with body', :'s1'::uuid), (2, 'customer, no body', :'s2'),
                (3, 'operator', :'s3'), (4, 'backend', :'s4')) AS v(n, label, id)
-  JOIN woes.conversations c ON c.id = v.id JOIN woes.contacts ct ON ct.id = c.contact_id
-  LEFT JOIN woes.messages m ON m.conversation_id = c.id
+  JOIN woes.conversations c ON c.id = v.id JOIN woes.contacts ct ON ct.workspace_id = c.workspace_id AND ct.id = c.contact_id
+  LEFT JOIN woes.messages m ON m.workspace_id = c.workspace_id AND m.conversation_id = c.id
  ORDER BY v.n;
 COMMIT;
 
@@ -332,7 +335,7 @@ SELECT v.label, m.author_kind, m.visibility, m.author_id = :'olga' AS by_olga, m
                (4, 'agent reply', :'r_ag'), (5, 'agent note', :'n_ag'), (6, 'backend reply', :'r_sys'),
                (7, 'backend note', :'n_sys'), (8, 'admin as olga', :'n_adm'), (9, 'admin, no actor', :'n_adm2'))
        AS v(n, label, id)
-  JOIN woes.messages m ON m.id = v.id LEFT JOIN woes.message_traces t ON t.message_id = m.id
+  JOIN woes.messages m ON m.id = v.id LEFT JOIN woes.message_traces t ON t.workspace_id = m.workspace_id AND t.message_id = m.id
  ORDER BY v.n;
 COMMIT;
 -- who may not: customers and analysts (boss acting as an analyst) write
@@ -465,7 +468,7 @@ SELECT v.label, m.author_kind, m.author_id = :'hal' AS by_hal, m.author_id = :'b
        m.created_at = v.at AS created_kept, m.body IS NULL AS no_body, m.attachments,
        m.grounding IS NULL AS no_grounding, m.redacted_at IS NOT NULL AS redacted,
        m.redacted_by = :'olga' AS by_olga, m.redaction_reason,
-       (SELECT count(*) FROM woes.message_traces t WHERE t.message_id = m.id) AS traces
+       (SELECT count(*) FROM woes.message_traces t WHERE t.workspace_id = m.workspace_id AND t.message_id = m.id) AS traces
   FROM (VALUES (1, 'card', :'card'::uuid, :'card_at'::timestamptz), (2, 'agent reply', :'r_ag', :'r_ag_at'))
        AS v(n, label, id, at)
   JOIN woes.messages m ON m.id = v.id ORDER BY v.n;
@@ -510,7 +513,7 @@ SELECT :erin_messages > 1 AS several, count(*) = :erin_messages AS messages_kept
   FROM woes.messages WHERE author_id = :'erin';
 SELECT body FROM woes.messages WHERE id = :'staff_msg';
 SELECT count(*) AS participant_rows, count(display_name) AS names_left FROM woes.participants WHERE contact_id = :'erin';
-SELECT count(*) AS thread_keys FROM woes.thread_refs r JOIN woes.conversations c ON c.id = r.conversation_id
+SELECT count(*) AS thread_keys FROM woes.thread_refs r JOIN woes.conversations c ON c.workspace_id = r.workspace_id AND c.id = r.conversation_id
  WHERE c.contact_id = :'erin';
 COMMIT;
 -- the same address writing again is a new contact in a new conversation
@@ -519,8 +522,9 @@ SELECT woes.set_context(:'ws', 'operator');
 SELECT woes.receive_message('email', '<CAJ+abc=DEF@mail.gmail.com>', 'erin@example.com', 'Hi again',
                             '<CAJ+after-erasure@mail.gmail.com>', 'Erin') AS e15 \gset
 SELECT m.contact_id <> :'erin' AS new_contact, c.previous_conversation_id IS NULL AS new_thread,
-       (SELECT count(*) FROM woes.conversations x WHERE x.contact_id = m.contact_id) AS conversations
-  FROM woes.messages m JOIN woes.conversations c ON c.id = m.conversation_id WHERE m.id = :'e15';
+       (SELECT count(*) FROM woes.conversations x WHERE x.workspace_id = m.workspace_id AND x.contact_id = m.contact_id)
+         AS conversations
+  FROM woes.messages m JOIN woes.conversations c ON c.workspace_id = m.workspace_id AND c.id = m.conversation_id WHERE m.id = :'e15';
 -- erasure does not cross workspaces, nor invent contacts
 SELECT woes.erase_contact('00000000-0000-7000-8000-000000000000');
 SELECT woes.erase_contact(NULL);
@@ -570,9 +574,8 @@ SELECT woes.receive_message('live_chat', 'chat-inbox', 'visitor-inbox', 'three',
                             '2020-02-01 10:00:00+00') IS NOT NULL AS received;
 SELECT unread_count, waiting_since = '2020-02-01 10:00:00+00' AS waiting_since_third FROM woes.inbox WHERE id = :'ic';
 -- the inbox is every conversation of the workspace, none of another's
-SELECT count(*) = (SELECT count(*) FROM woes.conversations) AS all_conversations,
-       count(*) FILTER (WHERE id = :'other_conv') AS others
-  FROM woes.inbox;
+SELECT (SELECT count(*) FROM woes.inbox) = (SELECT count(*) FROM woes.conversations) AS all_conversations,
+       (SELECT count(*) FROM woes.inbox WHERE id = :'other_conv') AS others;
 COMMIT;
 
 --------------------------------------------------------------------------
