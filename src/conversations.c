@@ -37,7 +37,8 @@ PG_FUNCTION_INFO_V1(woes_lifecycle_trigger);
 
 /*
  * The hooks, in the order they run: each pass runs them all.  A concern
- * that judges a conversation change adds itself here.
+ * that judges a conversation change adds itself here (a concern that only
+ * records has no check).
  */
 typedef struct ConversationHook
 {
@@ -49,6 +50,7 @@ static const ConversationHook hooks[] = {
 	{woes_lifecycle_check, woes_lifecycle_record},	/* status: lifecycle.c */
 	{woes_handoff_check, woes_handoff_record},	/* control: handoff.c */
 	{woes_assignment_check, woes_assignment_record},	/* assignee, team: assignment.c */
+	{NULL, woes_load_record},	/* the operators' loads: routing.c */
 };
 
 /* attribute numbers, looked up by name once per relation */
@@ -225,7 +227,8 @@ conversation_trigger_body(FunctionCallInfo fcinfo)
 	}
 
 	for (i = 0; i < (int) lengthof(hooks); i++)
-		hooks[i].check(&row);
+		if (hooks[i].check)
+			hooks[i].check(&row);
 	for (i = 0; i < (int) lengthof(hooks); i++)
 		hooks[i].record(&row);
 	if (row.insert)
