@@ -37,7 +37,8 @@ PG_FUNCTION_INFO_V1(woes_lifecycle_trigger);
 
 /*
  * The hooks, in the order they run: each pass runs them all.  A concern
- * that judges a conversation change adds itself here.
+ * that judges a conversation change adds itself here (a concern that only
+ * records has no check).
  */
 typedef struct ConversationHook
 {
@@ -48,6 +49,8 @@ typedef struct ConversationHook
 static const ConversationHook hooks[] = {
 	{woes_lifecycle_check, woes_lifecycle_record},	/* status: lifecycle.c */
 	{woes_handoff_check, woes_handoff_record},	/* control: handoff.c */
+	{woes_assignment_check, woes_assignment_record},	/* assignee, team: assignment.c */
+	{NULL, woes_load_record},	/* the operators' loads: routing.c */
 };
 
 /* attribute numbers, looked up by name once per relation */
@@ -67,6 +70,8 @@ conversation_atts(Relation rel)
 		atts.control = woes_trigger_attnum(tupdesc, "control");
 		atts.controller_id = woes_trigger_attnum(tupdesc, "controller_id");
 		atts.contact_id = woes_trigger_attnum(tupdesc, "contact_id");
+		atts.assignee_id = woes_trigger_attnum(tupdesc, "assignee_id");
+		atts.team_id = woes_trigger_attnum(tupdesc, "team_id");
 		atts.snoozed_until = woes_trigger_attnum(tupdesc, "snoozed_until");
 		atts.waiting_since = woes_trigger_attnum(tupdesc, "waiting_since");
 		atts.relid = RelationGetRelid(rel);
@@ -222,7 +227,8 @@ conversation_trigger_body(FunctionCallInfo fcinfo)
 	}
 
 	for (i = 0; i < (int) lengthof(hooks); i++)
-		hooks[i].check(&row);
+		if (hooks[i].check)
+			hooks[i].check(&row);
 	for (i = 0; i < (int) lengthof(hooks); i++)
 		hooks[i].record(&row);
 	if (row.insert)

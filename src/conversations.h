@@ -35,6 +35,8 @@ typedef struct WoesConversationAtts
 	int			control;
 	int			controller_id;
 	int			contact_id;
+	int			assignee_id;
+	int			team_id;
 	int			snoozed_until;
 	int			waiting_since;
 } WoesConversationAtts;
@@ -78,5 +80,8 @@ extern void woes_lifecycle_check(WoesConversationRow *row);
 extern void woes_lifecycle_record(WoesConversationRow *row);
 extern void woes_handoff_check(WoesConversationRow *row);
 extern void woes_handoff_record(WoesConversationRow *row);
+extern void woes_assignment_check(WoesConversationRow *row);
+extern void woes_assignment_record(WoesConversationRow *row);
+extern void woes_load_record(WoesConversationRow *row);
 
 #endif							/* WOES_CONVERSATIONS_H */

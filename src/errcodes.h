@@ -27,6 +27,7 @@
 #define ERRCODE_WOES_ALREADY_TAKEN		MAKE_SQLSTATE('W','O','3','0','2')
 #define ERRCODE_WOES_NO_AGENT			MAKE_SQLSTATE('W','O','3','0','3')
 #define ERRCODE_WOES_INVALID_HANDOFF	MAKE_SQLSTATE('W','O','3','0','4')
+#define ERRCODE_WOES_INVALID_ASSIGNMENT	MAKE_SQLSTATE('W','O','6','0','1')
 #define ERRCODE_WOES_READ_COMMITTED		MAKE_SQLSTATE('W','O','4','0','1')
 /* raised in SQL only, by woes.distribute() (70_scale_out.sql) */
 #define ERRCODE_WOES_SCALE_OUT			MAKE_SQLSTATE('W','O','5','0','1')

@@ -106,6 +106,12 @@ static const DirectColumn handoff_event_columns[] = {
 	{"actor_id", "uuid"}, {"operator_id", "uuid"}, {"reason", "text"},
 };
 
+static const DirectColumn assignment_columns[] = {
+	{"workspace_id", "uuid"}, {"conversation_id", "uuid"}, {"from_assignee_id", "uuid"},
+	{"to_assignee_id", "uuid"}, {"from_team_id", "uuid"}, {"to_team_id", "uuid"},
+	{"actor_kind", "text"}, {"actor_id", "uuid"}, {"reason", "text"},
+};
+
 #define WOES_MESSAGE_COL_BINDING(name, column, type) {column, type},
 static const DirectColumn message_columns[] = {
 	WOES_MESSAGE_COLUMNS(WOES_MESSAGE_COL_BINDING)
@@ -128,6 +134,7 @@ static DirectTable tables[] = {
 	[WOES_DIRECT_HANDOFF_EVENTS] = {"handoff_events", false, NULL, false, NULL, lengthof_cols(handoff_event_columns), handoff_event_columns},
 	[WOES_DIRECT_EVENTS] = {"events", false, NULL, false, "events_id_seq", lengthof_cols(event_columns), event_columns},
 	[WOES_DIRECT_MESSAGES] = {"messages", true, message_defaults, true, NULL, lengthof_cols(message_columns), message_columns},
+	[WOES_DIRECT_ASSIGNMENTS] = {"assignments", false, NULL, false, NULL, lengthof_cols(assignment_columns), assignment_columns},
 };
 
 /* any change to a bound table (or a full reset) unbinds it */

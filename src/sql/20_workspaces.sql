@@ -162,6 +162,11 @@ CREATE TABLE @extschema@.operators (
     email       text NOT NULL CHECK (email ~ '^[^@\s]+@[^@\s]+$' AND length(email) <= 320),
     active      boolean NOT NULL DEFAULT true,
     created_at  timestamptz NOT NULL DEFAULT now(),
+    -- routing (36_routing.sql): how many open or pending conversations
+    -- woes.route() gives the operator (NULL: the workspace's
+    -- routing_capacity setting), and whether they are away (routed nothing)
+    capacity    integer CHECK (capacity BETWEEN 0 AND 100000),
+    away        boolean NOT NULL DEFAULT false,
     PRIMARY KEY (workspace_id, id)
 );
 CREATE UNIQUE INDEX operators_email_key ON @extschema@.operators (workspace_id, lower(email));

@@ -206,11 +206,13 @@ CREATE FUNCTION @extschema@.lifecycle() RETURNS trigger
     AS 'MODULE_PATHNAME', 'woes_lifecycle_trigger'
     LANGUAGE C;
 COMMENT ON FUNCTION @extschema@.lifecycle() IS
-    'Internal trigger: enforces the status and control rules on every write, and records status_events, handoff_events and outbox events';
+    'Internal trigger: enforces the status and control rules on every write, and records status_events, handoff_events, assignments and outbox events';
 
 -- named to sort after allocate_number and guard_update: BEFORE triggers
 -- fire in name order, and this one writes history, so it must be last
-CREATE TRIGGER lifecycle BEFORE INSERT OR UPDATE OF status, snoozed_until, control, controller_id
+-- (the columns some hook judges: status, control, assignment)
+CREATE TRIGGER lifecycle BEFORE INSERT OR UPDATE OF status, snoozed_until, control, controller_id,
+    assignee_id, team_id
     ON @extschema@.conversations
     FOR EACH ROW EXECUTE FUNCTION @extschema@.lifecycle();
 

@@ -21,7 +21,9 @@ GRANT SELECT ON @extschema@.customer_conversations, @extschema@.customer_message
 GRANT SELECT ON @extschema@.workspaces, @extschema@.channels TO woes_service, woes_admin, woes_analyst;
 GRANT UPDATE (name, settings) ON @extschema@.workspaces TO woes_admin;
 GRANT SELECT ON @extschema@.role_bindings, @extschema@.workspace_counters TO woes_admin;
-GRANT SELECT ON @extschema@.status_events, @extschema@.handoff_events TO woes_service, woes_admin, woes_analyst;
+GRANT SELECT ON @extschema@.status_events, @extschema@.handoff_events, @extschema@.assignments,
+    @extschema@.operator_loads
+    TO woes_service, woes_admin, woes_analyst;
 GRANT SELECT ON @extschema@.events TO woes_service, woes_admin;
 -- analysts: who and how, never what was said (no subjects, no messages)
 GRANT SELECT ON @extschema@.operators, @extschema@.teams, @extschema@.team_members,
@@ -86,6 +88,9 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.request_handoff(uuid, text),
     @extschema@.take_over(uuid),
     @extschema@.release_to_automation(uuid),
+    @extschema@.assign(uuid, uuid, uuid, text),
+    @extschema@.unassign(uuid, text),
+    @extschema@.route(uuid, uuid),
     @extschema@.event_horizon(uuid),
     @extschema@.events_since(bigint, integer),
     @extschema@.resolved_conversations(bigint, integer)

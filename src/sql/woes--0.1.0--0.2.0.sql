@@ -1569,3 +1569,298 @@ BEGIN
     RETURN OLD;
 END;
 $$;
+
+--------------------------------------------------------------------------
+-- Assignment (src/sql/35_assignment.sql, src/assignment.c): the history
+-- table with what 80_row_security.sql and 90_grants.sql give every table
+-- and API function, assign/unassign, and the conversation trigger firing
+-- on assignee_id and team_id too.
+--------------------------------------------------------------------------
+CREATE TABLE @extschema@.assignments (
+    workspace_id     uuid NOT NULL,
+    conversation_id  uuid NOT NULL,
+    id               bigint GENERATED ALWAYS AS IDENTITY,
+    -- no foreign keys to operators and teams: the history outlives them
+    from_assignee_id uuid,
+    to_assignee_id   uuid,
+    from_team_id     uuid,
+    to_team_id       uuid,
+    actor_kind       text NOT NULL CHECK (actor_kind IN ('customer', 'agent', 'operator', 'system')),
+    actor_id         uuid,
+    reason           text CHECK (length(reason) <= 1000),
+    created_at       timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (workspace_id, conversation_id, id),
+    -- deferred: an assignment made with the conversation is written by its
+    -- BEFORE INSERT trigger, just before the conversation row
+    FOREIGN KEY (workspace_id, conversation_id)
+        REFERENCES @extschema@.conversations (workspace_id, id) ON DELETE CASCADE
+        DEFERRABLE INITIALLY DEFERRED
+);
+COMMENT ON TABLE @extschema@.assignments IS
+    'Assignment history: every change of a conversation''s assignee or team (from, to, who, why, when), kept when the operator or team is removed';
+CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.assignments
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_update('workspace_id', 'conversation_id', 'id', 'created_at');
+
+CREATE POLICY assignments_read ON @extschema@.assignments FOR SELECT
+    USING (@extschema@.in_audience('{agent,operator,analyst,admin}'));
+COMMENT ON POLICY assignments_read ON @extschema@.assignments IS
+    'Defined by woes. Agents, operators, analysts and admins read assignment history; only the assignment hook writes it';
+
+-- the inbox per assignee and per team, oldest waiting first
+CREATE INDEX conversations_team_queue_idx ON @extschema@.conversations
+    (workspace_id, team_id, status, waiting_since) WHERE team_id IS NOT NULL;
+
+CREATE FUNCTION @extschema@.assign(conversation uuid, operator uuid DEFAULT NULL, team uuid DEFAULT NULL,
+                                   reason text DEFAULT NULL)
+    RETURNS boolean
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ws      uuid := @extschema@.current_workspace();    -- a value: see upsert_contact
+    saved   text := coalesce(pg_catalog.current_setting('woes.reason', true), '');
+    n       integer;
+BEGIN
+    PERFORM @extschema@.require_audience('{agent,operator,admin}', 'assigning a conversation');
+    IF assign.conversation IS NULL OR (assign.operator IS NULL AND assign.team IS NULL) THEN
+        RAISE EXCEPTION 'assign needs a conversation and an operator, a team or both'
+            USING ERRCODE = 'WO007', HINT = 'woes.unassign(conversation) clears both.';
+    END IF;
+    -- the reason the history records, as a SET LOCAL Citus forwards to the
+    -- worker where the trigger runs (see wake_snoozed); set back below
+    IF assign.reason IS NOT NULL THEN
+        PERFORM @extschema@.require_text(assign.reason, 'reason', 1000);
+        EXECUTE pg_catalog.format('DO %L', pg_catalog.format('BEGIN SET LOCAL woes.reason = %L; END', assign.reason));
+    END IF;
+    -- a compare-and-set: the same values again change nothing and record nothing
+    UPDATE @extschema@.conversations c
+       SET assignee_id = assign.operator, team_id = assign.team
+     WHERE c.workspace_id OPERATOR(pg_catalog.=) ws
+       AND c.id OPERATOR(pg_catalog.=) assign.conversation
+       AND (c.assignee_id IS DISTINCT FROM assign.operator OR c.team_id IS DISTINCT FROM assign.team);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    IF assign.reason IS NOT NULL THEN
+        EXECUTE pg_catalog.format('DO %L', pg_catalog.format('BEGIN SET LOCAL woes.reason = %L; END', saved));
+    END IF;
+    IF n OPERATOR(pg_catalog.=) 0 AND NOT EXISTS (
+            SELECT FROM @extschema@.conversations c
+             WHERE c.workspace_id OPERATOR(pg_catalog.=) ws
+               AND c.id OPERATOR(pg_catalog.=) assign.conversation) THEN
+        RAISE EXCEPTION 'conversation % not found in this workspace', assign.conversation USING ERRCODE = 'WO005';
+    END IF;
+    RETURN n OPERATOR(pg_catalog.>) 0;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.assign(uuid, uuid, uuid, text) IS
+    'Assign a conversation to an operator (an active one of the workspace), a team (its queue), or both (the operator must be a member); sets both columns as given; true if anything changed (the same values again are a no-op); history in woes.assignments, event conversation.assigned';
+
+CREATE FUNCTION @extschema@.unassign(conversation uuid, reason text DEFAULT NULL)
+    RETURNS boolean
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ws      uuid := @extschema@.current_workspace();
+    saved   text := coalesce(pg_catalog.current_setting('woes.reason', true), '');
+    n       integer;
+BEGIN
+    PERFORM @extschema@.require_audience('{agent,operator,admin}', 'unassigning a conversation');
+    IF unassign.conversation IS NULL THEN
+        RAISE EXCEPTION 'conversation must not be null' USING ERRCODE = 'WO007';
+    END IF;
+    IF unassign.reason IS NOT NULL THEN
+        PERFORM @extschema@.require_text(unassign.reason, 'reason', 1000);
+        EXECUTE pg_catalog.format('DO %L', pg_catalog.format('BEGIN SET LOCAL woes.reason = %L; END', unassign.reason));
+    END IF;
+    UPDATE @extschema@.conversations c
+       SET assignee_id = NULL, team_id = NULL
+     WHERE c.workspace_id OPERATOR(pg_catalog.=) ws
+       AND c.id OPERATOR(pg_catalog.=) unassign.conversation
+       AND (c.assignee_id IS NOT NULL OR c.team_id IS NOT NULL);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    IF unassign.reason IS NOT NULL THEN
+        EXECUTE pg_catalog.format('DO %L', pg_catalog.format('BEGIN SET LOCAL woes.reason = %L; END', saved));
+    END IF;
+    IF n OPERATOR(pg_catalog.=) 0 AND NOT EXISTS (
+            SELECT FROM @extschema@.conversations c
+             WHERE c.workspace_id OPERATOR(pg_catalog.=) ws
+               AND c.id OPERATOR(pg_catalog.=) unassign.conversation) THEN
+        RAISE EXCEPTION 'conversation % not found in this workspace', unassign.conversation USING ERRCODE = 'WO005';
+    END IF;
+    RETURN n OPERATOR(pg_catalog.>) 0;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.unassign(uuid, text) IS
+    'Clear a conversation''s assignee and team; true if anything changed (a no-op when it has neither)';
+
+ALTER TABLE @extschema@.assignments ENABLE ROW LEVEL SECURITY;
+ALTER TABLE @extschema@.assignments FORCE ROW LEVEL SECURITY;
+CREATE POLICY workspace_isolation ON @extschema@.assignments AS RESTRICTIVE FOR ALL
+    USING (workspace_id OPERATOR(pg_catalog.=) @extschema@.current_workspace())
+    WITH CHECK (@extschema@.in_workspace(workspace_id));
+COMMENT ON POLICY workspace_isolation ON @extschema@.assignments IS
+    'Defined by woes. Restrictive: only rows of the context''s workspace are visible or writable';
+ALTER POLICY assignments_read ON @extschema@.assignments
+    USING (workspace_id OPERATOR(pg_catalog.=) @extschema@.current_workspace()
+           AND (@extschema@.in_audience('{agent,operator,analyst,admin}')));
+CREATE TRIGGER require_context BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.assignments
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.require_context();
+ALTER TABLE @extschema@.assignments ALTER COLUMN reason SET STATISTICS 0;
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.assignments', '');
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.assignments_id_seq', '');
+REVOKE ALL ON @extschema@.assignments FROM PUBLIC;
+GRANT SELECT ON @extschema@.assignments TO woes_service, woes_admin, woes_analyst;
+REVOKE EXECUTE ON FUNCTION @extschema@.assign(uuid, uuid, uuid, text), @extschema@.unassign(uuid, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.assign(uuid, uuid, uuid, text), @extschema@.unassign(uuid, text)
+    TO woes_service, woes_admin;
+ALTER FUNCTION @extschema@.assign(uuid, uuid, uuid, text) SET row_security = on;
+ALTER FUNCTION @extschema@.unassign(uuid, text) SET row_security = on;
+
+DROP TRIGGER lifecycle ON @extschema@.conversations;
+CREATE TRIGGER lifecycle BEFORE INSERT OR UPDATE OF status, snoozed_until, control, controller_id,
+    assignee_id, team_id
+    ON @extschema@.conversations
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.lifecycle();
+COMMENT ON FUNCTION @extschema@.lifecycle() IS
+    'Internal trigger: enforces the status and control rules on every write, and records status_events, handoff_events, assignments and outbox events';
+
+--------------------------------------------------------------------------
+-- Routing (src/sql/36_routing.sql, src/routing.c): an operator's capacity
+-- and away flag, the loads (counted once from the conversations as they
+-- are), woes.route.
+--------------------------------------------------------------------------
+ALTER TABLE @extschema@.operators
+    ADD COLUMN capacity integer CHECK (capacity BETWEEN 0 AND 100000),
+    ADD COLUMN away boolean NOT NULL DEFAULT false;
+CREATE TABLE @extschema@.operator_loads (
+    workspace_id     uuid NOT NULL,
+    operator_id      uuid NOT NULL,
+    -- open or pending conversations assigned to the operator
+    open_count       integer NOT NULL DEFAULT 0 CHECK (open_count >= 0),
+    -- the operator's latest assignment: equal loads go to who waited longest
+    last_assigned_at timestamptz,
+    PRIMARY KEY (workspace_id, operator_id),
+    FOREIGN KEY (workspace_id, operator_id)
+        REFERENCES @extschema@.operators (workspace_id, id) ON DELETE CASCADE
+);
+COMMENT ON TABLE @extschema@.operator_loads IS
+    'Per operator, the open or pending conversations assigned to them and their latest assignment: what woes.route() weighs; kept by the conversation trigger';
+CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.operator_loads
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_update('workspace_id', 'operator_id');
+
+CREATE POLICY operator_loads_read ON @extschema@.operator_loads FOR SELECT
+    USING (@extschema@.in_audience('{agent,operator,analyst,admin}'));
+COMMENT ON POLICY operator_loads_read ON @extschema@.operator_loads IS
+    'Defined by woes. Agents, operators, analysts and admins read the loads; only the conversation trigger writes them';
+
+INSERT INTO @extschema@.operator_loads (workspace_id, operator_id, open_count)
+SELECT c.workspace_id, c.assignee_id, count(*)
+  FROM @extschema@.conversations c
+ WHERE c.assignee_id IS NOT NULL AND c.status OPERATOR(@extschema@.=) ANY ('{open,pending}')
+ GROUP BY 1, 2;
+ALTER TABLE @extschema@.operator_loads ENABLE ROW LEVEL SECURITY;
+ALTER TABLE @extschema@.operator_loads FORCE ROW LEVEL SECURITY;
+CREATE POLICY workspace_isolation ON @extschema@.operator_loads AS RESTRICTIVE FOR ALL
+    USING (workspace_id OPERATOR(pg_catalog.=) @extschema@.current_workspace())
+    WITH CHECK (@extschema@.in_workspace(workspace_id));
+COMMENT ON POLICY workspace_isolation ON @extschema@.operator_loads IS
+    'Defined by woes. Restrictive: only rows of the context''s workspace are visible or writable';
+ALTER POLICY operator_loads_read ON @extschema@.operator_loads
+    USING (workspace_id OPERATOR(pg_catalog.=) @extschema@.current_workspace()
+           AND (@extschema@.in_audience('{agent,operator,analyst,admin}')));
+CREATE TRIGGER require_context BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.operator_loads
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.require_context();
+SELECT pg_catalog.pg_extension_config_dump('@extschema@.operator_loads', '');
+REVOKE ALL ON @extschema@.operator_loads FROM PUBLIC;
+GRANT SELECT ON @extschema@.operator_loads TO woes_service, woes_admin, woes_analyst;
+
+CREATE FUNCTION @extschema@.route(conversation uuid, team uuid)
+    RETURNS uuid
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ws        uuid := @extschema@.current_workspace();    -- a value: see upsert_contact
+    default_capacity integer;
+    routed    record;
+    chosen    uuid;
+BEGIN
+    PERFORM @extschema@.require_audience('{agent,operator,admin}', 'routing a conversation');
+    IF route.conversation IS NULL OR route.team IS NULL THEN
+        RAISE EXCEPTION 'conversation and team must not be null' USING ERRCODE = 'WO007';
+    END IF;
+    -- the loads are read after the locks below: an older snapshot would
+    -- miss what the router before committed
+    IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'read committed' THEN
+        RAISE EXCEPTION 'routing needs READ COMMITTED' USING ERRCODE = 'WO401',
+            HINT = 'Under REPEATABLE READ or SERIALIZABLE a router would weigh loads older than its locks.';
+    END IF;
+    IF NOT EXISTS (SELECT FROM @extschema@.teams t
+                    WHERE t.workspace_id OPERATOR(pg_catalog.=) ws
+                      AND t.id OPERATOR(pg_catalog.=) route.team) THEN
+        RAISE EXCEPTION 'team % not found in this workspace', route.team USING ERRCODE = 'WO005';
+    END IF;
+
+    -- the conversation first: a second router of it waits here, then finds
+    -- it routed and keeps that
+    SELECT c.assignee_id, c.team_id INTO routed
+      FROM @extschema@.conversations c
+     WHERE c.workspace_id OPERATOR(pg_catalog.=) ws
+       AND c.id OPERATOR(pg_catalog.=) route.conversation
+       FOR NO KEY UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'conversation % not found in this workspace', route.conversation USING ERRCODE = 'WO005';
+    END IF;
+    IF routed.team_id OPERATOR(pg_catalog.=) route.team AND routed.assignee_id IS NOT NULL THEN
+        RETURN routed.assignee_id;
+    END IF;
+
+    -- then the candidates, in id order (two routers of overlapping teams
+    -- lock in one order: no deadlock): routers that could pick the same
+    -- operator take turns, each reading the loads the one before committed
+    PERFORM FROM @extschema@.operators o
+      JOIN @extschema@.team_members m
+        ON m.workspace_id OPERATOR(pg_catalog.=) o.workspace_id
+       AND m.operator_id OPERATOR(pg_catalog.=) o.id
+     WHERE o.workspace_id OPERATOR(pg_catalog.=) ws
+       AND m.team_id OPERATOR(pg_catalog.=) route.team
+       AND o.active AND NOT o.away
+     ORDER BY o.id
+       FOR NO KEY UPDATE OF o;
+
+    SELECT CASE WHEN pg_catalog.jsonb_typeof(w.settings OPERATOR(pg_catalog.->) 'routing_capacity')
+                     OPERATOR(pg_catalog.=) 'number'
+                THEN (w.settings OPERATOR(pg_catalog.->>) 'routing_capacity')::numeric::integer END
+      INTO default_capacity
+      FROM @extschema@.workspaces w WHERE w.id OPERATOR(pg_catalog.=) ws;
+
+    SELECT o.id INTO chosen
+      FROM @extschema@.operators o
+      JOIN @extschema@.team_members m
+        ON m.workspace_id OPERATOR(pg_catalog.=) o.workspace_id
+       AND m.operator_id OPERATOR(pg_catalog.=) o.id
+      LEFT JOIN @extschema@.operator_loads l
+        ON l.workspace_id OPERATOR(pg_catalog.=) o.workspace_id
+       AND l.operator_id OPERATOR(pg_catalog.=) o.id
+     WHERE o.workspace_id OPERATOR(pg_catalog.=) ws
+       AND m.team_id OPERATOR(pg_catalog.=) route.team
+       AND o.active AND NOT o.away
+       AND (coalesce(o.capacity, default_capacity) IS NULL
+            OR coalesce(l.open_count, 0) OPERATOR(pg_catalog.<) coalesce(o.capacity, default_capacity))
+     ORDER BY coalesce(l.open_count, 0), l.last_assigned_at NULLS FIRST, o.id
+     LIMIT 1;
+
+    -- nobody has room: the conversation waits in the team's queue
+    UPDATE @extschema@.conversations c
+       SET assignee_id = chosen, team_id = route.team
+     WHERE c.workspace_id OPERATOR(pg_catalog.=) ws
+       AND c.id OPERATOR(pg_catalog.=) route.conversation
+       AND (c.assignee_id IS DISTINCT FROM chosen OR c.team_id IS DISTINCT FROM route.team);
+    RETURN chosen;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.route(uuid, uuid) IS
+    'Assign a conversation to the active, not away member of a team with the fewest open or pending conversations (then the longest since an assignment) below their capacity; NULL when nobody has room (it waits in the team''s queue); an already routed conversation keeps its assignee';
+REVOKE EXECUTE ON FUNCTION @extschema@.route(uuid, uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.route(uuid, uuid) TO woes_service, woes_admin;
+ALTER FUNCTION @extschema@.route(uuid, uuid) SET row_security = on;
