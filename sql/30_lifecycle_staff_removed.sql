@@ -14,6 +14,9 @@ SELECT woes.set_context(:'acme', 'admin');
 SELECT woes.add_operator('Leaving', 'leaving@acme.test') AS leaving \gset
 SELECT woes.add_operator('Staying', 'staying@acme.test') AS staying \gset
 SELECT woes.add_team('Disbanded') AS team \gset
+-- both in the team (an assignee with a team must be a member of it)
+SELECT woes.add_team_member(:'team', :'leaving') IS NOT NULL AS leaving_member,
+       woes.add_team_member(:'team', :'staying') IS NOT NULL AS staying_member;
 COMMIT;
 BEGIN;
 SELECT woes.set_context(:'acme', 'operator', :'leaving');

@@ -73,6 +73,7 @@ BEGIN;
 SELECT woes.set_context(:'acme', 'admin');
 SELECT woes.add_team('Short-lived') AS team \gset
 SELECT woes.add_operator('Temp', 'temp@acme.test') AS temp \gset
+SELECT woes.add_team_member(:'team', :'temp') IS NOT NULL AS member;
 UPDATE woes.conversations SET team_id = :'team', assignee_id = :'temp' WHERE number = 4;
 DELETE FROM woes.teams WHERE id = :'team' RETURNING name;
 DELETE FROM woes.operators WHERE id = :'temp' RETURNING name;
