@@ -20,9 +20,11 @@ GRANT SELECT ON @extschema@.customer_conversations, @extschema@.customer_message
     TO woes_service, woes_admin;
 GRANT SELECT ON @extschema@.workspaces, @extschema@.channels TO woes_service, woes_admin, woes_analyst;
 GRANT UPDATE (name, settings) ON @extschema@.workspaces TO woes_admin;
+GRANT INSERT, UPDATE, DELETE ON @extschema@.tags TO woes_service, woes_admin;
+GRANT INSERT, DELETE ON @extschema@.conversation_tags TO woes_service, woes_admin;
 GRANT SELECT ON @extschema@.role_bindings, @extschema@.workspace_counters TO woes_admin;
 GRANT SELECT ON @extschema@.status_events, @extschema@.handoff_events, @extschema@.assignments,
-    @extschema@.operator_loads
+    @extschema@.operator_loads, @extschema@.tags, @extschema@.conversation_tags
     TO woes_service, woes_admin, woes_analyst;
 GRANT SELECT ON @extschema@.events TO woes_service, woes_admin;
 -- analysts: who and how, never what was said (no subjects, no messages)
@@ -60,6 +62,7 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.thread_keys(text, text),
     @extschema@.handoff(uuid, @extschema@.control, text, uuid),
     @extschema@.require_read_committed(),
+    @extschema@.tag_for(uuid, text, boolean),
     @extschema@.outbox_horizon(text, integer)
     TO woes_service, woes_admin;
 
@@ -91,6 +94,9 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.assign(uuid, uuid, uuid, text),
     @extschema@.unassign(uuid, text),
     @extschema@.route(uuid, uuid),
+    @extschema@.define_tag(text, text, text),
+    @extschema@.tag(uuid, text),
+    @extschema@.untag(uuid, text),
     @extschema@.event_horizon(uuid),
     @extschema@.events_since(bigint, integer),
     @extschema@.resolved_conversations(bigint, integer)
