@@ -1783,6 +1783,7 @@ DECLARE
     ws        uuid := @extschema@.current_workspace();    -- a value: see upsert_contact
     default_capacity integer;
     routed    record;
+    tried     uuid[] := '{}';
     chosen    uuid;
 BEGIN
     PERFORM @extschema@.require_audience('{agent,operator,admin}', 'routing a conversation');
@@ -1815,40 +1816,58 @@ BEGIN
         RETURN routed.assignee_id;
     END IF;
 
-    -- then the candidates, in id order (two routers of overlapping teams
-    -- lock in one order: no deadlock): routers that could pick the same
-    -- operator take turns, each reading the loads the one before committed
-    PERFORM FROM @extschema@.operators o
-      JOIN @extschema@.team_members m
-        ON m.workspace_id OPERATOR(pg_catalog.=) o.workspace_id
-       AND m.operator_id OPERATOR(pg_catalog.=) o.id
-     WHERE o.workspace_id OPERATOR(pg_catalog.=) ws
-       AND m.team_id OPERATOR(pg_catalog.=) route.team
-       AND o.active AND NOT o.away
-     ORDER BY o.id
-       FOR NO KEY UPDATE OF o;
-
     SELECT CASE WHEN pg_catalog.jsonb_typeof(w.settings OPERATOR(pg_catalog.->) 'routing_capacity')
                      OPERATOR(pg_catalog.=) 'number'
                 THEN (w.settings OPERATOR(pg_catalog.->>) 'routing_capacity')::numeric::integer END
       INTO default_capacity
       FROM @extschema@.workspaces w WHERE w.id OPERATOR(pg_catalog.=) ws;
 
-    SELECT o.id INTO chosen
-      FROM @extschema@.operators o
-      JOIN @extschema@.team_members m
-        ON m.workspace_id OPERATOR(pg_catalog.=) o.workspace_id
-       AND m.operator_id OPERATOR(pg_catalog.=) o.id
-      LEFT JOIN @extschema@.operator_loads l
-        ON l.workspace_id OPERATOR(pg_catalog.=) o.workspace_id
-       AND l.operator_id OPERATOR(pg_catalog.=) o.id
-     WHERE o.workspace_id OPERATOR(pg_catalog.=) ws
-       AND m.team_id OPERATOR(pg_catalog.=) route.team
-       AND o.active AND NOT o.away
-       AND (coalesce(o.capacity, default_capacity) IS NULL
-            OR coalesce(l.open_count, 0) OPERATOR(pg_catalog.<) coalesce(o.capacity, default_capacity))
-     ORDER BY coalesce(l.open_count, 0), l.last_assigned_at NULLS FIRST, o.id
-     LIMIT 1;
+    -- Then the best candidate, locked alone: its row is the turnstile that
+    -- routers picking the same operator pass one at a time.  After the lock
+    -- a fresh read of its load (the router before has committed) decides;
+    -- if it is full now, the next best, taken only if nobody holds it (SKIP
+    -- LOCKED): a router waits for at most one operator, while holding no
+    -- other, so routers never deadlock.
+    LOOP
+        SELECT o.id INTO chosen
+          FROM @extschema@.operators o
+          JOIN @extschema@.team_members m
+            ON m.workspace_id OPERATOR(pg_catalog.=) o.workspace_id
+           AND m.operator_id OPERATOR(pg_catalog.=) o.id
+          LEFT JOIN @extschema@.operator_loads l
+            ON l.workspace_id OPERATOR(pg_catalog.=) o.workspace_id
+           AND l.operator_id OPERATOR(pg_catalog.=) o.id
+         WHERE o.workspace_id OPERATOR(pg_catalog.=) ws
+           AND m.team_id OPERATOR(pg_catalog.=) route.team
+           AND o.active AND NOT o.away
+           AND o.id OPERATOR(pg_catalog.<>) ALL (tried)
+           AND (coalesce(o.capacity, default_capacity) IS NULL
+                OR coalesce(l.open_count, 0) OPERATOR(pg_catalog.<) coalesce(o.capacity, default_capacity))
+         ORDER BY coalesce(l.open_count, 0), l.last_assigned_at NULLS FIRST, o.id
+         LIMIT 1;
+        EXIT WHEN chosen IS NULL;
+        tried := tried OPERATOR(pg_catalog.||) chosen;
+        IF pg_catalog.cardinality(tried) OPERATOR(pg_catalog.=) 1 THEN
+            PERFORM FROM @extschema@.operators o
+             WHERE o.workspace_id OPERATOR(pg_catalog.=) ws AND o.id OPERATOR(pg_catalog.=) chosen
+               FOR NO KEY UPDATE;
+        ELSE
+            PERFORM FROM @extschema@.operators o
+             WHERE o.workspace_id OPERATOR(pg_catalog.=) ws AND o.id OPERATOR(pg_catalog.=) chosen
+               FOR NO KEY UPDATE SKIP LOCKED;
+            CONTINUE WHEN NOT FOUND;
+        END IF;
+        -- still available, with room, now that the router before committed?
+        EXIT WHEN EXISTS (
+            SELECT FROM @extschema@.operators o
+              LEFT JOIN @extschema@.operator_loads l
+                ON l.workspace_id OPERATOR(pg_catalog.=) o.workspace_id
+               AND l.operator_id OPERATOR(pg_catalog.=) o.id
+             WHERE o.workspace_id OPERATOR(pg_catalog.=) ws AND o.id OPERATOR(pg_catalog.=) chosen
+               AND o.active AND NOT o.away
+               AND (coalesce(o.capacity, default_capacity) IS NULL
+                    OR coalesce(l.open_count, 0) OPERATOR(pg_catalog.<) coalesce(o.capacity, default_capacity)));
+    END LOOP;
 
     -- nobody has room: the conversation waits in the team's queue
     UPDATE @extschema@.conversations c

@@ -14,11 +14,11 @@
 # CPU per transaction and the ratio route/assign (target >= 0.5).
 #
 # Settings (environment):
-#   DURATION=10        seconds per pgbench run (-T)
+#   DURATION=8         seconds per pgbench run (-T; the pool must outlast it)
 #   CLIENTS=2          pgbench clients (-c, -j)
 #   ROUNDS=2           rounds of (assign, route), the order alternated
-#   OPERATORS=50  CONVERSATIONS=20000  POOL=100000 (the unassigned pool; each
-#                      transaction takes one)
+#   OPERATORS=50  CONVERSATIONS=20000  POOL=50000 (the unassigned pool; each
+#                      transaction takes one; put back before each run)
 #
 # Needs postgresql-$major with pgbench, pg_virtualenv, root, and woes installed
 # for that major (make install).
@@ -40,12 +40,12 @@ fi
 
 # ---- inside the throwaway cluster ------------------------------------------
 export PATH="$(dirname "${PG_CONFIG:?}"):$PATH"
-DURATION=${DURATION:-10}
+DURATION=${DURATION:-8}
 CLIENTS=${CLIENTS:-2}
 ROUNDS=${ROUNDS:-2}
 OPERATORS=${OPERATORS:-50}
 CONVERSATIONS=${CONVERSATIONS:-20000}
-POOL=${POOL:-100000}
+POOL=${POOL:-50000}
 psql_() { psql -X -v ON_ERROR_STOP=1 -q "$@"; }
 
 echo "== woes routing benchmark, $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -75,6 +75,11 @@ children_cpu() { sed 's/.*) //' "/proc/$PMPID/stat" | awk '{ print $14 + $15 }';
 declare -A TPS_SUM CPU_SUM
 run_pgbench() {	# script
     local script=$1 out c0 c1 tps txns cpu
+    # the pool back: unassigned (through the triggers, as the admin), its cursor at 1
+    psql_ -c "BEGIN" -c "SELECT woes.set_context('$WS', 'admin')" \
+          -c "UPDATE woes.conversations c SET assignee_id = NULL, team_id = NULL FROM bench.pool p
+               WHERE c.workspace_id = '$WS' AND c.id = p.id AND (c.assignee_id IS NOT NULL OR c.team_id IS NOT NULL)" \
+          -c "COMMIT" -c "SELECT setval('bench.pool_seq', 1, false)" >/dev/null
     psql_ -c "VACUUM ANALYZE woes.conversations, woes.operator_loads, woes.assignments, woes.events" -c "CHECKPOINT"
     c0=$(children_cpu)
     if ! out=$(PGUSER=bench_app PGPASSWORD=$APP_PASSWORD \

@@ -2,7 +2,8 @@
 -- members of two teams, CONVERSATIONS open conversations assigned to them
 -- round-robin (through the triggers, so the loads are kept), and a pool of
 -- POOL unassigned open conversations that the pgbench scripts take one by
--- one (bench.next_conv()), so every transaction makes one real assignment.
+-- one (bench.next_conv()), so every transaction makes one real assignment;
+-- run.sh puts the pool back (unassigned) before each pgbench run.
 \set ON_ERROR_STOP on
 SET client_min_messages = warning;
 SELECT woes.create_workspace('bench-routing', 'Routing benchmark') AS ws \gset
@@ -33,9 +34,11 @@ COMMIT;
 -- the next unassigned conversation of the pool
 CREATE FUNCTION bench.next_conv() RETURNS uuid LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
+    k bigint;
     c uuid;
 BEGIN
-    SELECT id INTO STRICT c FROM bench.pool WHERE n = nextval('bench.pool_seq');
+    k := nextval('bench.pool_seq');
+    SELECT id INTO STRICT c FROM bench.pool WHERE n = k;
     RETURN c;
 EXCEPTION WHEN no_data_found THEN
     RAISE EXCEPTION 'the pool of unassigned conversations is used up: raise POOL';
