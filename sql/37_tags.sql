@@ -66,9 +66,10 @@ SELECT woes.set_context(:'acme', 'operator', :'ann');
 UPDATE woes.tags SET name = 'Payments' WHERE id = :'billing';
 SELECT t.name FROM woes.conversation_tags ct JOIN woes.tags t ON t.workspace_id = ct.workspace_id AND t.id = ct.tag_id
  WHERE ct.conversation_id = :'c1';
--- names stay unique, case-insensitive
-SELECT try_sql('UPDATE woes.tags SET name = ''URGENT'' WHERE name = ''Payments''') AS duplicate_name;
-SELECT try_sql('INSERT INTO woes.tags (name) VALUES (''payments'')') AS duplicate_insert;
+-- names stay unique, case-insensitive (errors that name a relation are
+-- shown without a Citus shard's suffix, so that both read the same)
+SELECT regexp_replace(try_sql('UPDATE woes.tags SET name = ''URGENT'' WHERE name = ''Payments'''), '_[0-9]{6,}\M', '') AS duplicate_name;
+SELECT regexp_replace(try_sql('INSERT INTO woes.tags (name) VALUES (''payments'')'), '_[0-9]{6,}\M', '') AS duplicate_insert;
 COMMIT;
 
 -- bad input
@@ -109,7 +110,7 @@ SELECT woes.set_context(:'acme', 'customer', :'carol');
 SELECT count(*) AS customer_tags FROM woes.tags;
 SELECT count(*) AS customer_conversation_tags FROM woes.conversation_tags;
 SELECT try_sql(format('SELECT woes.tag(%L, %L)', :'c1', 'x')) AS customer_tags_it;
-SELECT try_sql(format('INSERT INTO woes.conversation_tags (conversation_id, tag_id) VALUES (%L, %L)', :'c1', :'billing')) AS customer_raw;
+SELECT regexp_replace(try_sql(format('INSERT INTO woes.conversation_tags (conversation_id, tag_id) VALUES (%L, %L)', :'c1', :'billing')), '_[0-9]{6,}\M', '') AS customer_raw;
 COMMIT;
 BEGIN;
 SELECT woes.set_context(:'globex', 'operator', :'gus');
