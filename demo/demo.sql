@@ -953,6 +953,82 @@ UNLISTEN woes_handoff;
 RESET ROLE;
 
 
+\echo
+\echo '━━ 12. Triage: routing and tags ━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━'
+\echo
+\echo '   An admin gives Acme''s operators room for two open conversations each'
+\echo '   (the workspace''s routing_capacity; an operator may have her own):'
+SET ROLE helpdesk_admin;
+BEGIN;
+SELECT woes.set_context(:'acme', 'admin') \gset
+UPDATE woes.workspaces SET settings = settings || '{"routing_capacity": 2}' WHERE id = :'acme';
+COMMIT;
+RESET ROLE;
+
+\echo '   Three invoice questions arrive by email.  support_app routes each to'
+\echo '   Tier 2 with woes.route(conversation, team): the member with the fewest'
+\echo '   open conversations below her capacity gets it; when nobody has room it'
+\echo '   waits in the team''s queue (NULL).  An agent or operator tags them.'
+SET ROLE support_app;
+BEGIN;
+SELECT woes.set_context(:'acme', 'operator') \gset
+SELECT count(woes.receive_message('email', 'invoice-' || i || '@mail.test', 'ada' || i || '@example.com',
+                                  'My invoice #' || i || ' is wrong', 'invoice-' || i || '@mail.test')) AS received
+  FROM generate_series(1, 3) i;
+COMMIT;
+BEGIN;
+SELECT woes.set_context(:'acme', 'operator', :'grace') \gset
+CREATE TEMP TABLE triaged ON COMMIT DROP AS
+    SELECT c.id, c.number FROM woes.conversations c
+     WHERE c.channel = 'email' AND c.thread_ref LIKE 'invoice-%' ORDER BY c.number;
+SELECT t.number AS "#", (SELECT o.name FROM woes.operators o WHERE o.id = r.routed) AS routed_to
+  FROM triaged t CROSS JOIN LATERAL (SELECT woes.route(t.id, :'tier2') AS routed) r
+ ORDER BY t.number;
+SELECT count(woes.tag(t.id, 'Billing')) AS tagged_billing, count(woes.tag(t.id, 'invoice')) AS tagged_invoice
+  FROM triaged t;
+COMMIT;
+
+\echo '   What an operator sees (the assignee, the team, the tags, the loads):'
+BEGIN;
+SELECT woes.set_context(:'acme', 'operator', :'grace') \gset
+SELECT c.number AS "#", o.name AS assignee, tm.name AS team,
+       (SELECT string_agg(tg.name, ', ' ORDER BY tg.name)
+          FROM woes.conversation_tags ct JOIN woes.tags tg ON tg.workspace_id = ct.workspace_id AND tg.id = ct.tag_id
+         WHERE ct.workspace_id = c.workspace_id AND ct.conversation_id = c.id) AS tags
+  FROM woes.conversations c
+  LEFT JOIN woes.operators o ON o.workspace_id = c.workspace_id AND o.id = c.assignee_id
+  LEFT JOIN woes.teams tm ON tm.workspace_id = c.workspace_id AND tm.id = c.team_id
+ WHERE c.channel = 'email' AND c.thread_ref LIKE 'invoice-%' ORDER BY c.number;
+SELECT o.name AS operator, l.open_count
+  FROM woes.operator_loads l JOIN woes.operators o ON o.workspace_id = l.workspace_id AND o.id = l.operator_id
+ ORDER BY o.name;
+\echo '   ... and the history and the events a notifier would send:'
+SELECT c.number AS "#", a.actor_kind, coalesce(fo.name, '-') AS "from", coalesce(tt.name, '-') AS "to"
+  FROM woes.assignments a
+  JOIN woes.conversations c ON c.workspace_id = a.workspace_id AND c.id = a.conversation_id
+  LEFT JOIN woes.operators fo ON fo.workspace_id = a.workspace_id AND fo.id = a.from_assignee_id
+  LEFT JOIN woes.operators tt ON tt.workspace_id = a.workspace_id AND tt.id = a.to_assignee_id
+ WHERE c.thread_ref LIKE 'invoice-%' ORDER BY a.id;
+SELECT e.kind, count(*) FROM woes.events e
+  JOIN woes.conversations c ON c.workspace_id = e.workspace_id AND c.id = e.conversation_id
+ WHERE c.thread_ref LIKE 'invoice-%' AND e.kind IN ('conversation.assigned', 'conversation.tagged')
+ GROUP BY e.kind ORDER BY e.kind;
+COMMIT;
+
+\echo '   What the customer of one of them sees: her conversation, no tags, no'
+\echo '   assignment (they live where no customer policy reaches):'
+BEGIN;
+SELECT woes.set_context(:'acme', 'operator') \gset
+SELECT i.contact_id AS ada1 FROM woes.identities i WHERE i.channel = 'email' AND i.external_id = 'ada1@example.com' \gset
+COMMIT;
+BEGIN;
+SELECT woes.set_context(:'acme', 'customer', :'ada1') \gset
+SELECT number AS "#", status FROM woes.customer_conversations ORDER BY number;
+SELECT (SELECT count(*) FROM woes.tags) AS tags_seen, (SELECT count(*) FROM woes.conversation_tags) AS conversation_tags_seen,
+       (SELECT count(*) FROM woes.assignments) AS assignments_seen;
+COMMIT;
+RESET ROLE;
+
 -- New chapters go here, above the health check.
 
 

@@ -7,7 +7,8 @@
  *		a conversation -- by woes.tag/untag, a raw INSERT or DELETE, or the
  *		removal of a tag definition or a conversation.  AFTER, not BEFORE:
  *		an INSERT ... ON CONFLICT DO NOTHING that finds the tag already there
- *		fires no AFTER row trigger, so the same tag twice is one event.
+ *		fires no AFTER row trigger, so the same tag twice is one event.  A
+ *		restore writes none (the dumped outbox has them).
  *
  *-------------------------------------------------------------------------
  */
@@ -45,6 +46,9 @@ woes_tag_event(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("woes.tag_event() must be fired AFTER INSERT OR DELETE FOR EACH ROW")));
+	/* a restore loads the events as they were dumped */
+	if (woes_restoring())
+		return PointerGetDatum(NULL);
 	inserted = TRIGGER_FIRED_BY_INSERT(trigdata->tg_event);
 	tuple = trigdata->tg_trigtuple;
 	tupdesc = RelationGetDescr(trigdata->tg_relation);

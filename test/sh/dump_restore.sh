@@ -94,6 +94,8 @@ UPDATE woes.conversations SET status = 'pending' WHERE number = 2;
 UPDATE woes.conversations SET status = 'resolved' WHERE number = 3;
 UPDATE woes.conversations SET status = 'open' WHERE number = 3;
 UPDATE woes.conversations SET control = 'handoff_requested' WHERE number = 2;
+SELECT woes.define_tag('Refunds', '#00aa00', 'Money back') \g /dev/null
+SELECT count(woes.tag(id, 'refunds')) FROM woes.conversations WHERE number IN (1, 2) \g /dev/null
 COMMIT;
 SQL
 done
