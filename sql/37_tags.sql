@@ -66,6 +66,8 @@ SELECT woes.set_context(:'acme', 'operator', :'ann');
 UPDATE woes.tags SET name = 'Payments' WHERE id = :'billing';
 SELECT t.name FROM woes.conversation_tags ct JOIN woes.tags t ON t.workspace_id = ct.workspace_id AND t.id = ct.tag_id
  WHERE ct.conversation_id = :'c1';
+-- the inbox shows the tags' names, alphabetical
+SELECT subject, tags FROM woes.inbox WHERE id IN (:'c1', :'c2') ORDER BY subject;
 -- names stay unique, case-insensitive (errors that name a relation are
 -- shown without a Citus shard's suffix, so that both read the same)
 SELECT regexp_replace(try_sql('UPDATE woes.tags SET name = ''URGENT'' WHERE name = ''Payments'''), '_[0-9]{6,}\M', '') AS duplicate_name;

@@ -571,8 +571,16 @@ SELECT c.id, c.number, c.status, c.control, c.channel, c.subject,
        (SELECT tm.name FROM @extschema@.teams tm
          WHERE tm.workspace_id OPERATOR(pg_catalog.=) c.workspace_id
            AND tm.id OPERATOR(pg_catalog.=) c.team_id) AS team_name,
+       -- the tags' names, alphabetical (37_tags.sql)
+       ARRAY(SELECT tg.name FROM @extschema@.conversation_tags ctg
+               JOIN @extschema@.tags tg
+                 ON tg.workspace_id OPERATOR(pg_catalog.=) ctg.workspace_id
+                AND tg.id OPERATOR(pg_catalog.=) ctg.tag_id
+              WHERE ctg.workspace_id OPERATOR(pg_catalog.=) c.workspace_id
+                AND ctg.conversation_id OPERATOR(pg_catalog.=) c.id
+              ORDER BY pg_catalog.lower(tg.name)) AS tags,
        c.last_message_at, c.waiting_since, c.unanswered_count AS unread_count,
        c.snoozed_until, c.created_at, c.updated_at, c.workspace_id
   FROM @extschema@.conversations c;
 COMMENT ON VIEW @extschema@.inbox IS
-    'An operator''s list: status, control, assignee and team, last message time, waiting since, and unread (unanswered customer messages); page it by status ordered by last_message_at DESC NULLS LAST, id DESC';
+    'An operator''s list: status, control, assignee and team, tags, last message time, waiting since, and unread (unanswered customer messages); page it by status ordered by last_message_at DESC NULLS LAST, id DESC';

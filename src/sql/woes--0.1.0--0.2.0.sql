@@ -1501,23 +1501,7 @@ SELECT m.id, m.conversation_id, m.author_kind, m.author_id, m.visibility, m.body
        m.channel, m.external_id, m.created_at, m.edited_at,
        m.redacted_at, m.redacted_by, m.redaction_reason, m.workspace_id
   FROM @extschema@.messages m;
-CREATE OR REPLACE VIEW @extschema@.inbox WITH (security_invoker = true) AS
-SELECT c.id, c.number, c.status, c.control, c.channel, c.subject,
-       c.contact_id,
-       (SELECT ct.name FROM @extschema@.contacts ct
-         WHERE ct.workspace_id OPERATOR(pg_catalog.=) c.workspace_id
-           AND ct.id OPERATOR(pg_catalog.=) c.contact_id) AS contact_name,
-       c.assignee_id,
-       (SELECT o.name FROM @extschema@.operators o
-         WHERE o.workspace_id OPERATOR(pg_catalog.=) c.workspace_id
-           AND o.id OPERATOR(pg_catalog.=) c.assignee_id) AS assignee_name,
-       c.team_id,
-       (SELECT tm.name FROM @extschema@.teams tm
-         WHERE tm.workspace_id OPERATOR(pg_catalog.=) c.workspace_id
-           AND tm.id OPERATOR(pg_catalog.=) c.team_id) AS team_name,
-       c.last_message_at, c.waiting_since, c.unanswered_count AS unread_count,
-       c.snoozed_until, c.created_at, c.updated_at, c.workspace_id
-  FROM @extschema@.conversations c;
+-- (inbox: made again at the end, with the tags)
 
 -- Every workspace_id column defaults to context_workspace(): the context's
 -- workspace, or WO001 without a context (on Citus the coordinator evaluates
@@ -2156,3 +2140,35 @@ ALTER FUNCTION @extschema@.define_tag(text, text, text) SET row_security = on;
 ALTER FUNCTION @extschema@.tag_for(uuid, text, boolean) SET row_security = on;
 ALTER FUNCTION @extschema@.tag(uuid, text) SET row_security = on;
 ALTER FUNCTION @extschema@.untag(uuid, text) SET row_security = on;
+
+-- The inbox shows the tags (a column before workspace_id: made again)
+DROP VIEW @extschema@.inbox;
+CREATE VIEW @extschema@.inbox WITH (security_invoker = true) AS
+SELECT c.id, c.number, c.status, c.control, c.channel, c.subject,
+       c.contact_id,
+       (SELECT ct.name FROM @extschema@.contacts ct
+         WHERE ct.workspace_id OPERATOR(pg_catalog.=) c.workspace_id
+           AND ct.id OPERATOR(pg_catalog.=) c.contact_id) AS contact_name,
+       c.assignee_id,
+       (SELECT o.name FROM @extschema@.operators o
+         WHERE o.workspace_id OPERATOR(pg_catalog.=) c.workspace_id
+           AND o.id OPERATOR(pg_catalog.=) c.assignee_id) AS assignee_name,
+       c.team_id,
+       (SELECT tm.name FROM @extschema@.teams tm
+         WHERE tm.workspace_id OPERATOR(pg_catalog.=) c.workspace_id
+           AND tm.id OPERATOR(pg_catalog.=) c.team_id) AS team_name,
+       -- the tags' names, alphabetical (37_tags.sql)
+       ARRAY(SELECT tg.name FROM @extschema@.conversation_tags ctg
+               JOIN @extschema@.tags tg
+                 ON tg.workspace_id OPERATOR(pg_catalog.=) ctg.workspace_id
+                AND tg.id OPERATOR(pg_catalog.=) ctg.tag_id
+              WHERE ctg.workspace_id OPERATOR(pg_catalog.=) c.workspace_id
+                AND ctg.conversation_id OPERATOR(pg_catalog.=) c.id
+              ORDER BY pg_catalog.lower(tg.name)) AS tags,
+       c.last_message_at, c.waiting_since, c.unanswered_count AS unread_count,
+       c.snoozed_until, c.created_at, c.updated_at, c.workspace_id
+  FROM @extschema@.conversations c;
+COMMENT ON VIEW @extschema@.inbox IS
+    'An operator''s list: status, control, assignee and team, tags, last message time, waiting since, and unread (unanswered customer messages); page it by status ordered by last_message_at DESC NULLS LAST, id DESC';
+REVOKE ALL ON @extschema@.inbox FROM PUBLIC;
+GRANT SELECT ON @extschema@.inbox TO woes_service, woes_admin;
