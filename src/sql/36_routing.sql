@@ -71,7 +71,7 @@ BEGIN
 
     SELECT CASE WHEN pg_catalog.jsonb_typeof(w.settings OPERATOR(pg_catalog.->) 'routing_capacity')
                      OPERATOR(pg_catalog.=) 'number'
-                THEN (w.settings OPERATOR(pg_catalog.->>) 'routing_capacity')::numeric::integer END
+                THEN LEAST(GREATEST((w.settings OPERATOR(pg_catalog.->>) 'routing_capacity')::numeric, 0), 100000)::integer END
       INTO default_capacity
       FROM @extschema@.workspaces w WHERE w.id OPERATOR(pg_catalog.=) ws;
 

@@ -1677,21 +1677,6 @@ $$;
 COMMENT ON FUNCTION @extschema@.unassign(uuid, text) IS
     'Clear a conversation''s assignee and team; true if anything changed (a no-op when it has neither)';
 
-ALTER TABLE @extschema@.assignments ENABLE ROW LEVEL SECURITY;
-ALTER TABLE @extschema@.assignments FORCE ROW LEVEL SECURITY;
-CREATE POLICY workspace_isolation ON @extschema@.assignments AS RESTRICTIVE FOR ALL
-    USING (workspace_id OPERATOR(pg_catalog.=) @extschema@.current_workspace())
-    WITH CHECK (@extschema@.in_workspace(workspace_id));
-COMMENT ON POLICY workspace_isolation ON @extschema@.assignments IS
-    'Defined by woes. Restrictive: only rows of the context''s workspace are visible or writable';
-ALTER POLICY assignments_read ON @extschema@.assignments
-    USING (workspace_id OPERATOR(pg_catalog.=) @extschema@.current_workspace()
-           AND (@extschema@.in_audience('{agent,operator,analyst,admin}')));
-CREATE TRIGGER require_context BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.assignments
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.require_context();
-ALTER TABLE @extschema@.assignments ALTER COLUMN reason SET STATISTICS 0;
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.assignments', '');
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.assignments_id_seq', '');
 REVOKE ALL ON @extschema@.assignments FROM PUBLIC;
 GRANT SELECT ON @extschema@.assignments TO woes_service, woes_admin, woes_analyst;
 REVOKE EXECUTE ON FUNCTION @extschema@.assign(uuid, uuid, uuid, text), @extschema@.unassign(uuid, text) FROM PUBLIC;
@@ -1742,19 +1727,6 @@ SELECT c.workspace_id, c.assignee_id, count(*)
   FROM @extschema@.conversations c
  WHERE c.assignee_id IS NOT NULL AND c.status OPERATOR(@extschema@.=) ANY ('{open,pending}')
  GROUP BY 1, 2;
-ALTER TABLE @extschema@.operator_loads ENABLE ROW LEVEL SECURITY;
-ALTER TABLE @extschema@.operator_loads FORCE ROW LEVEL SECURITY;
-CREATE POLICY workspace_isolation ON @extschema@.operator_loads AS RESTRICTIVE FOR ALL
-    USING (workspace_id OPERATOR(pg_catalog.=) @extschema@.current_workspace())
-    WITH CHECK (@extschema@.in_workspace(workspace_id));
-COMMENT ON POLICY workspace_isolation ON @extschema@.operator_loads IS
-    'Defined by woes. Restrictive: only rows of the context''s workspace are visible or writable';
-ALTER POLICY operator_loads_read ON @extschema@.operator_loads
-    USING (workspace_id OPERATOR(pg_catalog.=) @extschema@.current_workspace()
-           AND (@extschema@.in_audience('{agent,operator,analyst,admin}')));
-CREATE TRIGGER require_context BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.operator_loads
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.require_context();
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.operator_loads', '');
 REVOKE ALL ON @extschema@.operator_loads FROM PUBLIC;
 GRANT SELECT ON @extschema@.operator_loads TO woes_service, woes_admin, woes_analyst;
 
@@ -1802,7 +1774,7 @@ BEGIN
 
     SELECT CASE WHEN pg_catalog.jsonb_typeof(w.settings OPERATOR(pg_catalog.->) 'routing_capacity')
                      OPERATOR(pg_catalog.=) 'number'
-                THEN (w.settings OPERATOR(pg_catalog.->>) 'routing_capacity')::numeric::integer END
+                THEN LEAST(GREATEST((w.settings OPERATOR(pg_catalog.->>) 'routing_capacity')::numeric, 0), 100000)::integer END
       INTO default_capacity
       FROM @extschema@.workspaces w WHERE w.id OPERATOR(pg_catalog.=) ws;
 
@@ -2081,52 +2053,7 @@ $$;
 COMMENT ON FUNCTION @extschema@.untag(uuid, text) IS
     'Remove a tag (by name, case-insensitive) from a conversation; true if removed, false if it did not have it';
 
-ALTER TABLE @extschema@.tags ENABLE ROW LEVEL SECURITY;
-ALTER TABLE @extschema@.tags FORCE ROW LEVEL SECURITY;
-CREATE POLICY workspace_isolation ON @extschema@.tags AS RESTRICTIVE FOR ALL
-    USING (workspace_id OPERATOR(pg_catalog.=) @extschema@.current_workspace())
-    WITH CHECK (@extschema@.in_workspace(workspace_id));
-COMMENT ON POLICY workspace_isolation ON @extschema@.tags IS
-    'Defined by woes. Restrictive: only rows of the context''s workspace are visible or writable';
-ALTER POLICY tags_read ON @extschema@.tags
-    USING (workspace_id OPERATOR(pg_catalog.=) @extschema@.current_workspace()
-           AND (@extschema@.in_audience('{agent,operator,analyst,admin}')));
-ALTER POLICY tags_add ON @extschema@.tags
-    WITH CHECK (@extschema@.in_workspace(workspace_id) AND (@extschema@.in_audience('{agent,operator,admin}')));
-ALTER POLICY tags_change ON @extschema@.tags
-    USING (workspace_id OPERATOR(pg_catalog.=) @extschema@.current_workspace()
-           AND (@extschema@.in_audience('{operator,admin}')))
-    WITH CHECK (@extschema@.in_workspace(workspace_id) AND (@extschema@.in_audience('{operator,admin}')));
-ALTER POLICY tags_remove ON @extschema@.tags
-    USING (workspace_id OPERATOR(pg_catalog.=) @extschema@.current_workspace()
-           AND (@extschema@.in_audience('{operator,admin}')));
-CREATE TRIGGER require_context BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.tags
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.require_context();
-CREATE TRIGGER _assign_id BEFORE INSERT ON @extschema@.tags
-    FOR EACH ROW EXECUTE FUNCTION @extschema@.assign_id();
-ALTER TABLE @extschema@.tags ALTER COLUMN name SET STATISTICS 0;
-ALTER TABLE @extschema@.tags ALTER COLUMN color SET STATISTICS 0;
-ALTER TABLE @extschema@.tags ALTER COLUMN description SET STATISTICS 0;
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.tags', '');
 
-ALTER TABLE @extschema@.conversation_tags ENABLE ROW LEVEL SECURITY;
-ALTER TABLE @extschema@.conversation_tags FORCE ROW LEVEL SECURITY;
-CREATE POLICY workspace_isolation ON @extschema@.conversation_tags AS RESTRICTIVE FOR ALL
-    USING (workspace_id OPERATOR(pg_catalog.=) @extschema@.current_workspace())
-    WITH CHECK (@extschema@.in_workspace(workspace_id));
-COMMENT ON POLICY workspace_isolation ON @extschema@.conversation_tags IS
-    'Defined by woes. Restrictive: only rows of the context''s workspace are visible or writable';
-ALTER POLICY conversation_tags_read ON @extschema@.conversation_tags
-    USING (workspace_id OPERATOR(pg_catalog.=) @extschema@.current_workspace()
-           AND (@extschema@.in_audience('{agent,operator,analyst,admin}')));
-ALTER POLICY conversation_tags_add ON @extschema@.conversation_tags
-    WITH CHECK (@extschema@.in_workspace(workspace_id) AND (@extschema@.in_audience('{agent,operator,admin}')));
-ALTER POLICY conversation_tags_remove ON @extschema@.conversation_tags
-    USING (workspace_id OPERATOR(pg_catalog.=) @extschema@.current_workspace()
-           AND (@extschema@.in_audience('{agent,operator,admin}')));
-CREATE TRIGGER require_context BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.conversation_tags
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.require_context();
-SELECT pg_catalog.pg_extension_config_dump('@extschema@.conversation_tags', '');
 
 REVOKE ALL ON @extschema@.tags, @extschema@.conversation_tags FROM PUBLIC;
 GRANT SELECT ON @extschema@.tags, @extschema@.conversation_tags TO woes_service, woes_admin, woes_analyst;
@@ -2172,3 +2099,76 @@ COMMENT ON VIEW @extschema@.inbox IS
     'An operator''s list: status, control, assignee and team, tags, last message time, waiting since, and unread (unanswered customer messages); page it by status ordered by last_message_at DESC NULLS LAST, id DESC';
 REVOKE ALL ON @extschema@.inbox FROM PUBLIC;
 GRANT SELECT ON @extschema@.inbox TO woes_service, woes_admin;
+
+-- The tables new in 0.2.0 get what 80_row_security.sql gives every table
+-- (the same steps, for these tables only: on a distributed database the
+-- older tables' restrictive policies are gone on purpose, see distribute())
+DO $$
+DECLARE
+    t       record;
+    p       record;
+    col     text;
+BEGIN
+    FOR t IN
+        SELECT c.oid, c.relname FROM pg_catalog.pg_class c
+         WHERE c.relnamespace OPERATOR(pg_catalog.=) '@extschema@'::regnamespace
+           AND c.relname OPERATOR(pg_catalog.=) ANY ('{assignments,operator_loads,tags,conversation_tags}')
+         ORDER BY c.relname
+    LOOP
+        EXECUTE format('ALTER TABLE @extschema@.%I ENABLE ROW LEVEL SECURITY', t.relname);
+        EXECUTE format('ALTER TABLE @extschema@.%I FORCE ROW LEVEL SECURITY', t.relname);
+        EXECUTE format(
+            'CREATE POLICY workspace_isolation ON @extschema@.%I AS RESTRICTIVE FOR ALL'
+            ' USING (workspace_id OPERATOR(pg_catalog.=) @extschema@.current_workspace())'
+            ' WITH CHECK (@extschema@.in_workspace(workspace_id))', t.relname);
+        EXECUTE format(
+            'COMMENT ON POLICY workspace_isolation ON @extschema@.%I IS %L', t.relname,
+            'Defined by woes. Restrictive: only rows of the context''s workspace are visible or writable');
+        FOR p IN
+            SELECT pol.polname, pol.polcmd,
+                   pg_catalog.pg_get_expr(pol.polqual, pol.polrelid) AS qual,
+                   pg_catalog.pg_get_expr(pol.polwithcheck, pol.polrelid) AS chk
+              FROM pg_catalog.pg_policy pol
+             WHERE pol.polrelid OPERATOR(pg_catalog.=) t.oid AND pol.polpermissive
+               AND pg_catalog.obj_description(pol.oid, 'pg_policy') LIKE 'Defined by woes.%'
+        LOOP
+            EXECUTE format('ALTER POLICY %I ON @extschema@.%I%s%s', p.polname, t.relname,
+                CASE WHEN p.qual IS NOT NULL THEN
+                    format(' USING (workspace_id OPERATOR(pg_catalog.=) @extschema@.current_workspace() AND (%s))', p.qual)
+                ELSE '' END,
+                CASE WHEN p.polcmd OPERATOR(pg_catalog.<>) ALL ('{r,d}'::"char"[]) THEN
+                    format(' WITH CHECK (@extschema@.in_workspace(workspace_id) AND (%s))', coalesce(p.chk, p.qual))
+                ELSE '' END);
+        END LOOP;
+        EXECUTE format(
+            'CREATE TRIGGER require_context BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.%I'
+            ' FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.require_context()', t.relname);
+        IF EXISTS (SELECT FROM pg_catalog.pg_attribute a
+                    WHERE a.attrelid OPERATOR(pg_catalog.=) t.oid AND a.attname OPERATOR(pg_catalog.=) 'id'
+                      AND a.atttypid OPERATOR(pg_catalog.=) 'pg_catalog.uuid'::pg_catalog.regtype) THEN
+            EXECUTE format(
+                'CREATE TRIGGER _assign_id BEFORE INSERT ON @extschema@.%I'
+                ' FOR EACH ROW EXECUTE FUNCTION @extschema@.assign_id()', t.relname);
+        END IF;
+        FOR col IN
+            SELECT a.attname FROM pg_catalog.pg_attribute a
+             WHERE a.attrelid OPERATOR(pg_catalog.=) t.oid AND a.attnum OPERATOR(pg_catalog.>) 0
+               AND NOT a.attisdropped
+               AND (a.atttypid OPERATOR(pg_catalog.=) ANY ('{text,jsonb,json}'::pg_catalog.regtype[])
+                    OR (SELECT ty.typcategory FROM pg_catalog.pg_type ty
+                         WHERE ty.oid OPERATOR(pg_catalog.=) a.atttypid) OPERATOR(pg_catalog.=) 'A')
+               AND NOT a.attname OPERATOR(pg_catalog.=) ANY ('{channel,channels,kind,author_kind,actor_kind}')
+        LOOP
+            EXECUTE format('ALTER TABLE @extschema@.%I ALTER COLUMN %I SET STATISTICS 0', t.relname, col);
+        END LOOP;
+        PERFORM pg_catalog.pg_extension_config_dump(t.oid::regclass, '');
+        PERFORM pg_catalog.pg_extension_config_dump(d.objid::regclass, '')
+           FROM pg_catalog.pg_depend d
+          WHERE d.refobjid OPERATOR(pg_catalog.=) t.oid
+            AND d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::regclass
+            AND d.deptype OPERATOR(pg_catalog.=) ANY ('{a,i}')
+            AND (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) d.objid)
+                OPERATOR(pg_catalog.=) 'S';
+    END LOOP;
+END;
+$$;

@@ -123,6 +123,13 @@ SAVEPOINT s;
 INSERT INTO woes.contacts (workspace_id, name) VALUES (:'acme', 'planted');
 ROLLBACK TO s;
 ROLLBACK;
+-- the row guard's error names the table, not the worker's shard of it
+-- (this file's output is compared as it is, shard names and all)
+BEGIN;
+SET LOCAL woes.workspace = :'globex';
+SET LOCAL woes.audience = 'admin';
+UPDATE woes.contacts SET created_at = '2000-01-01' WHERE workspace_id = :'globex';
+ROLLBACK;
 -- no context: nothing is read, nothing is written, with woes's error (the
 -- default of workspace_id, evaluated on the coordinator, raises it)
 BEGIN;
