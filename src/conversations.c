@@ -51,6 +51,7 @@ static const ConversationHook hooks[] = {
 	{woes_handoff_check, woes_handoff_record},	/* control: handoff.c */
 	{woes_assignment_check, woes_assignment_record},	/* assignee, team: assignment.c */
 	{NULL, woes_load_record},	/* the operators' loads: routing.c */
+	{woes_fields_check, NULL},	/* required custom fields: fields.c */
 };
 
 /* attribute numbers, looked up by name once per relation */
@@ -230,7 +231,8 @@ conversation_trigger_body(FunctionCallInfo fcinfo)
 		if (hooks[i].check)
 			hooks[i].check(&row);
 	for (i = 0; i < (int) lengthof(hooks); i++)
-		hooks[i].record(&row);
+		if (hooks[i].record)
+			hooks[i].record(&row);
 	if (row.insert)
 		conversation_created(&row);
 	return PointerGetDatum(row.newtuple);

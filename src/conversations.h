@@ -83,5 +83,6 @@ extern void woes_handoff_record(WoesConversationRow *row);
 extern void woes_assignment_check(WoesConversationRow *row);
 extern void woes_assignment_record(WoesConversationRow *row);
 extern void woes_load_record(WoesConversationRow *row);
+extern void woes_fields_check(WoesConversationRow *row);
 
 #endif							/* WOES_CONVERSATIONS_H */

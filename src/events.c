@@ -186,6 +186,17 @@ woes_payload_int64(WoesPayload *payload, const char *key, int64 value)
 	(void) pushJsonbValue(&payload->state, WJB_VALUE, &v);
 }
 
+void
+woes_payload_bool(WoesPayload *payload, const char *key, bool value)
+{
+	JsonbValue	v;
+
+	payload_string(payload, WJB_KEY, key);
+	v.type = jbvBool;
+	v.val.boolean = value;
+	(void) pushJsonbValue(&payload->state, WJB_VALUE, &v);
+}
+
 /*
  * woes_emit_event
  *		Append one event as the owner, and send the NOTIFY wake-ups (the

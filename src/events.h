@@ -27,6 +27,7 @@ extern void woes_payload_begin(WoesPayload *payload);
 extern void woes_payload_text(WoesPayload *payload, const char *key, const char *value);
 extern void woes_payload_uuid(WoesPayload *payload, const char *key, Datum uuid);
 extern void woes_payload_int64(WoesPayload *payload, const char *key, int64 value);
+extern void woes_payload_bool(WoesPayload *payload, const char *key, bool value);
 
 /* append one event (as owner) with the payload, and send the wake-ups */
 extern void woes_emit_event(Oid owner, Datum workspace, const char *kind, Datum conversation,

@@ -167,17 +167,6 @@ write_status_event(WoesConversationRow *row, int from, int to, bool until_null, 
 	(void) woes_insert_direct(WOES_DIRECT_STATUS_EVENTS, values, nulls, from >= 0);
 }
 
-/*
- * check_resolvable
- *		The hook for "a conversation cannot be resolved while a required
- *		custom field is unset".  Field definitions do not exist yet; when
- *		they do, this is where the check goes, so every write path has it.
- */
-static void
-check_resolvable(WoesConversationRow *row)
-{
-}
-
 static void
 misplaced_until(void)
 {
@@ -266,9 +255,6 @@ woes_lifecycle_check(WoesConversationRow *row)
 		else
 			misplaced_until();
 	}
-	if (row->to_status == WOES_STATUS_RESOLVED)
-		check_resolvable(row);
-
 	/* a resolved or closed conversation waits for nobody */
 	if (row->to_status == WOES_STATUS_RESOLVED || row->to_status == WOES_STATUS_CLOSED)
 	{

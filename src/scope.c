@@ -201,7 +201,8 @@ woes_check_trigger(FunctionCallInfo fcinfo, const char *name, bool for_row, int 
 		(for_row ? TRIGGER_FIRED_FOR_ROW(ev) : TRIGGER_FIRED_FOR_STATEMENT(ev)) &&
 		(events == 0 ||
 		 (TRIGGER_FIRED_BY_INSERT(ev) && (events & WOES_FIRED_BY_INSERT)) ||
-		 (TRIGGER_FIRED_BY_UPDATE(ev) && (events & WOES_FIRED_BY_UPDATE))))
+		 (TRIGGER_FIRED_BY_UPDATE(ev) && (events & WOES_FIRED_BY_UPDATE)) ||
+		 (TRIGGER_FIRED_BY_DELETE(ev) && (events & WOES_FIRED_BY_DELETE))))
 		return;
 	switch (events)
 	{
@@ -213,6 +214,9 @@ woes_check_trigger(FunctionCallInfo fcinfo, const char *name, bool for_row, int 
 			break;
 		case WOES_FIRED_BY_INSERT | WOES_FIRED_BY_UPDATE:
 			on = " INSERT or UPDATE,";
+			break;
+		case WOES_FIRED_BY_INSERT | WOES_FIRED_BY_UPDATE | WOES_FIRED_BY_DELETE:
+			on = " INSERT, UPDATE or DELETE,";
 			break;
 		default:
 			on = ",";

@@ -39,6 +39,7 @@ extern SPIPlanPtr woes_prepare_kept(const char *query, int nargs, Oid *types);
 /* the events a woes trigger function is fired by (always BEFORE); none: any */
 #define WOES_FIRED_BY_INSERT	0x01
 #define WOES_FIRED_BY_UPDATE	0x02
+#define WOES_FIRED_BY_DELETE	0x04
 
 extern void woes_check_trigger(FunctionCallInfo fcinfo, const char *name, bool for_row, int events);
 extern Datum woes_trigger_as_owner(FunctionCallInfo fcinfo, const char *name, int events,

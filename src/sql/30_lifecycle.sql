@@ -32,7 +32,6 @@ CREATE TABLE @extschema@.conversations (
     team_id     uuid,
     subject     text CHECK (length(subject) <= 1000),
     thread_ref  text CHECK (length(thread_ref) <= 10000),
-    custom_fields jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(custom_fields) = 'object'),
     snoozed_until timestamptz,
     previous_conversation_id uuid,
     last_message_at timestamptz,
@@ -67,8 +66,9 @@ CREATE TABLE @extschema@.conversations (
 -- the inbox: one status, newest activity first, a page at a time
 CREATE INDEX conversations_inbox_idx ON @extschema@.conversations
     (workspace_id, status, last_message_at DESC NULLS LAST, id DESC);
+-- an assignee's conversations, oldest waiting first
 CREATE INDEX conversations_assignee_idx ON @extschema@.conversations
-    (workspace_id, assignee_id, status) WHERE assignee_id IS NOT NULL;
+    (workspace_id, assignee_id, status, waiting_since) WHERE assignee_id IS NOT NULL;
 -- due snoozes, for woes.wake_snoozed()
 CREATE INDEX conversations_snoozed_idx ON @extschema@.conversations
     (snoozed_until, workspace_id) WHERE status = 'snoozed';

@@ -37,9 +37,12 @@ CREATE POLICY assignments_read ON @extschema@.assignments FOR SELECT
 COMMENT ON POLICY assignments_read ON @extschema@.assignments IS
     'Defined by woes. Agents, operators, analysts and admins read assignment history; only the assignment hook writes it';
 
--- the inbox per assignee and per team, oldest waiting first
+-- a team's queue, oldest waiting first; and unassigned first, then oldest
+-- waiting (the assignee's own queue: conversations_assignee_idx)
 CREATE INDEX conversations_team_queue_idx ON @extschema@.conversations
     (workspace_id, team_id, status, waiting_since) WHERE team_id IS NOT NULL;
+CREATE INDEX conversations_team_unassigned_idx ON @extschema@.conversations
+    (workspace_id, team_id, status, (assignee_id IS NOT NULL), waiting_since) WHERE team_id IS NOT NULL;
 
 CREATE FUNCTION @extschema@.assign(conversation uuid, operator uuid DEFAULT NULL, team uuid DEFAULT NULL,
                                    reason text DEFAULT NULL)

@@ -126,7 +126,11 @@ BEGIN
     horizon := @extschema@.outbox_horizon('exporting resolved conversations', resolved_conversations.max);
     RETURN QUERY
         SELECT e.id, c.id, c.number, c.channel, c.contact_id, c.assignee_id, c.team_id, c.subject,
-               c.custom_fields, c.created_at, e.created_at,
+               (SELECT coalesce(pg_catalog.jsonb_object_agg(v.key, v.value ORDER BY v.key), '{}'::jsonb)
+                  FROM @extschema@.conversation_fields v
+                 WHERE v.workspace_id OPERATOR(pg_catalog.=) ws
+                   AND v.conversation_id OPERATOR(pg_catalog.=) c.id),
+               c.created_at, e.created_at,
                e.payload OPERATOR(pg_catalog.->>) 'actor_kind'
           FROM @extschema@.events e
           JOIN @extschema@.conversations c

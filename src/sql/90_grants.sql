@@ -22,16 +22,20 @@ GRANT SELECT ON @extschema@.workspaces, @extschema@.channels TO woes_service, wo
 GRANT UPDATE (name, settings) ON @extschema@.workspaces TO woes_admin;
 GRANT INSERT, UPDATE, DELETE ON @extschema@.tags TO woes_service, woes_admin;
 GRANT INSERT, DELETE ON @extschema@.conversation_tags TO woes_service, woes_admin;
+GRANT INSERT, UPDATE, DELETE ON @extschema@.field_definitions, @extschema@.conversation_fields
+    TO woes_service, woes_admin;
+GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.macros TO woes_service, woes_admin;
 GRANT SELECT ON @extschema@.role_bindings, @extschema@.workspace_counters TO woes_admin;
 GRANT SELECT ON @extschema@.status_events, @extschema@.handoff_events, @extschema@.assignments,
-    @extschema@.operator_loads, @extschema@.tags, @extschema@.conversation_tags
+    @extschema@.operator_loads, @extschema@.tags, @extschema@.conversation_tags,
+    @extschema@.field_definitions, @extschema@.conversation_fields
     TO woes_service, woes_admin, woes_analyst;
 GRANT SELECT ON @extschema@.events TO woes_service, woes_admin;
 -- analysts: who and how, never what was said (no subjects, no messages)
 GRANT SELECT ON @extschema@.operators, @extschema@.teams, @extschema@.team_members,
     @extschema@.agents TO woes_analyst;
 GRANT SELECT (workspace_id, id, number, channel, status, control, contact_id, assignee_id, team_id,
-              custom_fields, snoozed_until, previous_conversation_id, last_message_at,
+              snoozed_until, previous_conversation_id, last_message_at,
               waiting_since, created_at, updated_at)
     ON @extschema@.conversations TO woes_analyst;
 
@@ -97,6 +101,14 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.define_tag(text, text, text),
     @extschema@.tag(uuid, text),
     @extschema@.untag(uuid, text),
+    @extschema@.define_field(text, text, jsonb, boolean),
+    @extschema@.drop_field(text, boolean),
+    @extschema@.set_field(uuid, text, jsonb),
+    @extschema@.fields(uuid),
+    @extschema@.field_problem(text, text[], jsonb),
+    @extschema@.macro_problem(jsonb),
+    @extschema@.define_macro(text, jsonb, text),
+    @extschema@.apply_macro(uuid, text),
     @extschema@.event_horizon(uuid),
     @extschema@.events_since(bigint, integer),
     @extschema@.resolved_conversations(bigint, integer)

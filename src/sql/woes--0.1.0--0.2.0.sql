@@ -1041,7 +1041,11 @@ BEGIN
     horizon := @extschema@.outbox_horizon('exporting resolved conversations', resolved_conversations.max);
     RETURN QUERY
         SELECT e.id, c.id, c.number, c.channel, c.contact_id, c.assignee_id, c.team_id, c.subject,
-               c.custom_fields, c.created_at, e.created_at,
+               (SELECT coalesce(pg_catalog.jsonb_object_agg(v.key, v.value ORDER BY v.key), '{}'::jsonb)
+                  FROM @extschema@.conversation_fields v
+                 WHERE v.workspace_id OPERATOR(pg_catalog.=) ws
+                   AND v.conversation_id OPERATOR(pg_catalog.=) c.id),
+               c.created_at, e.created_at,
                e.payload OPERATOR(pg_catalog.->>) 'actor_kind'
           FROM @extschema@.events e
           JOIN @extschema@.conversations c
@@ -1590,9 +1594,15 @@ CREATE POLICY assignments_read ON @extschema@.assignments FOR SELECT
 COMMENT ON POLICY assignments_read ON @extschema@.assignments IS
     'Defined by woes. Agents, operators, analysts and admins read assignment history; only the assignment hook writes it';
 
--- the inbox per assignee and per team, oldest waiting first
+-- a team's queue, oldest waiting first; and unassigned first, then oldest
+-- waiting; an assignee's conversations, oldest waiting first
 CREATE INDEX conversations_team_queue_idx ON @extschema@.conversations
     (workspace_id, team_id, status, waiting_since) WHERE team_id IS NOT NULL;
+CREATE INDEX conversations_team_unassigned_idx ON @extschema@.conversations
+    (workspace_id, team_id, status, (assignee_id IS NOT NULL), waiting_since) WHERE team_id IS NOT NULL;
+DROP INDEX @extschema@.conversations_assignee_idx;
+CREATE INDEX conversations_assignee_idx ON @extschema@.conversations
+    (workspace_id, assignee_id, status, waiting_since) WHERE assignee_id IS NOT NULL;
 
 CREATE FUNCTION @extschema@.assign(conversation uuid, operator uuid DEFAULT NULL, team uuid DEFAULT NULL,
                                    reason text DEFAULT NULL)
@@ -2068,6 +2078,766 @@ ALTER FUNCTION @extschema@.tag_for(uuid, text, boolean) SET row_security = on;
 ALTER FUNCTION @extschema@.tag(uuid, text) SET row_security = on;
 ALTER FUNCTION @extschema@.untag(uuid, text) SET row_security = on;
 
+-- Typed custom fields (src/sql/38_fields.sql, src/fields.c): definitions
+-- and values in tables of their own (a customer who may read a
+-- conversation could read its custom_fields column), the value rule, the
+-- triggers, define_field/drop_field/set_field/fields; the conversation
+-- trigger checks required fields on resolve.  0.1.0's column
+-- conversations.custom_fields moves into them and is dropped.
+CREATE TABLE @extschema@.field_definitions (
+    workspace_id uuid NOT NULL DEFAULT @extschema@.context_workspace()
+                 REFERENCES @extschema@.workspaces (id),
+    id          uuid NOT NULL,
+    key         text NOT NULL CHECK (key ~ '^[a-z][a-z0-9_]{0,62}$'),
+    type        text NOT NULL CHECK (type IN ('text', 'number', 'boolean', 'date', 'select', 'multi_select')),
+    options     text[],
+    required    boolean NOT NULL DEFAULT false,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (workspace_id, id),
+    UNIQUE (workspace_id, key)
+);
+COMMENT ON TABLE @extschema@.field_definitions IS
+    'Custom field definitions of a workspace: key (immutable, unique), type (text, number, boolean, date, select, multi_select), options (the select types), required (to resolve)';
+CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.field_definitions
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_update('workspace_id', 'id', 'key', 'created_at');
+
+CREATE POLICY field_definitions_read ON @extschema@.field_definitions FOR SELECT
+    USING (@extschema@.in_audience('{agent,operator,analyst,admin}'));
+COMMENT ON POLICY field_definitions_read ON @extschema@.field_definitions IS
+    'Defined by woes. Agents, operators, analysts and admins read the field definitions; customers never';
+CREATE POLICY field_definitions_write ON @extschema@.field_definitions FOR ALL
+    USING (@extschema@.in_audience('{operator,admin}'));
+COMMENT ON POLICY field_definitions_write ON @extschema@.field_definitions IS
+    'Defined by woes. Operators and admins define, change and remove fields';
+
+CREATE TABLE @extschema@.conversation_fields (
+    workspace_id    uuid NOT NULL DEFAULT @extschema@.context_workspace(),
+    conversation_id uuid NOT NULL,
+    key             text NOT NULL,
+    value           jsonb NOT NULL,
+    updated_at      timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (workspace_id, conversation_id, key),
+    FOREIGN KEY (workspace_id, conversation_id)
+        REFERENCES @extschema@.conversations (workspace_id, id) ON DELETE CASCADE,
+    -- a definition with values is not removed (field_definition_check says
+    -- why first); this is the backstop
+    FOREIGN KEY (workspace_id, key)
+        REFERENCES @extschema@.field_definitions (workspace_id, key)
+);
+-- the values of one field (a definition change checks them)
+CREATE INDEX conversation_fields_key_idx ON @extschema@.conversation_fields (workspace_id, key);
+COMMENT ON TABLE @extschema@.conversation_fields IS
+    'Custom field values, one row per conversation and field key; each value is valid for its definition (checked on every write); a change writes conversation.field_changed';
+CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.conversation_fields
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_update('workspace_id', 'conversation_id', 'key');
+
+CREATE POLICY conversation_fields_read ON @extschema@.conversation_fields FOR SELECT
+    USING (@extschema@.in_audience('{agent,operator,analyst,admin}'));
+COMMENT ON POLICY conversation_fields_read ON @extschema@.conversation_fields IS
+    'Defined by woes. Agents, operators, analysts and admins read the field values; customers never';
+CREATE POLICY conversation_fields_write ON @extschema@.conversation_fields FOR ALL
+    USING (@extschema@.in_audience('{operator,admin}'));
+COMMENT ON POLICY conversation_fields_write ON @extschema@.conversation_fields IS
+    'Defined by woes. Operators and admins set and unset field values';
+
+-- The one rule: NULL when value is valid for a field of this type and
+-- these options, else why not (the text of the error).
+CREATE FUNCTION @extschema@.field_problem(type text, options text[], value jsonb)
+    RETURNS text
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    kind text := jsonb_typeof(field_problem.value);
+    s    text;
+    n    integer;
+BEGIN
+    IF kind IS NULL OR kind = 'null' THEN
+        RETURN 'a value cannot be null (unset the field instead)';
+    END IF;
+    CASE field_problem.type
+    WHEN 'text' THEN
+        IF kind <> 'string' THEN
+            RETURN format('expected a string, got %s', kind);
+        END IF;
+        IF length(field_problem.value #>> '{}') > 10000 THEN
+            RETURN 'a text value is at most 10000 characters';
+        END IF;
+    WHEN 'number' THEN
+        IF kind <> 'number' THEN
+            RETURN format('expected a number, got %s', kind);
+        END IF;
+    WHEN 'boolean' THEN
+        IF kind <> 'boolean' THEN
+            RETURN format('expected true or false, got %s', kind);
+        END IF;
+    WHEN 'date' THEN
+        s := field_problem.value #>> '{}';
+        IF kind <> 'string' OR s !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' THEN
+            RETURN format('expected a date as "YYYY-MM-DD", got %s', left(field_problem.value::text, 40));
+        END IF;
+        -- a real day, without casting (a cast error would not name the field)
+        IF substr(s, 1, 4)::integer < 1 OR substr(s, 6, 2)::integer NOT BETWEEN 1 AND 12
+           OR substr(s, 9, 2)::integer NOT BETWEEN 1 AND
+              extract(day FROM make_date(substr(s, 1, 4)::integer, substr(s, 6, 2)::integer, 1)
+                               + interval '1 month - 1 day')::integer THEN
+            RETURN format('%s is not a date', s);
+        END IF;
+    WHEN 'select' THEN
+        IF kind <> 'string' THEN
+            RETURN format('expected one of the options as a string, got %s', kind);
+        END IF;
+        IF NOT (field_problem.value #>> '{}') = ANY (field_problem.options) THEN
+            RETURN format('"%s" is not one of the options (%s)', left(field_problem.value #>> '{}', 200),
+                          array_to_string(field_problem.options, ', '));
+        END IF;
+    WHEN 'multi_select' THEN
+        IF kind <> 'array' THEN
+            RETURN format('expected an array of options, got %s', kind);
+        END IF;
+        IF jsonb_array_length(field_problem.value) = 0 THEN
+            RETURN 'an empty selection is no value (unset the field instead)';
+        END IF;
+        SELECT e INTO s FROM jsonb_array_elements(field_problem.value) e
+         WHERE jsonb_typeof(e) <> 'string' LIMIT 1;
+        IF FOUND THEN
+            RETURN format('expected an array of options, got an element %s', left(s, 40));
+        END IF;
+        SELECT e INTO s FROM jsonb_array_elements_text(field_problem.value) e
+         WHERE NOT e = ANY (field_problem.options) LIMIT 1;
+        IF FOUND THEN
+            RETURN format('"%s" is not one of the options (%s)', left(s, 200),
+                          array_to_string(field_problem.options, ', '));
+        END IF;
+        SELECT count(*) - count(DISTINCT e) INTO n FROM jsonb_array_elements_text(field_problem.value) e;
+        IF n > 0 THEN
+            RETURN 'an option is selected twice';
+        END IF;
+    ELSE
+        RETURN format('unknown field type %s', field_problem.type);
+    END CASE;
+    RETURN NULL;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.field_problem(text, text[], jsonb) IS
+    'Why value is not valid for a custom field of this type and options (NULL when it is): the one rule for every value and every definition change';
+
+-- A definition, by any path: options only (and always) for the select
+-- types; a change of type or options only where every stored value stays
+-- valid; removal only without values.
+CREATE FUNCTION @extschema@.field_definition_check() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    d       record := CASE TG_OP WHEN 'DELETE' THEN OLD ELSE NEW END;
+    n       bigint;
+    problem text;
+BEGIN
+    IF @extschema@.restoring() THEN
+        RETURN d;
+    END IF;
+    IF TG_OP = 'DELETE' THEN
+        SELECT count(*) INTO n FROM @extschema@.conversation_fields v
+         WHERE v.workspace_id OPERATOR(pg_catalog.=) d.workspace_id AND v.key OPERATOR(pg_catalog.=) d.key;
+        IF n > 0 THEN
+            RAISE EXCEPTION 'field "%" is set on % conversation%', d.key, n, CASE WHEN n > 1 THEN 's' ELSE '' END
+                USING ERRCODE = 'WO604',
+                      HINT = 'woes.drop_field(key, unset => true) unsets the values and removes the field.';
+        END IF;
+        RETURN d;
+    END IF;
+    IF d.type IN ('select', 'multi_select') THEN
+        IF d.options IS NULL OR cardinality(d.options) = 0 THEN
+            RAISE EXCEPTION 'field "%": a % field needs options', d.key, d.type USING ERRCODE = 'WO602',
+                HINT = 'Pass them as a JSON array of strings, e.g. ''["low", "high"]''.';
+        END IF;
+        IF cardinality(d.options) > 500 THEN
+            RAISE EXCEPTION 'field "%": at most 500 options', d.key USING ERRCODE = 'WO602';
+        END IF;
+        IF EXISTS (SELECT FROM unnest(d.options) o WHERE o IS NULL OR length(btrim(o)) NOT BETWEEN 1 AND 200
+                                                     OR o <> btrim(o)) THEN
+            RAISE EXCEPTION 'field "%": an option is 1 to 200 characters, without leading or trailing spaces', d.key
+                USING ERRCODE = 'WO602';
+        END IF;
+        IF (SELECT count(DISTINCT o) FROM unnest(d.options) o) <> cardinality(d.options) THEN
+            RAISE EXCEPTION 'field "%": an option is listed twice', d.key USING ERRCODE = 'WO602';
+        END IF;
+    ELSIF d.options IS NOT NULL THEN
+        RAISE EXCEPTION 'field "%": a % field takes no options', d.key, d.type USING ERRCODE = 'WO602';
+    END IF;
+    IF TG_OP = 'UPDATE' AND (d.type, d.options) IS DISTINCT FROM (OLD.type, OLD.options) THEN
+        -- value writers hold the definition FOR SHARE: this update waited
+        -- for them, and each statement here reads what they committed,
+        -- which a snapshot older than that (REPEATABLE READ) would not
+        IF current_setting('transaction_isolation') <> 'read committed' THEN
+            RAISE EXCEPTION 'changing a field''s type or options needs READ COMMITTED' USING ERRCODE = 'WO401',
+                HINT = 'Every stored value is checked against the new definition, including values committed meanwhile.';
+        END IF;
+        SELECT count(*), min(@extschema@.field_problem(d.type, d.options, v.value))
+          INTO n, problem
+          FROM @extschema@.conversation_fields v
+         WHERE v.workspace_id OPERATOR(pg_catalog.=) d.workspace_id AND v.key OPERATOR(pg_catalog.=) d.key
+           AND @extschema@.field_problem(d.type, d.options, v.value) IS NOT NULL;
+        IF n > 0 THEN
+            RAISE EXCEPTION 'field "%": % stored value% would not be valid (%)', d.key, n,
+                            CASE WHEN n > 1 THEN 's' ELSE '' END, problem
+                USING ERRCODE = 'WO604',
+                      HINT = 'Change or unset those values first (woes.set_field), or define a new field.';
+        END IF;
+    END IF;
+    RETURN d;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.field_definition_check() IS
+    'Internal trigger: a field definition''s options fit its type; a change of type or options keeps every stored value valid; a field with values is not removed';
+CREATE TRIGGER field_definition_check BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.field_definitions
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.field_definition_check();
+
+CREATE FUNCTION @extschema@.field_value() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'woes_field_value'
+    LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.field_value() IS
+    'Internal trigger: a custom field value is valid for its definition, and a required field of a resolved conversation stays set';
+-- named to fire after guard_update
+CREATE TRIGGER value_check BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.conversation_fields
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.field_value();
+CREATE FUNCTION @extschema@.field_event() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'woes_field_event'
+    LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.field_event() IS
+    'Internal trigger: writes conversation.field_changed (the key and whether it is set, never the value) for every value set, changed or unset';
+CREATE TRIGGER field_event AFTER INSERT OR UPDATE OR DELETE ON @extschema@.conversation_fields
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.field_event();
+
+CREATE FUNCTION @extschema@.define_field(key text, type text, options jsonb DEFAULT NULL,
+                                         required boolean DEFAULT false)
+    RETURNS void
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    ws   uuid := @extschema@.current_workspace();    -- a value: see upsert_contact
+    opts text[];
+BEGIN
+    PERFORM @extschema@.require_audience('{operator,admin}', 'defining a field');
+    IF define_field.key IS NULL OR define_field.key !~ '^[a-z][a-z0-9_]{0,62}$' THEN
+        RAISE EXCEPTION 'invalid field key %', coalesce(quote_literal(define_field.key), 'NULL') USING ERRCODE = 'WO007',
+            HINT = 'A key is 1 to 63 lower-case letters, digits and underscores, starting with a letter.';
+    END IF;
+    IF define_field.type IS NULL
+       OR define_field.type NOT IN ('text', 'number', 'boolean', 'date', 'select', 'multi_select') THEN
+        RAISE EXCEPTION 'invalid field type %', coalesce(quote_literal(define_field.type), 'NULL') USING ERRCODE = 'WO007',
+            HINT = 'The types are text, number, boolean, date, select and multi_select.';
+    END IF;
+    IF define_field.options IS NOT NULL AND jsonb_typeof(define_field.options) <> 'null' THEN
+        IF jsonb_typeof(define_field.options) <> 'array'
+           OR EXISTS (SELECT FROM jsonb_array_elements(define_field.options) e WHERE jsonb_typeof(e) <> 'string') THEN
+            RAISE EXCEPTION 'field "%": options must be a JSON array of strings', define_field.key USING ERRCODE = 'WO602';
+        END IF;
+        SELECT array_agg(e ORDER BY i) INTO opts
+          FROM jsonb_array_elements_text(define_field.options) WITH ORDINALITY AS o(e, i);
+        opts := coalesce(opts, '{}');
+    END IF;
+    INSERT INTO @extschema@.field_definitions AS d (workspace_id, key, type, options, required)
+    VALUES (ws, define_field.key, define_field.type, opts, coalesce(define_field.required, false))
+    ON CONFLICT (workspace_id, key) DO UPDATE
+       SET type = EXCLUDED.type, options = EXCLUDED.options, required = EXCLUDED.required
+     WHERE (d.type, d.options, d.required) IS DISTINCT FROM (EXCLUDED.type, EXCLUDED.options, EXCLUDED.required);
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.define_field(text, text, jsonb, boolean) IS
+    'Define a custom field of the workspace, or change an existing one''s type, options or required flag (refused where a stored value would become invalid)';
+
+CREATE FUNCTION @extschema@.drop_field(key text, unset boolean DEFAULT false)
+    RETURNS integer
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    ws uuid := @extschema@.current_workspace();
+    n  integer := 0;
+BEGIN
+    PERFORM @extschema@.require_audience('{operator,admin}', 'removing a field');
+    -- locked first: no value is set while it goes
+    PERFORM FROM @extschema@.field_definitions d
+      WHERE d.workspace_id OPERATOR(pg_catalog.=) ws AND d.key OPERATOR(pg_catalog.=) drop_field.key
+        FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'unknown field "%"', drop_field.key USING ERRCODE = 'WO602';
+    END IF;
+    IF drop_field.unset THEN
+        -- not required any more, so resolved conversations may lose it too
+        UPDATE @extschema@.field_definitions d SET required = false
+         WHERE d.workspace_id OPERATOR(pg_catalog.=) ws AND d.key OPERATOR(pg_catalog.=) drop_field.key
+           AND d.required;
+        DELETE FROM @extschema@.conversation_fields v
+         WHERE v.workspace_id OPERATOR(pg_catalog.=) ws AND v.key OPERATOR(pg_catalog.=) drop_field.key;
+        GET DIAGNOSTICS n = ROW_COUNT;
+    END IF;
+    DELETE FROM @extschema@.field_definitions d
+     WHERE d.workspace_id OPERATOR(pg_catalog.=) ws AND d.key OPERATOR(pg_catalog.=) drop_field.key;
+    RETURN n;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.drop_field(text, boolean) IS
+    'Remove a custom field; refused while conversations have a value for it, unless unset => true, which unsets them first (returns how many)';
+
+CREATE FUNCTION @extschema@.set_field(conversation uuid, key text, value jsonb)
+    RETURNS boolean
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    ws uuid := @extschema@.current_workspace();
+    n  integer;
+BEGIN
+    PERFORM @extschema@.require_audience('{operator,admin}', 'setting a field');
+    IF set_field.conversation IS NULL THEN
+        RAISE EXCEPTION 'conversation must not be null' USING ERRCODE = 'WO007';
+    END IF;
+    IF set_field.key IS NULL THEN
+        RAISE EXCEPTION 'key must not be null' USING ERRCODE = 'WO007';
+    END IF;
+    -- the conversation first (FOR SHARE), then the value: the order a
+    -- resolve takes them in (see src/fields.c)
+    PERFORM FROM @extschema@.conversations c
+      WHERE c.workspace_id OPERATOR(pg_catalog.=) ws AND c.id OPERATOR(pg_catalog.=) set_field.conversation
+        FOR SHARE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'conversation % not found in this workspace', set_field.conversation USING ERRCODE = 'WO005';
+    END IF;
+    IF set_field.value IS NULL OR set_field.value = 'null'::jsonb OR set_field.value = '[]'::jsonb THEN
+        IF NOT EXISTS (SELECT FROM @extschema@.field_definitions d
+                        WHERE d.workspace_id OPERATOR(pg_catalog.=) ws AND d.key OPERATOR(pg_catalog.=) set_field.key) THEN
+            RAISE EXCEPTION 'unknown field "%"', set_field.key USING ERRCODE = 'WO602',
+                HINT = 'Define it first with woes.define_field(key, type, ...).';
+        END IF;
+        DELETE FROM @extschema@.conversation_fields v
+         WHERE v.workspace_id OPERATOR(pg_catalog.=) ws
+           AND v.conversation_id OPERATOR(pg_catalog.=) set_field.conversation
+           AND v.key OPERATOR(pg_catalog.=) set_field.key;
+    ELSE
+        INSERT INTO @extschema@.conversation_fields AS v (workspace_id, conversation_id, key, value)
+        VALUES (ws, set_field.conversation, set_field.key, set_field.value)
+        ON CONFLICT (workspace_id, conversation_id, key) DO UPDATE
+           SET value = EXCLUDED.value
+         WHERE v.value OPERATOR(pg_catalog.<>) EXCLUDED.value;
+    END IF;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n OPERATOR(pg_catalog.>) 0;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.set_field(uuid, text, jsonb) IS
+    'Set a custom field of a conversation (validated against its definition); NULL, JSON null or an empty array unsets it; true if anything changed';
+
+CREATE FUNCTION @extschema@.fields(conversation uuid)
+    RETURNS jsonb
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ws uuid := @extschema@.current_workspace();    -- a value: see upsert_contact
+BEGIN
+    RETURN (SELECT coalesce(jsonb_object_agg(v.key, v.value ORDER BY v.key), '{}'::jsonb)
+              FROM @extschema@.conversation_fields v
+             WHERE v.workspace_id OPERATOR(pg_catalog.=) ws
+               AND v.conversation_id OPERATOR(pg_catalog.=) fields.conversation);
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.fields(uuid) IS
+    'The custom fields of a conversation as one JSON object (key: value), as the caller may read them ({} for a customer)';
+
+-- 0.1.0's custom_fields: a definition per workspace and key, its type read
+-- from the values (all strings: text; numbers: number; booleans: boolean;
+-- arrays of strings: multi_select with the strings as options), then the
+-- values (JSON nulls and empty arrays are no values).  Anything else stops
+-- the upgrade, naming the workspace and key.  Written as a restore writes
+-- (row_security off, as the superuser the upgrade runs as): the triggers
+-- keep the rows as they are and write no events.
+DO $$
+DECLARE
+    r       record;
+    ftype   text;
+    opts    text[];
+    prev    text := pg_catalog.current_setting('row_security');
+BEGIN
+    PERFORM pg_catalog.set_config('row_security', 'off', true);
+    FOR r IN
+        SELECT c.workspace_id, f.key,
+               pg_catalog.array_agg(DISTINCT pg_catalog.jsonb_typeof(f.value)) AS kinds,
+               pg_catalog.bool_and(pg_catalog.jsonb_typeof(f.value) OPERATOR(pg_catalog.<>) 'array'
+                                   OR NOT EXISTS (SELECT FROM pg_catalog.jsonb_array_elements(f.value) e
+                                                   WHERE pg_catalog.jsonb_typeof(e) OPERATOR(pg_catalog.<>) 'string')) AS strings
+          FROM @extschema@.conversations c, pg_catalog.jsonb_each(c.custom_fields) f
+         WHERE pg_catalog.jsonb_typeof(f.value) OPERATOR(pg_catalog.<>) 'null'
+           AND f.value OPERATOR(pg_catalog.<>) '[]'::jsonb
+         GROUP BY c.workspace_id, f.key
+         ORDER BY c.workspace_id, f.key
+    LOOP
+        IF r.key !~ '^[a-z][a-z0-9_]{0,62}$' THEN
+            RAISE EXCEPTION 'workspace %: custom field key "%" is not a valid key', r.workspace_id, r.key
+                USING HINT = 'Keys are 1 to 63 lower-case letters, digits and underscores, starting with a letter: '
+                             'rename the key in conversations.custom_fields with 0.1.0, then upgrade.';
+        END IF;
+        ftype := CASE WHEN r.kinds = '{string}' THEN 'text' WHEN r.kinds = '{number}' THEN 'number'
+                      WHEN r.kinds = '{boolean}' THEN 'boolean' WHEN r.kinds = '{array}' AND r.strings THEN 'multi_select' END;
+        IF ftype IS NULL THEN
+            RAISE EXCEPTION 'workspace %: custom field "%" holds values of different kinds (%)', r.workspace_id, r.key,
+                            pg_catalog.array_to_string(r.kinds, ', ')
+                USING HINT = 'Make its values one kind (strings, numbers, booleans or arrays of strings) with 0.1.0, then upgrade.';
+        END IF;
+        opts := NULL;
+        IF ftype = 'multi_select' THEN
+            SELECT pg_catalog.array_agg(DISTINCT e ORDER BY e) INTO opts
+              FROM @extschema@.conversations c, pg_catalog.jsonb_array_elements_text(c.custom_fields OPERATOR(pg_catalog.->) r.key) e
+             WHERE c.workspace_id OPERATOR(pg_catalog.=) r.workspace_id
+               AND pg_catalog.jsonb_typeof(c.custom_fields OPERATOR(pg_catalog.->) r.key) OPERATOR(pg_catalog.=) 'array';
+        END IF;
+        INSERT INTO @extschema@.field_definitions (workspace_id, id, key, type, options)
+        VALUES (r.workspace_id, @extschema@.uuid_generate_v7(), r.key, ftype, opts);
+    END LOOP;
+    INSERT INTO @extschema@.conversation_fields (workspace_id, conversation_id, key, value, updated_at)
+    SELECT c.workspace_id, c.id, f.key, f.value, c.updated_at
+      FROM @extschema@.conversations c, pg_catalog.jsonb_each(c.custom_fields) f
+     WHERE pg_catalog.jsonb_typeof(f.value) OPERATOR(pg_catalog.<>) 'null'
+       AND f.value OPERATOR(pg_catalog.<>) '[]'::jsonb;
+    -- every value valid for its definition, as the trigger would say
+    SELECT v.workspace_id, v.key, @extschema@.field_problem(d.type, d.options, v.value) AS problem INTO r
+      FROM @extschema@.conversation_fields v
+      JOIN @extschema@.field_definitions d
+        ON d.workspace_id OPERATOR(pg_catalog.=) v.workspace_id AND d.key OPERATOR(pg_catalog.=) v.key
+     WHERE @extschema@.field_problem(d.type, d.options, v.value) IS NOT NULL
+     LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'workspace %: a value of custom field "%" is not valid: %', r.workspace_id, r.key, r.problem
+            USING HINT = 'Correct it in conversations.custom_fields with 0.1.0, then upgrade.';
+    END IF;
+    PERFORM pg_catalog.set_config('row_security', prev, true);
+END;
+$$;
+ALTER TABLE @extschema@.conversations DROP COLUMN custom_fields;
+
+REVOKE ALL ON @extschema@.field_definitions, @extschema@.conversation_fields FROM PUBLIC;
+GRANT SELECT ON @extschema@.field_definitions, @extschema@.conversation_fields TO woes_service, woes_admin, woes_analyst;
+GRANT INSERT, UPDATE, DELETE ON @extschema@.field_definitions, @extschema@.conversation_fields TO woes_service, woes_admin;
+REVOKE EXECUTE ON FUNCTION @extschema@.field_problem(text, text[], jsonb), @extschema@.field_definition_check(),
+    @extschema@.field_value(), @extschema@.field_event(), @extschema@.define_field(text, text, jsonb, boolean),
+    @extschema@.drop_field(text, boolean), @extschema@.set_field(uuid, text, jsonb), @extschema@.fields(uuid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.field_problem(text, text[], jsonb), @extschema@.define_field(text, text, jsonb, boolean),
+    @extschema@.drop_field(text, boolean), @extschema@.set_field(uuid, text, jsonb), @extschema@.fields(uuid)
+    TO woes_service, woes_admin;
+ALTER FUNCTION @extschema@.define_field(text, text, jsonb, boolean) SET row_security = on;
+ALTER FUNCTION @extschema@.drop_field(text, boolean) SET row_security = on;
+ALTER FUNCTION @extschema@.set_field(uuid, text, jsonb) SET row_security = on;
+
+-- Macros (src/sql/39_macros.sql): the table with its shape check,
+-- define_macro and apply_macro (see that file for the actions' JSON).
+CREATE TABLE @extschema@.macros (
+    workspace_id uuid NOT NULL DEFAULT @extschema@.context_workspace()
+                 REFERENCES @extschema@.workspaces (id),
+    id          uuid NOT NULL,
+    name        text NOT NULL CHECK (length(name) BETWEEN 1 AND 100 AND name = btrim(name)),
+    actions     jsonb NOT NULL,
+    description text CHECK (length(description) <= 1000),
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (workspace_id, id)
+);
+CREATE UNIQUE INDEX macros_name_key ON @extschema@.macros (workspace_id, lower(name));
+COMMENT ON TABLE @extschema@.macros IS
+    'Macros of a workspace: a name (unique, case-insensitive) and a JSON array of actions that woes.apply_macro runs in order, all or nothing';
+CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.macros
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_update('workspace_id', 'id', 'created_at');
+
+CREATE POLICY macros_operators ON @extschema@.macros FOR ALL
+    USING (@extschema@.in_audience('{operator,admin}'));
+COMMENT ON POLICY macros_operators ON @extschema@.macros IS
+    'Defined by woes. Operators and admins read, define, change and remove macros; nobody else sees them';
+
+-- The shape of an action list: NULL when it is valid, else what is wrong,
+-- naming the action by its position (from 1) and kind.
+CREATE FUNCTION @extschema@.macro_problem(actions jsonb)
+    RETURNS text
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    a       jsonb;
+    i       integer := 0;
+    kind    text;
+    allowed text[];
+    extra   text;
+    what    text;
+BEGIN
+    IF jsonb_typeof(macro_problem.actions) IS DISTINCT FROM 'array' THEN
+        RETURN 'actions must be a JSON array';
+    END IF;
+    IF jsonb_array_length(macro_problem.actions) NOT BETWEEN 1 AND 50 THEN
+        RETURN 'a macro has 1 to 50 actions';
+    END IF;
+    FOR a IN SELECT e FROM jsonb_array_elements(macro_problem.actions) e LOOP
+        i := i + 1;
+        IF jsonb_typeof(a) <> 'object' OR jsonb_typeof(a -> 'action') IS DISTINCT FROM 'string' THEN
+            RETURN format('action %s: an action is an object with an "action" name', i);
+        END IF;
+        kind := a ->> 'action';
+        what := format('action %s (%s)', i, kind);
+        allowed := CASE kind
+            WHEN 'reply' THEN '{action,body}'
+            WHEN 'note' THEN '{action,body}'
+            WHEN 'tag' THEN '{action,tag}'
+            WHEN 'untag' THEN '{action,tag}'
+            WHEN 'assign' THEN '{action,operator,team}'
+            WHEN 'route' THEN '{action,team}'
+            WHEN 'set_field' THEN '{action,key,value}'
+            WHEN 'transition' THEN '{action,status,reason,snooze_for}'
+        END;
+        IF allowed IS NULL THEN
+            RETURN format('action %s: unknown action "%s" (reply, note, tag, untag, assign, route, set_field, transition)',
+                          i, left(kind, 40));
+        END IF;
+        SELECT k INTO extra FROM jsonb_object_keys(a) k WHERE NOT k = ANY (allowed) ORDER BY k LIMIT 1;
+        IF FOUND THEN
+            RETURN format('%s: unknown argument "%s"', what, left(extra, 40));
+        END IF;
+        CASE kind
+        WHEN 'reply', 'note' THEN
+            IF jsonb_typeof(a -> 'body') IS DISTINCT FROM 'string' OR btrim(a ->> 'body') = '' THEN
+                RETURN format('%s: needs a non-empty "body" string', what);
+            END IF;
+            IF length(a ->> 'body') > 100000 THEN
+                RETURN format('%s: a body is at most 100000 characters', what);
+            END IF;
+        WHEN 'tag', 'untag' THEN
+            IF jsonb_typeof(a -> 'tag') IS DISTINCT FROM 'string' OR length(btrim(a ->> 'tag')) NOT BETWEEN 1 AND 100 THEN
+                RETURN format('%s: needs a "tag" name of 1 to 100 characters', what);
+            END IF;
+        WHEN 'assign', 'route' THEN
+            IF kind = 'assign' AND NOT (a ? 'operator' OR a ? 'team') THEN
+                RETURN format('%s: needs an "operator" or a "team" (or both)', what);
+            END IF;
+            IF kind = 'route' AND NOT a ? 'team' THEN
+                RETURN format('%s: needs a "team"', what);
+            END IF;
+            SELECT k INTO extra FROM unnest('{operator,team}'::text[]) k
+             WHERE a ? k AND (jsonb_typeof(a -> k) IS DISTINCT FROM 'string'
+                              OR (a ->> k) !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$')
+             LIMIT 1;
+            IF FOUND THEN
+                RETURN format('%s: "%s" must be an id (uuid)', what, extra);
+            END IF;
+        WHEN 'set_field' THEN
+            IF jsonb_typeof(a -> 'key') IS DISTINCT FROM 'string' OR NOT a ? 'value' THEN
+                RETURN format('%s: needs a "key" and a "value" (null unsets)', what);
+            END IF;
+        WHEN 'transition' THEN
+            IF jsonb_typeof(a -> 'status') IS DISTINCT FROM 'string'
+               OR NOT (a ->> 'status') = ANY ('{open,pending,snoozed,resolved,closed}') THEN
+                RETURN format('%s: needs a "status": open, pending, snoozed, resolved or closed', what);
+            END IF;
+            IF a ? 'reason' AND (jsonb_typeof(a -> 'reason') IS DISTINCT FROM 'string' OR length(a ->> 'reason') > 1000) THEN
+                RETURN format('%s: a "reason" is a string of at most 1000 characters', what);
+            END IF;
+            IF (a ->> 'status' = 'snoozed') <> (a ? 'snooze_for') THEN
+                RETURN format('%s: "snooze_for" (e.g. "2 days") goes with status snoozed, and only there', what);
+            END IF;
+            IF a ? 'snooze_for' AND (jsonb_typeof(a -> 'snooze_for') IS DISTINCT FROM 'string'
+                 OR (a ->> 'snooze_for') !~ '^[1-9][0-9]{0,4} (minute|minutes|hour|hours|day|days|week|weeks)$') THEN
+                RETURN format('%s: "snooze_for" is a count and a unit, e.g. "30 minutes", "2 days", "1 week"', what);
+            END IF;
+        END CASE;
+    END LOOP;
+    RETURN NULL;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.macro_problem(jsonb) IS
+    'Why a macro''s action list is not valid (NULL when it is), naming the action by position and kind; the shape every macro write is held to';
+
+CREATE FUNCTION @extschema@.macro_check() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    problem text := @extschema@.macro_problem(NEW.actions);
+BEGIN
+    IF problem IS NOT NULL THEN
+        RAISE EXCEPTION 'invalid macro "%": %', NEW.name, problem USING ERRCODE = 'WO605',
+            HINT = 'See the README, "Macros", for the actions and their arguments.';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.macro_check() IS
+    'Internal trigger: a macro''s actions have a valid shape (macro_problem), whoever writes it';
+CREATE TRIGGER macro_check BEFORE INSERT OR UPDATE OF actions ON @extschema@.macros
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.macro_check();
+
+CREATE FUNCTION @extschema@.define_macro(name text, actions jsonb, description text DEFAULT NULL)
+    RETURNS uuid
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    ws      uuid := @extschema@.current_workspace();    -- a value: see upsert_contact
+    a       jsonb;
+    i       integer := 0;
+    what    text;
+    problem text;
+    ftype   text;
+    fopts   text[];
+    macro_id uuid;
+BEGIN
+    PERFORM @extschema@.require_audience('{operator,admin}', 'defining a macro');
+    PERFORM @extschema@.require_text(btrim(define_macro.name), 'macro name', 100);
+    problem := @extschema@.macro_problem(define_macro.actions);
+    IF problem IS NOT NULL THEN
+        RAISE EXCEPTION 'invalid macro "%": %', btrim(define_macro.name), problem USING ERRCODE = 'WO605',
+            HINT = 'See the README, "Macros", for the actions and their arguments.';
+    END IF;
+    -- what the actions name must exist in this workspace now (apply_macro
+    -- checks again, through the API, when it runs)
+    FOR a IN SELECT e FROM jsonb_array_elements(define_macro.actions) e LOOP
+        i := i + 1;
+        what := format('action %s (%s)', i, a ->> 'action');
+        IF a ? 'operator' AND NOT EXISTS (SELECT FROM @extschema@.operators o
+                                           WHERE o.workspace_id = ws AND o.id = (a ->> 'operator')::uuid AND o.active) THEN
+            RAISE EXCEPTION 'invalid macro "%": %: operator % is not an active operator of this workspace',
+                            btrim(define_macro.name), what, a ->> 'operator' USING ERRCODE = 'WO605';
+        END IF;
+        IF a ? 'team' AND NOT EXISTS (SELECT FROM @extschema@.teams t
+                                       WHERE t.workspace_id = ws AND t.id = (a ->> 'team')::uuid) THEN
+            RAISE EXCEPTION 'invalid macro "%": %: team % not found in this workspace',
+                            btrim(define_macro.name), what, a ->> 'team' USING ERRCODE = 'WO605';
+        END IF;
+        IF a ->> 'action' = 'set_field' THEN
+            SELECT d.type, d.options INTO ftype, fopts FROM @extschema@.field_definitions d
+             WHERE d.workspace_id = ws AND d.key = a ->> 'key';
+            IF NOT FOUND THEN
+                RAISE EXCEPTION 'invalid macro "%": %: unknown field "%"', btrim(define_macro.name), what, a ->> 'key'
+                    USING ERRCODE = 'WO605';
+            END IF;
+            problem := CASE WHEN jsonb_typeof(a -> 'value') = 'null' OR a -> 'value' = '[]' THEN NULL
+                            ELSE @extschema@.field_problem(ftype, fopts, a -> 'value') END;
+            IF problem IS NOT NULL THEN
+                RAISE EXCEPTION 'invalid macro "%": %: invalid value for field "%": %', btrim(define_macro.name), what,
+                                a ->> 'key', problem USING ERRCODE = 'WO605';
+            END IF;
+        END IF;
+    END LOOP;
+    INSERT INTO @extschema@.macros AS m (workspace_id, name, actions, description)
+    VALUES (ws, btrim(define_macro.name), define_macro.actions, define_macro.description)
+    ON CONFLICT (workspace_id, lower(name)) DO UPDATE
+       SET name = EXCLUDED.name, actions = EXCLUDED.actions,
+           description = coalesce(EXCLUDED.description, m.description)
+    RETURNING m.id INTO macro_id;
+    RETURN macro_id;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.define_macro(text, jsonb, text) IS
+    'Define a macro (or replace the actions of the one of that name, case-insensitive): its actions are checked now, their shape and what they name; returns its id';
+
+CREATE FUNCTION @extschema@.apply_macro(conversation uuid, macro text)
+    RETURNS jsonb
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+DECLARE
+    ws      uuid := @extschema@.current_workspace();
+    m       record;
+    a       jsonb;
+    i       integer := 0;
+    kind    text;
+    done    jsonb := '[]';
+    result  jsonb;
+    st      text;
+    msg     text;
+    det     text;
+    hnt     text;
+BEGIN
+    PERFORM @extschema@.require_audience('{operator,admin}', 'applying a macro');
+    IF apply_macro.conversation IS NULL OR apply_macro.macro IS NULL THEN
+        RAISE EXCEPTION 'conversation and macro must not be null' USING ERRCODE = 'WO007';
+    END IF;
+    SELECT mc.id, mc.name, mc.actions INTO m FROM @extschema@.macros mc
+     WHERE mc.workspace_id = ws
+       AND (lower(mc.name) = lower(btrim(apply_macro.macro)) OR mc.id::text = lower(btrim(apply_macro.macro)));
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'macro "%" not found in this workspace', left(apply_macro.macro, 100) USING ERRCODE = 'WO005';
+    END IF;
+    IF NOT EXISTS (SELECT FROM @extschema@.conversations c
+                    WHERE c.workspace_id = ws AND c.id = apply_macro.conversation) THEN
+        RAISE EXCEPTION 'conversation % not found in this workspace', apply_macro.conversation USING ERRCODE = 'WO005';
+    END IF;
+    BEGIN
+        FOR a IN SELECT e FROM jsonb_array_elements(m.actions) e LOOP
+            i := i + 1;
+            kind := a ->> 'action';
+            result := jsonb_build_object('action', kind);
+            CASE kind
+            WHEN 'reply' THEN
+                result := result || jsonb_build_object('message_id', @extschema@.reply(apply_macro.conversation, a ->> 'body'));
+            WHEN 'note' THEN
+                result := result || jsonb_build_object('message_id', @extschema@.add_note(apply_macro.conversation, a ->> 'body'));
+            WHEN 'tag' THEN
+                result := result || jsonb_build_object('tag', a ->> 'tag',
+                                                       'changed', @extschema@.tag(apply_macro.conversation, a ->> 'tag'));
+            WHEN 'untag' THEN
+                result := result || jsonb_build_object('tag', a ->> 'tag',
+                                                       'changed', @extschema@.untag(apply_macro.conversation, a ->> 'tag'));
+            WHEN 'assign' THEN
+                result := result || jsonb_build_object('changed',
+                    @extschema@.assign(apply_macro.conversation, (a ->> 'operator')::uuid, (a ->> 'team')::uuid,
+                                       format('macro "%s"', m.name)));
+            WHEN 'route' THEN
+                result := result || jsonb_build_object('operator_id',
+                    @extschema@.route(apply_macro.conversation, (a ->> 'team')::uuid));
+            WHEN 'set_field' THEN
+                result := result || jsonb_build_object('key', a ->> 'key',
+                    'changed', @extschema@.set_field(apply_macro.conversation, a ->> 'key', a -> 'value'));
+            WHEN 'transition' THEN
+                result := result || jsonb_build_object('status', a ->> 'status',
+                    'changed', @extschema@.transition(apply_macro.conversation, (a ->> 'status')::@extschema@.status,
+                                                      coalesce(a ->> 'reason', format('macro "%s"', m.name)),
+                                                      now() + (a ->> 'snooze_for')::interval));
+            ELSE
+                -- macro_problem() refuses every other kind when a macro is written
+                RAISE EXCEPTION 'unknown action "%"', kind USING ERRCODE = 'WO605';
+            END CASE;
+            done := done || jsonb_build_array(result);
+        END LOOP;
+    EXCEPTION WHEN OTHERS THEN
+        -- the whole macro is undone (this statement fails); say which action failed
+        GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
+                                det = PG_EXCEPTION_DETAIL, hnt = PG_EXCEPTION_HINT;
+        IF coalesce(hnt, '') = '' THEN
+            RAISE EXCEPTION 'macro "%", action % (%): %', m.name, i, kind, msg
+                USING ERRCODE = st, DETAIL = coalesce(nullif(det, ''), 'No action of the macro was applied.');
+        END IF;
+        RAISE EXCEPTION 'macro "%", action % (%): %', m.name, i, kind, msg
+            USING ERRCODE = st, DETAIL = coalesce(nullif(det, ''), 'No action of the macro was applied.'), HINT = hnt;
+    END;
+    RETURN done;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.apply_macro(uuid, text) IS
+    'Apply a macro (by name, case-insensitive, or id) to a conversation: its actions in order, with the caller''s own rights, all or nothing; returns what each action did';
+
+REVOKE ALL ON @extschema@.macros FROM PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.macros TO woes_service, woes_admin;
+REVOKE EXECUTE ON FUNCTION @extschema@.macro_problem(jsonb), @extschema@.macro_check(),
+    @extschema@.define_macro(text, jsonb, text), @extschema@.apply_macro(uuid, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.macro_problem(jsonb), @extschema@.define_macro(text, jsonb, text),
+    @extschema@.apply_macro(uuid, text) TO woes_service, woes_admin;
+ALTER FUNCTION @extschema@.define_macro(text, jsonb, text) SET row_security = on;
+ALTER FUNCTION @extschema@.apply_macro(uuid, text) SET row_security = on;
+
 -- The inbox shows the tags (a column before workspace_id: made again)
 DROP VIEW @extschema@.inbox;
 CREATE VIEW @extschema@.inbox WITH (security_invoker = true) AS
@@ -2112,7 +2882,7 @@ BEGIN
     FOR t IN
         SELECT c.oid, c.relname FROM pg_catalog.pg_class c
          WHERE c.relnamespace OPERATOR(pg_catalog.=) '@extschema@'::regnamespace
-           AND c.relname OPERATOR(pg_catalog.=) ANY ('{assignments,operator_loads,tags,conversation_tags}')
+           AND c.relname OPERATOR(pg_catalog.=) ANY ('{assignments,operator_loads,tags,conversation_tags,field_definitions,conversation_fields,macros}')
          ORDER BY c.relname
     LOOP
         EXECUTE format('ALTER TABLE @extschema@.%I ENABLE ROW LEVEL SECURITY', t.relname);

@@ -64,10 +64,15 @@ SELECT woes.add_agent('helper') AS agent \gset
 SELECT woes.upsert_contact('email', 'carol@example.com', 'Carol', 'carol@example.com') AS c1 \gset
 SELECT woes.upsert_contact('discord', '1234567890', 'Dave') AS c2 \gset
 SELECT woes.upsert_contact('sms', '+15550100') AS c3 \gset
-INSERT INTO woes.conversations (contact_id, channel, subject, assignee_id, team_id, custom_fields, thread_ref)
-VALUES (:'c1', 'email', 'refund', :'op1', :'team', '{"priority": "high"}', '<a@mail>'),
-       (:'c2', 'discord', 'bug', NULL, NULL, '{}', 'thread-1'),
-       (:'c3', 'sms', 'hello', NULL, :'team', '{}', '+15550100');
+INSERT INTO woes.conversations (contact_id, channel, subject, assignee_id, team_id, thread_ref)
+VALUES (:'c1', 'email', 'refund', :'op1', :'team', '<a@mail>'),
+       (:'c2', 'discord', 'bug', NULL, NULL, 'thread-1'),
+       (:'c3', 'sms', 'hello', NULL, :'team', '+15550100');
+SELECT woes.define_field('priority', 'select', '["low", "high"]', true) \g /dev/null
+SELECT woes.define_field('areas', 'multi_select', '["billing", "login"]') \g /dev/null
+INSERT INTO woes.conversation_fields (conversation_id, key, value)
+SELECT id, 'priority', '"high"' FROM woes.conversations WHERE number = 1;
+SELECT woes.set_field(id, 'areas', '["billing"]') FROM woes.conversations WHERE number = 1 \g /dev/null
 INSERT INTO woes.conversations (contact_id, channel, subject, previous_conversation_id)
 SELECT :'c1', 'email', 'follow-up', id FROM woes.conversations WHERE number = 1;
 INSERT INTO woes.messages (conversation_id, contact_id, author_kind, author_id, visibility, body, channel, external_id)
@@ -91,11 +96,14 @@ INSERT INTO woes.thread_refs (channel, ref, conversation_id)
 SELECT c.channel, c.thread_ref, c.id FROM woes.conversations c WHERE c.thread_ref IS NOT NULL;
 -- some history
 UPDATE woes.conversations SET status = 'pending' WHERE number = 2;
+SELECT woes.set_field(id, 'priority', '"low"') FROM woes.conversations WHERE number = 3 \g /dev/null
 UPDATE woes.conversations SET status = 'resolved' WHERE number = 3;
 UPDATE woes.conversations SET status = 'open' WHERE number = 3;
 UPDATE woes.conversations SET control = 'handoff_requested' WHERE number = 2;
 SELECT woes.define_tag('Refunds', '#00aa00', 'Money back') \g /dev/null
 SELECT count(woes.tag(id, 'refunds')) FROM woes.conversations WHERE number IN (1, 2) \g /dev/null
+SELECT woes.define_macro('Refunded', '[{"action": "tag", "tag": "refunds"}, {"action": "note", "body": "refunded"}]') \g /dev/null
+SELECT woes.apply_macro(id, 'refunded') FROM woes.conversations WHERE number = 4 \g /dev/null
 COMMIT;
 SQL
 done

@@ -175,6 +175,11 @@ SELECT woes.snooze(:'discord', now() + interval '1 day', 'waiting for the deploy
 SELECT woes.add_note(:'sms', 'Order 5512: shipped yesterday.');
 SELECT woes.close(:'sms', 'answered by phone');
 SELECT woes.redact_message(:'discord_msg', 'contained a token');
+-- 0.1.0 kept custom fields as a JSON column of the conversation, written raw
+UPDATE woes.conversations
+   SET custom_fields = '{"plan": "pro", "seats": 25, "vip": true, "areas": ["billing", "login"]}'
+ WHERE id = :'mail';
+UPDATE woes.conversations SET custom_fields = '{"plan": "free"}' WHERE id = :'chat';
 COMMIT;
 SQL
     done
@@ -204,6 +209,8 @@ columns() {
 declare -A moved=(
     # 0.2.0: the conversation counter is a row of woes.workspace_counters
     [workspaces.last_conversation_number]="coalesce((SELECT k.last_conversation_number FROM woes.workspace_counters k WHERE k.workspace_id = t.id), 0) AS last_conversation_number"
+    # 0.2.0: custom field values are rows of woes.conversation_fields
+    [conversations.custom_fields]="(SELECT coalesce(jsonb_object_agg(v.key, v.value), '{}') FROM woes.conversation_fields v WHERE v.workspace_id = t.workspace_id AND v.conversation_id = t.id) AS custom_fields"
 )
 
 # data DB COLUMNS-FILE [after]: every table listed (over the listed
