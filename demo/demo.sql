@@ -1106,6 +1106,36 @@ SELECT (SELECT count(*) FROM woes.conversation_fields) AS field_values_seen,
 COMMIT;
 RESET ROLE;
 
+\echo
+\echo '━━ 14. Linked issues ━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━'
+\echo
+\echo '   Two invoice conversations are the same bug in the tracker.  Linking the'
+\echo '   same key twice gives one issue; woes.issue_impact says how many'
+\echo '   conversations and customers it touches:'
+SET ROLE support_app;
+BEGIN;
+SELECT woes.set_context(:'acme', 'operator', :'grace') \gset
+SELECT (array_agg(c.id ORDER BY c.number))[2] AS inv2, (array_agg(c.id ORDER BY c.number))[3] AS inv3
+  FROM woes.conversations c WHERE c.thread_ref LIKE 'invoice-%' \gset
+SELECT woes.link_issue(:'inv2', 'linear', 'BILL-7', 'https://linear.app/acme/issue/BILL-7',
+                       'Invoice totals round the wrong way') AS bill7 \gset
+SELECT woes.link_issue(:'inv3', 'Linear', 'BILL-7') = :'bill7' AS "same issue";
+SELECT external_key, title, state, conversations_total, conversations_open, customers
+  FROM woes.issue_impact WHERE workspace_id = :'acme';
+COMMIT;
+\echo '   The tracker''s webhook marks it done.  The outbox gets one event for the'
+\echo '   issue and one per linked conversation still open: what a notifier needs'
+\echo '   to tell each waiting customer that the fix shipped.'
+BEGIN;
+SELECT woes.set_context(:'acme', 'operator') \gset
+SELECT woes.set_issue_state(:'bill7', 'done', provider_state => 'Done') AS changed;
+SELECT e.kind, c.number AS "#", e.payload->>'from' AS "from", e.payload->>'to' AS "to"
+  FROM woes.events e
+  LEFT JOIN woes.conversations c ON c.workspace_id = e.workspace_id AND c.id = e.conversation_id
+ WHERE e.kind IN ('issue.state_changed', 'conversation.issue_state_changed') ORDER BY e.id;
+COMMIT;
+RESET ROLE;
+
 -- New chapters go here, above the health check.
 
 

@@ -112,6 +112,11 @@ static const DirectColumn assignment_columns[] = {
 	{"actor_kind", "text"}, {"actor_id", "uuid"}, {"reason", "text"},
 };
 
+static const DirectColumn issue_state_event_columns[] = {
+	{"workspace_id", "uuid"}, {"issue_id", "uuid"}, {"from_state", "text"}, {"to_state", "text"},
+	{"provider_state", "text"}, {"actor_kind", "text"}, {"actor_id", "uuid"},
+};
+
 #define WOES_MESSAGE_COL_BINDING(name, column, type) {column, type},
 static const DirectColumn message_columns[] = {
 	WOES_MESSAGE_COLUMNS(WOES_MESSAGE_COL_BINDING)
@@ -135,6 +140,7 @@ static DirectTable tables[] = {
 	[WOES_DIRECT_EVENTS] = {"events", false, NULL, false, "events_id_seq", lengthof_cols(event_columns), event_columns},
 	[WOES_DIRECT_MESSAGES] = {"messages", true, message_defaults, true, NULL, lengthof_cols(message_columns), message_columns},
 	[WOES_DIRECT_ASSIGNMENTS] = {"assignments", false, NULL, false, NULL, lengthof_cols(assignment_columns), assignment_columns},
+	[WOES_DIRECT_ISSUE_STATE_EVENTS] = {"issue_state_events", false, NULL, false, NULL, lengthof_cols(issue_state_event_columns), issue_state_event_columns},
 };
 
 /* any change to a bound table (or a full reset) unbinds it */

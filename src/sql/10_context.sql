@@ -122,6 +122,12 @@ CREATE FUNCTION @extschema@.guard_update() RETURNS trigger
 COMMENT ON FUNCTION @extschema@.guard_update() IS
     'Internal trigger: the columns named as arguments never change (WO006); updated_at is stamped';
 
+CREATE FUNCTION @extschema@.link_event() RETURNS trigger
+    AS 'MODULE_PATHNAME', 'woes_link_event'
+    LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.link_event() IS
+    'Internal trigger (AFTER INSERT OR DELETE on a link table, arguments: the insert and delete event kinds and the linked id column): an outbox event for every link made or removed';
+
 -- Internal: refuse a call outside the given audiences, with the reason (the
 -- same C check and error the C API functions use).
 CREATE FUNCTION @extschema@.require_audience(allowed @extschema@.audience[], action text)

@@ -4,8 +4,8 @@
 -- A conversation refers to a tag by id, so a rename touches no
 -- conversation.  Customers see none of it: tags live in tables of their
 -- own, which no customer policy reaches.  Every tag added to or removed
--- from a conversation, by any path, writes an outbox event (tag_event(),
--- src/tags.c).
+-- from a conversation, by any path, writes an outbox event (link_event(),
+-- src/links.c).
 --------------------------------------------------------------------------
 
 CREATE TABLE @extschema@.tags (
@@ -74,13 +74,10 @@ CREATE POLICY conversation_tags_remove ON @extschema@.conversation_tags FOR DELE
 COMMENT ON POLICY conversation_tags_remove ON @extschema@.conversation_tags IS
     'Defined by woes. Agents, operators and admins untag conversations';
 
-CREATE FUNCTION @extschema@.tag_event() RETURNS trigger
-    AS 'MODULE_PATHNAME', 'woes_tag_event'
-    LANGUAGE C;
-COMMENT ON FUNCTION @extschema@.tag_event() IS
-    'Internal trigger: writes conversation.tagged or conversation.untagged for every tag added to or removed from a conversation';
+-- conversation.tagged or conversation.untagged for every tag added to or
+-- removed from a conversation (src/links.c)
 CREATE TRIGGER tag_event AFTER INSERT OR DELETE ON @extschema@.conversation_tags
-    FOR EACH ROW EXECUTE FUNCTION @extschema@.tag_event();
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.link_event('conversation.tagged', 'conversation.untagged', 'tag_id');
 
 CREATE FUNCTION @extschema@.define_tag(name text, color text DEFAULT NULL, description text DEFAULT NULL)
     RETURNS uuid

@@ -25,6 +25,9 @@ GRANT INSERT, DELETE ON @extschema@.conversation_tags TO woes_service, woes_admi
 GRANT INSERT, UPDATE, DELETE ON @extschema@.field_definitions, @extschema@.conversation_fields
     TO woes_service, woes_admin;
 GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.macros TO woes_service, woes_admin;
+GRANT INSERT, UPDATE, DELETE ON @extschema@.issues, @extschema@.conversation_issues TO woes_service, woes_admin;
+GRANT SELECT ON @extschema@.issues, @extschema@.conversation_issues, @extschema@.issue_state_events,
+    @extschema@.issue_impact TO woes_service, woes_admin, woes_analyst;
 GRANT SELECT ON @extschema@.role_bindings, @extschema@.workspace_counters TO woes_admin;
 GRANT SELECT ON @extschema@.status_events, @extschema@.handoff_events, @extschema@.assignments,
     @extschema@.operator_loads, @extschema@.tags, @extschema@.conversation_tags,
@@ -109,6 +112,9 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.macro_problem(jsonb),
     @extschema@.define_macro(text, jsonb, text),
     @extschema@.apply_macro(uuid, text),
+    @extschema@.link_issue(uuid, text, text, text, text),
+    @extschema@.unlink_issue(uuid, uuid),
+    @extschema@.set_issue_state(uuid, text, text),
     @extschema@.event_horizon(uuid),
     @extschema@.events_since(bigint, integer),
     @extschema@.resolved_conversations(bigint, integer)

@@ -11,7 +11,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS woes;
 
-SELECT plan(220);
+SELECT plan(221);
 
 -- the audiences a policy expression admits: the array literal given to
 -- woes.in_audience(), sorted (NULL when the expression has none)
@@ -197,7 +197,7 @@ SELECT ok(coalesce(obj_description(p.oid, 'pg_policy'), '') LIKE 'Defined by woe
 SELECT ok(coalesce(obj_description(f, 'pg_proc'), '') <> '', format('%s has a comment', f))
   FROM unnest(ARRAY['woes.assign(uuid, uuid, uuid, text)', 'woes.unassign(uuid, text)', 'woes.route(uuid, uuid)',
                     'woes.define_tag(text, text, text)', 'woes.tag(uuid, text)', 'woes.untag(uuid, text)',
-                    'woes.tag_for(uuid, text, boolean)', 'woes.tag_event()']::regprocedure[]) f
+                    'woes.tag_for(uuid, text, boolean)', 'woes.link_event()']::regprocedure[]) f
  ORDER BY f::text;
 
 --------------------------------------------------------------------------
@@ -226,7 +226,7 @@ SELECT is_empty($$
      WHERE p.oid IN ('woes.assign(uuid, uuid, uuid, text)'::regprocedure, 'woes.unassign(uuid, text)'::regprocedure,
                      'woes.route(uuid, uuid)'::regprocedure, 'woes.define_tag(text, text, text)'::regprocedure,
                      'woes.tag(uuid, text)'::regprocedure, 'woes.untag(uuid, text)'::regprocedure,
-                     'woes.tag_for(uuid, text, boolean)'::regprocedure, 'woes.tag_event()'::regprocedure)
+                     'woes.tag_for(uuid, text, boolean)'::regprocedure, 'woes.link_event()'::regprocedure)
        AND x.grantee = 0
 $$, 'PUBLIC holds EXECUTE on none of the triage functions');
 -- tag_for, the internal helper of tag and untag (run as the caller): the
@@ -237,8 +237,8 @@ SELECT function_privs_are('woes', 'tag_for', ARRAY['uuid', 'text', 'boolean'], r
 SELECT function_privs_are('woes', 'tag_for', ARRAY['uuid', 'text', 'boolean'], r, ARRAY[]::name[],
                           format('%s may not execute woes.tag_for', r))
   FROM unnest(ARRAY['woes_analyst', 'public']) r ORDER BY r;
-SELECT function_privs_are('woes', 'tag_event', ARRAY[]::name[], r, ARRAY[]::name[],
-                          format('%s may not execute woes.tag_event', r))
+SELECT function_privs_are('woes', 'link_event', ARRAY[]::name[], r, ARRAY[]::name[],
+                          format('%s may not execute woes.link_event', r))
   FROM unnest(ARRAY['woes_service', 'woes_admin', 'woes_analyst', 'public']) r ORDER BY r;
 
 -- they run as the caller (row-level security applies to all they touch),
@@ -347,8 +347,12 @@ SELECT triggers_are('woes', 'tags', ARRAY['guard_update', 'require_context', '_a
     'tags has the guard_update, require_context and id triggers');
 SELECT triggers_are('woes', 'conversation_tags', ARRAY['guard_update', 'require_context', 'tag_event'],
     'conversation_tags has the guard_update, require_context and tag_event triggers');
-SELECT trigger_is('woes', 'conversation_tags', 'tag_event', 'woes', 'tag_event',
-    'conversation_tags.tag_event calls woes.tag_event()');
+SELECT trigger_is('woes', 'conversation_tags', 'tag_event', 'woes', 'link_event',
+    'conversation_tags.tag_event calls woes.link_event()');
+SELECT is((SELECT encode(tgargs, 'escape') FROM pg_trigger
+            WHERE tgrelid = 'woes.conversation_tags'::regclass AND tgname = 'tag_event'),
+          E'conversation.tagged\\000conversation.untagged\\000tag_id\\000',
+          'tag_event writes conversation.tagged and conversation.untagged with the tag_id');
 -- tgtype: ROW (1) | INSERT (4) | DELETE (8), not BEFORE (2), not UPDATE (16)
 SELECT is(tgtype::int, 13, 'tag_event fires AFTER INSERT OR DELETE, FOR EACH ROW')
   FROM pg_trigger WHERE tgrelid = 'woes.conversation_tags'::regclass AND tgname = 'tag_event';

@@ -104,6 +104,8 @@ SELECT woes.define_tag('Refunds', '#00aa00', 'Money back') \g /dev/null
 SELECT count(woes.tag(id, 'refunds')) FROM woes.conversations WHERE number IN (1, 2) \g /dev/null
 SELECT woes.define_macro('Refunded', '[{"action": "tag", "tag": "refunds"}, {"action": "note", "body": "refunded"}]') \g /dev/null
 SELECT woes.apply_macro(id, 'refunded') FROM woes.conversations WHERE number = 4 \g /dev/null
+SELECT woes.link_issue(id, 'linear', 'ENG-' || number % 2) AS issue FROM woes.conversations WHERE number IN (1, 2, 3) \g /dev/null
+SELECT count(woes.set_issue_state(id, 'in_progress', 'Doing')) FROM woes.issues \g /dev/null
 COMMIT;
 SQL
 done
