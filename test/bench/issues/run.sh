@@ -67,12 +67,12 @@ PMPID=$(head -1 "$(psql_ -Atc 'show data_directory')/postmaster.pid")
 TCK=$(getconf CLK_TCK)
 children_cpu() { sed 's/.*) //' "/proc/$PMPID/stat" | awk '{ print $14 + $15 }'; }
 declare -A TPS_SUM CPU_SUM
-run_pgbench() {	# script user [password]
-    local script=$1 user=$2 out c0 c1 tps txns cpu
+run_pgbench() {	# script [user password]: the owner without them
+    local script=$1 out c0 c1 tps txns cpu
     c0=$(children_cpu)
-    if ! out=$(PGUSER=$user PGPASSWORD=${3:-} \
+    if ! out=$(PGUSER=${2:-$PGUSER} PGPASSWORD=${3:-${PGPASSWORD:-}} \
                pgbench -n -c "$CLIENTS" -j "$CLIENTS" -T "$DURATION" -M prepared \
-                       -f "$HERE/$script.pgbench" -D ws="'$WS'" 2>&1); then
+                       -f "$HERE/$script.pgbench" -D ws="$WS" 2>&1); then
         echo "$out" >&2; echo "run.sh: pgbench $script failed" >&2; exit 1
     fi
     sleep 1
@@ -101,9 +101,9 @@ echo "== pgbench: -n -c $CLIENTS -j $CLIENTS -T $DURATION -M prepared, $ROUNDS r
 for r in $(seq 1 "$ROUNDS"); do
     echo "-- round $r"
     if [ $((r % 2)) = 1 ]; then
-        run_pgbench owner postgres; run_pgbench impact bench_app "$APP_PASSWORD"
+        run_pgbench owner; run_pgbench impact bench_app "$APP_PASSWORD"
     else
-        run_pgbench impact bench_app "$APP_PASSWORD"; run_pgbench owner postgres
+        run_pgbench impact bench_app "$APP_PASSWORD"; run_pgbench owner
     fi
 done
 echo "== result (mean over $ROUNDS round(s))"
