@@ -207,6 +207,18 @@ SELECT regexp_replace(try_sql(format('INSERT INTO woes.conversation_fields (conv
                       :'c1', 'vip', 'true')), '_[0-9]{6,}\M', '') AS customer_raw;
 SELECT try_sql('SELECT woes.define_field(''mine'', ''text'')') AS customer_defines;
 COMMIT;
+-- analysts read the definitions, never a conversation's value (in the
+-- analyst audience no row; as a woes_analyst role no privilege)
+BEGIN;
+SELECT woes.set_context(:'acme', 'analyst');
+SELECT (SELECT count(*) FROM woes.field_definitions) > 0 AS analyst_reads_definitions,
+       (SELECT count(*) FROM woes.conversation_fields) AS analyst_values;
+COMMIT;
+RESET ROLE;
+SET ROLE bi;
+SELECT try_sql('SELECT count(*) FROM woes.conversation_fields') AS bi_reads_values;
+RESET ROLE;
+SET ROLE app;
 BEGIN;
 SELECT woes.set_context(:'globex', 'operator', :'gus');
 SELECT count(*) AS globex_sees FROM woes.conversation_fields WHERE workspace_id = :'acme';

@@ -59,10 +59,12 @@ COMMENT ON TABLE @extschema@.conversation_fields IS
 CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.conversation_fields
     FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_update('workspace_id', 'conversation_id', 'key');
 
+-- analysts get values only as aggregates (the BI schema), never a
+-- conversation's own: a text field may hold what identifies a customer
 CREATE POLICY conversation_fields_read ON @extschema@.conversation_fields FOR SELECT
-    USING (@extschema@.in_audience('{agent,operator,analyst,admin}'));
+    USING (@extschema@.in_audience('{agent,operator,admin}'));
 COMMENT ON POLICY conversation_fields_read ON @extschema@.conversation_fields IS
-    'Defined by woes. Agents, operators, analysts and admins read the field values; customers never';
+    'Defined by woes. Agents, operators and admins read the field values; analysts only in aggregate; customers never';
 CREATE POLICY conversation_fields_write ON @extschema@.conversation_fields FOR ALL
     USING (@extschema@.in_audience('{operator,admin}'));
 COMMENT ON POLICY conversation_fields_write ON @extschema@.conversation_fields IS

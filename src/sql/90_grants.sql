@@ -31,8 +31,10 @@ GRANT SELECT ON @extschema@.issues, @extschema@.conversation_issues, @extschema@
 GRANT SELECT ON @extschema@.role_bindings, @extschema@.workspace_counters TO woes_admin;
 GRANT SELECT ON @extschema@.status_events, @extschema@.handoff_events, @extschema@.assignments,
     @extschema@.operator_loads, @extschema@.tags, @extschema@.conversation_tags,
-    @extschema@.field_definitions, @extschema@.conversation_fields
+    @extschema@.field_definitions
     TO woes_service, woes_admin, woes_analyst;
+-- custom field values: analysts only in aggregate (the BI schema)
+GRANT SELECT ON @extschema@.conversation_fields TO woes_service, woes_admin;
 GRANT SELECT ON @extschema@.events TO woes_service, woes_admin;
 -- analysts: who and how, never what was said (no subjects, no messages)
 GRANT SELECT ON @extschema@.operators, @extschema@.teams, @extschema@.team_members,

@@ -2134,10 +2134,12 @@ COMMENT ON TABLE @extschema@.conversation_fields IS
 CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.conversation_fields
     FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_update('workspace_id', 'conversation_id', 'key');
 
+-- analysts get values only as aggregates (the BI schema), never a
+-- conversation's own: a text field may hold what identifies a customer
 CREATE POLICY conversation_fields_read ON @extschema@.conversation_fields FOR SELECT
-    USING (@extschema@.in_audience('{agent,operator,analyst,admin}'));
+    USING (@extschema@.in_audience('{agent,operator,admin}'));
 COMMENT ON POLICY conversation_fields_read ON @extschema@.conversation_fields IS
-    'Defined by woes. Agents, operators, analysts and admins read the field values; customers never';
+    'Defined by woes. Agents, operators and admins read the field values; analysts only in aggregate; customers never';
 CREATE POLICY conversation_fields_write ON @extschema@.conversation_fields FOR ALL
     USING (@extschema@.in_audience('{operator,admin}'));
 COMMENT ON POLICY conversation_fields_write ON @extschema@.conversation_fields IS
@@ -2525,7 +2527,8 @@ $$;
 ALTER TABLE @extschema@.conversations DROP COLUMN custom_fields;
 
 REVOKE ALL ON @extschema@.field_definitions, @extschema@.conversation_fields FROM PUBLIC;
-GRANT SELECT ON @extschema@.field_definitions, @extschema@.conversation_fields TO woes_service, woes_admin, woes_analyst;
+GRANT SELECT ON @extschema@.field_definitions, @extschema@.conversation_fields TO woes_service, woes_admin;
+GRANT SELECT ON @extschema@.field_definitions TO woes_analyst;
 GRANT INSERT, UPDATE, DELETE ON @extschema@.field_definitions, @extschema@.conversation_fields TO woes_service, woes_admin;
 REVOKE EXECUTE ON FUNCTION @extschema@.field_problem(text, text[], jsonb), @extschema@.field_definition_check(),
     @extschema@.field_value(), @extschema@.field_event(), @extschema@.define_field(text, text, jsonb, boolean),
