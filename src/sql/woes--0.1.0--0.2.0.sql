@@ -1145,6 +1145,17 @@ CREATE FUNCTION @extschema@.switch_context(workspace text, audience text, actor 
 COMMENT ON FUNCTION @extschema@.switch_context(text, text, text) IS
     'Internal: set the context settings for the rest of the transaction, unchecked, also on Citus workers (for woes''s own SECURITY DEFINER functions; owner only)';
 REVOKE EXECUTE ON FUNCTION @extschema@.switch_context(text, text, text) FROM PUBLIC;
+-- Internal: at commit, end every other session of a role in this database
+-- (src/bindings.c): a binding is read when a session starts, so one that
+-- changes reaches the role's open sessions only by their reconnecting.
+CREATE FUNCTION @extschema@.end_sessions_at_commit(role regrole) RETURNS void
+    AS 'MODULE_PATHNAME', 'woes_end_sessions_at_commit'
+    LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION @extschema@.end_sessions_at_commit(regrole) IS
+    'Internal: when this transaction commits, end every other session of the role in this database (bind_role and unbind_role call it)';
+
+REVOKE EXECUTE ON FUNCTION @extschema@.end_sessions_at_commit(regrole) FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION @extschema@.bind_role(role regrole, workspace uuid, audience @extschema@.audience,
                                       actor uuid DEFAULT NULL)
     RETURNS void
@@ -1226,6 +1237,8 @@ BEGIN
     EXECUTE format('ALTER ROLE %I IN DATABASE %I RESET woes.workspace', rolname, pg_catalog.current_database());
     EXECUTE format('ALTER ROLE %I IN DATABASE %I RESET woes.audience', rolname, pg_catalog.current_database());
     EXECUTE format('ALTER ROLE %I IN DATABASE %I RESET woes.actor', rolname, pg_catalog.current_database());
+    -- the role's open sessions still have the old defaults: ended at commit
+    PERFORM @extschema@.end_sessions_at_commit(unbind_role.role);
     -- writing role_bindings needs a context: act, for this call, as the
     -- admin of the binding's workspace (the owner sees every workspace)
     FOR ws IN SELECT b.workspace_id FROM @extschema@.role_bindings b
@@ -1243,6 +1256,10 @@ END;
 $$;
 
 ALTER FUNCTION @extschema@.unbind_role(regrole) SET row_security = on;
+COMMENT ON FUNCTION @extschema@.bind_role(regrole, uuid, @extschema@.audience, uuid) IS
+    'Give every session of role in this database this context by default (for BI tools and psql); the role''s open sessions are ended when this commits; woes_admin only';
+COMMENT ON FUNCTION @extschema@.unbind_role(regrole) IS
+    'Remove a role''s default context (its open sessions are ended when this commits); returns whether it had one; woes_admin only';
 
 CREATE OR REPLACE FUNCTION @extschema@.wake_snoozed("at" timestamptz DEFAULT now()) RETURNS integer
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER
