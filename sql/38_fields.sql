@@ -81,6 +81,8 @@ SELECT try_sql(format('SELECT woes.set_field(%L, %L, %L)', :'c2', 'areas', '["ap
 SELECT try_sql(format('SELECT woes.set_field(%L, %L, %L)', :'c2', 'areas', '["api", "sso"]')) AS multi_not_an_option;
 SELECT try_sql(format('SELECT woes.set_field(%L, %L, %L)', :'c2', 'areas', '["api", 3]')) AS multi_not_strings;
 SELECT try_sql(format('SELECT woes.set_field(NULL, %L, %L)', 'seats', '1')) AS null_conversation;
+-- the rule itself: a select field without valid options admits nothing
+SELECT woes.field_problem('select', NULL, '"a"') AS no_options, woes.field_problem('multi_select', '{a,NULL}', '["a"]') AS null_option;
 SELECT try_sql(format('SELECT woes.set_field(%L, NULL, %L)', :'c2', '1')) AS null_key;
 SELECT try_sql(format('SELECT woes.set_field(%L, %L, %L)', '01a00000-0000-7000-8000-000000000001', 'seats', '1')) AS unknown_conversation;
 SELECT count(*) AS c2_values FROM woes.conversation_fields WHERE conversation_id = :'c2';
@@ -121,6 +123,10 @@ SELECT woes.set_context(:'acme', 'operator', :'ann');
 SELECT woes.define_field('product', 'select', '["cloud", "server"]', true);
 SELECT replace(try_sql(format('SELECT woes.resolve(%L)', :'c2')), (SELECT number FROM woes.conversations WHERE id = :'c2')::text, '<number>') AS resolve_two_missing;
 SELECT replace(try_sql(format('UPDATE woes.conversations SET status = ''resolved'' WHERE id = %L', :'c2')), (SELECT number FROM woes.conversations WHERE id = :'c2')::text, '<number>') AS raw_resolve;
+-- a new conversation cannot start resolved past them either (only a
+-- blocked contact's starts resolved, by rule)
+SELECT regexp_replace(try_sql(format('INSERT INTO woes.conversations (contact_id, channel, subject, status) VALUES (%L, %L, %L, %L)',
+                      :'carol', 'api', 'born resolved', 'resolved')), 'conversation [0-9]+', 'conversation <number>') AS born_resolved;
 SELECT woes.set_field(:'c2', 'priority', '"low"');
 SELECT replace(try_sql(format('SELECT woes.resolve(%L)', :'c2')), (SELECT number FROM woes.conversations WHERE id = :'c2')::text, '<number>') AS resolve_one_missing;
 SELECT woes.set_field(:'c2', 'product', '"cloud"');
@@ -196,6 +202,12 @@ SELECT regexp_replace(try_sql(format('INSERT INTO woes.conversation_fields (conv
 COMMIT;
 BEGIN;
 SELECT woes.set_context(:'acme', 'customer', :'carol');
+-- a row of another workspace is refused before its field is looked up: the
+-- error tells nothing of what that workspace defines
+SELECT try_sql(format('INSERT INTO woes.conversation_fields (workspace_id, conversation_id, key, value) VALUES (%L, %L, %L, %L)',
+                      :'globex', '01a00000-0000-7000-8000-000000000001', 'priority', '"x"')) AS customer_probes_globex;
+SELECT try_sql(format('INSERT INTO woes.conversation_fields (workspace_id, conversation_id, key, value) VALUES (%L, %L, %L, %L)',
+                      :'globex', '01a00000-0000-7000-8000-000000000001', 'nope', '1')) AS customer_probes_unknown;
 SELECT count(*) AS customer_definitions FROM woes.field_definitions;
 SELECT count(*) AS customer_values FROM woes.conversation_fields;
 SELECT woes.fields(:'c1') AS customer_fields;

@@ -107,6 +107,7 @@ SELECT try_sql('SELECT woes.define_macro(''x'', ''[{"action": "transition", "sta
 SELECT try_sql('SELECT woes.define_macro(''x'', ''[{"action": "transition", "status": "open", "snooze_for": "1 day"}]'')') AS time_without_snooze;
 SELECT try_sql('SELECT woes.define_macro(''x'', ''[{"action": "transition", "status": "snoozed", "snooze_for": "tomorrow"}]'')') AS bad_duration;
 SELECT try_sql('SELECT woes.define_macro('''', ''[{"action": "note", "body": "n"}]'')') AS empty_name;
+SELECT try_sql(format('SELECT woes.define_macro(''x'', ''[{"action": "note", "body": "n"}]'', %L)', repeat('d', 1001))) AS long_description;
 -- the raw path is held to the same shape
 SELECT try_sql('INSERT INTO woes.macros (name, actions) VALUES (''raw'', ''[{"action": "drop_table"}]'')') AS raw_insert;
 SELECT try_sql('UPDATE woes.macros SET actions = ''{}'' WHERE lower(name) = ''known bug''') AS raw_update;

@@ -88,6 +88,15 @@ SELECT count(*) AS gh7_events FROM woes.events
  WHERE kind = 'conversation.issue_state_changed' AND payload->>'issue_id' = :'gh7';
 COMMIT;
 
+-- only admins remove an issue (its history goes with it): an operator's
+-- DELETE removes nothing
+BEGIN;
+SELECT woes.set_context(:'acme', 'operator', :'ann');
+DELETE FROM woes.issues WHERE id = :'gh7';
+SELECT count(*) AS gh7_kept, (SELECT count(*) FROM woes.issue_state_events WHERE issue_id = :'gh7') AS history_kept
+  FROM woes.issues WHERE id = :'gh7';
+COMMIT;
+
 -- unlink: idempotent; the link events
 BEGIN;
 SELECT woes.set_context(:'acme', 'operator', :'ann');

@@ -30,6 +30,7 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "nodes/pg_list.h"
+#include "storage/lwlock.h"
 #include "storage/proc.h"
 #include "utils/memutils.h"
 
@@ -37,7 +38,15 @@
 
 PG_FUNCTION_INFO_V1(woes_end_sessions_at_commit);
 
-static List *pending_roles = NIL;	/* in TopTransactionContext */
+/* roles to end sessions of at commit, each with the nesting level it was
+ * asked at (a subtransaction that aborts takes its requests back) */
+typedef struct PendingRole
+{
+	Oid			role;
+	int			level;
+} PendingRole;
+
+static List *pending_roles = NIL;	/* of PendingRole, in TopTransactionContext */
 static bool callback_registered = false;
 
 static void
@@ -45,6 +54,8 @@ end_sessions(Oid role)
 {
 	uint32		i;
 
+	/* under the lock a slot is not reused while it is read and signalled */
+	LWLockAcquire(ProcArrayLock, LW_SHARED);
 	for (i = 0; i < ProcGlobal->allProcCount; i++)
 	{
 		PGPROC	   *proc = &ProcGlobal->allProcs[i];
@@ -59,6 +70,7 @@ end_sessions(Oid role)
 		(void) kill(pid, SIGTERM);
 #endif
 	}
+	LWLockRelease(ProcArrayLock);
 }
 
 static void
@@ -78,7 +90,7 @@ bindings_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PARALLEL_COMMIT:
 			foreach(lc, pending_roles)
-				end_sessions(lfirst_oid(lc));
+				end_sessions(((PendingRole *) lfirst(lc))->role);
 			pending_roles = NIL;
 			break;
 		case XACT_EVENT_ABORT:
@@ -91,6 +103,22 @@ bindings_xact_callback(XactEvent event, void *arg)
 	}
 }
 
+static void
+bindings_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						  SubTransactionId parentSubid, void *arg)
+{
+	ListCell   *lc;
+	int			level = GetCurrentTransactionNestLevel();
+
+	if (event != SUBXACT_EVENT_ABORT_SUB)
+		return;
+	foreach(lc, pending_roles)
+	{
+		if (((PendingRole *) lfirst(lc))->level >= level)
+			pending_roles = foreach_delete_current(pending_roles, lc);
+	}
+}
+
 /*
  * woes.end_sessions_at_commit(role regrole): when this transaction commits,
  * end every other session of role in this database.  Internal: called by
@@ -100,18 +128,20 @@ Datum
 woes_end_sessions_at_commit(PG_FUNCTION_ARGS)
 {
 	Oid			role = PG_GETARG_OID(0);
+	PendingRole *pending;
 	MemoryContext old;
 
 	if (!callback_registered)
 	{
 		RegisterXactCallback(bindings_xact_callback, NULL);
+		RegisterSubXactCallback(bindings_subxact_callback, NULL);
 		callback_registered = true;
 	}
-	if (!list_member_oid(pending_roles, role))
-	{
-		old = MemoryContextSwitchTo(TopTransactionContext);
-		pending_roles = lappend_oid(pending_roles, role);
-		MemoryContextSwitchTo(old);
-	}
+	old = MemoryContextSwitchTo(TopTransactionContext);
+	pending = palloc(sizeof(PendingRole));
+	pending->role = role;
+	pending->level = GetCurrentTransactionNestLevel();
+	pending_roles = lappend(pending_roles, pending);
+	MemoryContextSwitchTo(old);
 	PG_RETURN_VOID();
 }

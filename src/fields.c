@@ -201,6 +201,12 @@ field_value_body(FunctionCallInfo fcinfo)
 	value = heap_getattr(tuple, atts->value, tupdesc, &valnull);
 	if (wsnull || convnull || keynull)
 		return PointerGetDatum(tuple);	/* NOT NULL says so */
+	/*
+	 * The row's workspace first: the definitions are read as the owner, and
+	 * row-level security judges the row only after the BEFORE triggers, so
+	 * an error about another workspace's field would tell what it defines.
+	 */
+	woes_require_in_workspace(DatumGetUUIDP(workspace));
 	keytext = TextDatumGetCString(key);
 
 	if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
@@ -287,8 +293,9 @@ woes_field_event(PG_FUNCTION_ARGS)
 
 /*
  * woes_fields_check
- *		The conversation hook: a change to resolved needs every required
- *		field of the workspace set; the error names each one missing.  A
+ *		The conversation hook: a change to resolved -- or a new conversation
+ *		that starts resolved -- needs every required field of the workspace
+ *		set; the error names each one missing.  A
  *		workspace without required fields costs one index probe per resolve;
  *		other changes cost a comparison.
  */
@@ -312,8 +319,19 @@ woes_fields_check(WoesConversationRow *row)
 	Datum	   *keys;
 	int			nkeys;
 
-	if (row->insert || row->to_status != WOES_STATUS_RESOLVED || row->from_status == WOES_STATUS_RESOLVED)
+	if (row->to_status != WOES_STATUS_RESOLVED || row->from_status == WOES_STATUS_RESOLVED)
 		return;
+	/*
+	 * A new conversation that starts resolved has no field set yet: it is
+	 * judged like any resolve, except a blocked contact's, which starts
+	 * resolved by rule (the lifecycle hook, before this one, says so).
+	 */
+	if (row->insert)
+	{
+		woes_conversation_facts(row);
+		if (row->contact_blocked)
+			return;
+	}
 	/* a schema older than the library (0.1.0 before its upgrade) has none */
 	if (!OidIsValid(get_relname_relid("field_definitions", RelationGetNamespace(row->rel))))
 		return;

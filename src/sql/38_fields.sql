@@ -85,6 +85,10 @@ BEGIN
     IF kind IS NULL OR kind = 'null' THEN
         RETURN 'a value cannot be null (unset the field instead)';
     END IF;
+    IF field_problem.type IN ('select', 'multi_select')
+       AND (field_problem.options IS NULL OR array_position(field_problem.options, NULL) IS NOT NULL) THEN
+        RETURN 'the field has no valid options';
+    END IF;
     CASE field_problem.type
     WHEN 'text' THEN
         IF kind <> 'string' THEN

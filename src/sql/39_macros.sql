@@ -180,6 +180,10 @@ DECLARE
 BEGIN
     PERFORM @extschema@.require_audience('{operator,admin}', 'defining a macro');
     PERFORM @extschema@.require_text(btrim(define_macro.name), 'macro name', 100);
+    IF length(define_macro.description) > 1000 THEN
+        RAISE EXCEPTION 'invalid macro description' USING ERRCODE = 'WO007',
+            HINT = 'A description is at most 1000 characters.';
+    END IF;
     problem := @extschema@.macro_problem(define_macro.actions);
     IF problem IS NOT NULL THEN
         RAISE EXCEPTION 'invalid macro "%": %', btrim(define_macro.name), problem USING ERRCODE = 'WO605',

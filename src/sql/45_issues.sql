@@ -36,10 +36,20 @@ CREATE POLICY issues_read ON @extschema@.issues FOR SELECT
     USING (@extschema@.in_audience('{agent,operator,analyst,admin}'));
 COMMENT ON POLICY issues_read ON @extschema@.issues IS
     'Defined by woes. Agents, operators, analysts and admins read the linked issues; customers never';
-CREATE POLICY issues_write ON @extschema@.issues FOR ALL
+CREATE POLICY issues_add ON @extschema@.issues FOR INSERT
+    WITH CHECK (@extschema@.in_audience('{operator,admin}'));
+COMMENT ON POLICY issues_add ON @extschema@.issues IS
+    'Defined by woes. Operators and admins (and trackers'' integrations, in the operator audience) record issues';
+CREATE POLICY issues_change ON @extschema@.issues FOR UPDATE
     USING (@extschema@.in_audience('{operator,admin}'));
-COMMENT ON POLICY issues_write ON @extschema@.issues IS
-    'Defined by woes. Operators and admins (and trackers'' integrations, in the operator audience) record issues and their states';
+COMMENT ON POLICY issues_change ON @extschema@.issues IS
+    'Defined by woes. Operators and admins (and trackers'' integrations) change issues and their states';
+-- removing an issue removes its state history: admins only, like the
+-- other histories
+CREATE POLICY issues_remove ON @extschema@.issues FOR DELETE
+    USING (@extschema@.in_audience('{admin}'));
+COMMENT ON POLICY issues_remove ON @extschema@.issues IS
+    'Defined by woes. Admins remove issues (with their links and state history)';
 
 CREATE TABLE @extschema@.conversation_issues (
     workspace_id    uuid NOT NULL DEFAULT @extschema@.context_workspace(),

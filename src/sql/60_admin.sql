@@ -89,6 +89,8 @@ BEGIN
                    r.rolname, pg_catalog.current_database(), bind_role.audience);
     EXECUTE format('ALTER ROLE %I IN DATABASE %I SET woes.actor = %L',
                    r.rolname, pg_catalog.current_database(), coalesce(bind_role.actor::text, ''));
+    -- the role's open sessions have the old defaults, or none: ended at commit
+    PERFORM @extschema@.end_sessions_at_commit(bind_role.role);
 END;
 $$;
 COMMENT ON FUNCTION @extschema@.bind_role(regrole, uuid, @extschema@.audience, uuid) IS
@@ -109,11 +111,16 @@ BEGIN
     IF rolname IS NULL THEN
         RAISE EXCEPTION 'role must not be null' USING ERRCODE = 'WO007';
     END IF;
+    -- such a role can never be bound; refused here too, so that unbinding
+    -- (which ends the role's sessions) cannot reach past what binding can
+    IF (SELECT r.rolsuper OR r.rolbypassrls FROM pg_catalog.pg_roles r
+         WHERE r.oid OPERATOR(pg_catalog.=) unbind_role.role) THEN
+        RAISE EXCEPTION 'role "%" bypasses row-level security and cannot be bound', rolname
+            USING ERRCODE = 'WO007';
+    END IF;
     EXECUTE format('ALTER ROLE %I IN DATABASE %I RESET woes.workspace', rolname, pg_catalog.current_database());
     EXECUTE format('ALTER ROLE %I IN DATABASE %I RESET woes.audience', rolname, pg_catalog.current_database());
     EXECUTE format('ALTER ROLE %I IN DATABASE %I RESET woes.actor', rolname, pg_catalog.current_database());
-    -- the role's open sessions still have the old defaults: ended at commit
-    PERFORM @extschema@.end_sessions_at_commit(unbind_role.role);
     -- writing role_bindings needs a context: act, for this call, as the
     -- admin of the binding's workspace (the owner sees every workspace)
     FOR ws IN SELECT b.workspace_id FROM @extschema@.role_bindings b
@@ -126,6 +133,10 @@ BEGIN
         found_any := true;
     END LOOP;
     PERFORM @extschema@.switch_context(saved_workspace, saved_audience, saved_actor);
+    -- the role's open sessions still have the old defaults: ended at commit
+    IF found_any THEN
+        PERFORM @extschema@.end_sessions_at_commit(unbind_role.role);
+    END IF;
     RETURN found_any;
 END;
 $$;

@@ -1214,6 +1214,8 @@ BEGIN
                    r.rolname, pg_catalog.current_database(), bind_role.audience);
     EXECUTE format('ALTER ROLE %I IN DATABASE %I SET woes.actor = %L',
                    r.rolname, pg_catalog.current_database(), coalesce(bind_role.actor::text, ''));
+    -- the role's open sessions have the old defaults, or none: ended at commit
+    PERFORM @extschema@.end_sessions_at_commit(bind_role.role);
 END;
 $$;
 
@@ -1234,11 +1236,16 @@ BEGIN
     IF rolname IS NULL THEN
         RAISE EXCEPTION 'role must not be null' USING ERRCODE = 'WO007';
     END IF;
+    -- such a role can never be bound; refused here too, so that unbinding
+    -- (which ends the role's sessions) cannot reach past what binding can
+    IF (SELECT r.rolsuper OR r.rolbypassrls FROM pg_catalog.pg_roles r
+         WHERE r.oid OPERATOR(pg_catalog.=) unbind_role.role) THEN
+        RAISE EXCEPTION 'role "%" bypasses row-level security and cannot be bound', rolname
+            USING ERRCODE = 'WO007';
+    END IF;
     EXECUTE format('ALTER ROLE %I IN DATABASE %I RESET woes.workspace', rolname, pg_catalog.current_database());
     EXECUTE format('ALTER ROLE %I IN DATABASE %I RESET woes.audience', rolname, pg_catalog.current_database());
     EXECUTE format('ALTER ROLE %I IN DATABASE %I RESET woes.actor', rolname, pg_catalog.current_database());
-    -- the role's open sessions still have the old defaults: ended at commit
-    PERFORM @extschema@.end_sessions_at_commit(unbind_role.role);
     -- writing role_bindings needs a context: act, for this call, as the
     -- admin of the binding's workspace (the owner sees every workspace)
     FOR ws IN SELECT b.workspace_id FROM @extschema@.role_bindings b
@@ -1251,6 +1258,10 @@ BEGIN
         found_any := true;
     END LOOP;
     PERFORM @extschema@.switch_context(saved_workspace, saved_audience, saved_actor);
+    -- the role's open sessions still have the old defaults: ended at commit
+    IF found_any THEN
+        PERFORM @extschema@.end_sessions_at_commit(unbind_role.role);
+    END IF;
     RETURN found_any;
 END;
 $$;
@@ -2177,6 +2188,10 @@ BEGIN
     IF kind IS NULL OR kind = 'null' THEN
         RETURN 'a value cannot be null (unset the field instead)';
     END IF;
+    IF field_problem.type IN ('select', 'multi_select')
+       AND (field_problem.options IS NULL OR array_position(field_problem.options, NULL) IS NOT NULL) THEN
+        RETURN 'the field has no valid options';
+    END IF;
     CASE field_problem.type
     WHEN 'text' THEN
         IF kind <> 'string' THEN
@@ -2717,6 +2732,10 @@ DECLARE
 BEGIN
     PERFORM @extschema@.require_audience('{operator,admin}', 'defining a macro');
     PERFORM @extschema@.require_text(btrim(define_macro.name), 'macro name', 100);
+    IF length(define_macro.description) > 1000 THEN
+        RAISE EXCEPTION 'invalid macro description' USING ERRCODE = 'WO007',
+            HINT = 'A description is at most 1000 characters.';
+    END IF;
     problem := @extschema@.macro_problem(define_macro.actions);
     IF problem IS NOT NULL THEN
         RAISE EXCEPTION 'invalid macro "%": %', btrim(define_macro.name), problem USING ERRCODE = 'WO605',
@@ -2887,10 +2906,20 @@ CREATE POLICY issues_read ON @extschema@.issues FOR SELECT
     USING (@extschema@.in_audience('{agent,operator,analyst,admin}'));
 COMMENT ON POLICY issues_read ON @extschema@.issues IS
     'Defined by woes. Agents, operators, analysts and admins read the linked issues; customers never';
-CREATE POLICY issues_write ON @extschema@.issues FOR ALL
+CREATE POLICY issues_add ON @extschema@.issues FOR INSERT
+    WITH CHECK (@extschema@.in_audience('{operator,admin}'));
+COMMENT ON POLICY issues_add ON @extschema@.issues IS
+    'Defined by woes. Operators and admins (and trackers'' integrations, in the operator audience) record issues';
+CREATE POLICY issues_change ON @extschema@.issues FOR UPDATE
     USING (@extschema@.in_audience('{operator,admin}'));
-COMMENT ON POLICY issues_write ON @extschema@.issues IS
-    'Defined by woes. Operators and admins (and trackers'' integrations, in the operator audience) record issues and their states';
+COMMENT ON POLICY issues_change ON @extschema@.issues IS
+    'Defined by woes. Operators and admins (and trackers'' integrations) change issues and their states';
+-- removing an issue removes its state history: admins only, like the
+-- other histories
+CREATE POLICY issues_remove ON @extschema@.issues FOR DELETE
+    USING (@extschema@.in_audience('{admin}'));
+COMMENT ON POLICY issues_remove ON @extschema@.issues IS
+    'Defined by woes. Admins remove issues (with their links and state history)';
 
 CREATE TABLE @extschema@.conversation_issues (
     workspace_id    uuid NOT NULL DEFAULT @extschema@.context_workspace(),

@@ -14,7 +14,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS woes;
 
-SELECT plan(208);
+SELECT plan(218);
 
 -- the audiences a policy expression admits: the array literal given to
 -- woes.in_audience(), sorted (NULL when the expression has none)
@@ -31,7 +31,9 @@ $$;
 CREATE TEMP TABLE issue_policies (tab name, pol name, cmd text, using_aud text[], check_aud text[]);
 INSERT INTO issue_policies VALUES
     ('issues',              'issues_read',               'SELECT', '{admin,agent,analyst,operator}', NULL),
-    ('issues',              'issues_write',              'ALL',    '{admin,operator}', '{admin,operator}'),
+    ('issues',              'issues_add',                'INSERT', NULL, '{admin,operator}'),
+    ('issues',              'issues_change',             'UPDATE', '{admin,operator}', '{admin,operator}'),
+    ('issues',              'issues_remove',             'DELETE', '{admin}', NULL),
     ('conversation_issues', 'conversation_issues_read',  'SELECT', '{admin,agent,analyst,operator}', NULL),
     ('conversation_issues', 'conversation_issues_write', 'ALL',    '{admin,operator}', '{admin,operator}'),
     ('issue_state_events',  'issue_state_events_read',   'SELECT', '{admin,agent,analyst,operator}', NULL);
@@ -41,7 +43,7 @@ INSERT INTO issue_policies VALUES
 -- read policy on the history and nothing that would let anyone write it;
 -- no policy that admits a customer
 --------------------------------------------------------------------------
-SELECT policies_are('woes', 'issues', ARRAY['workspace_isolation', 'issues_read', 'issues_write'],
+SELECT policies_are('woes', 'issues', ARRAY['workspace_isolation', 'issues_read', 'issues_add', 'issues_change', 'issues_remove'],
     'issues has the isolation policy and its audience policies, nothing else');
 SELECT policies_are('woes', 'conversation_issues',
     ARRAY['workspace_isolation', 'conversation_issues_read', 'conversation_issues_write'],

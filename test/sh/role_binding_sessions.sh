@@ -9,8 +9,9 @@
 #   2. the same through PgBouncer in session mode (a pool's server
 #      connection): after unbind_role the pool's next client gets a new
 #      server connection, which has no context and reads nothing;
-#   3. a rebind that rolls back ends no session; a transaction that rebinds
-#      cannot be prepared.
+#   3. a rebind that rolls back (the transaction, or a savepoint) ends no
+#      session; a transaction that rebinds cannot be prepared; unbind_role
+#      refuses a superuser, and ends no session of a role without a binding.
 # Runs against the cluster in PG* as a superuser, woes installed; makes and
 # drops its own database and roles.
 set -uo pipefail
@@ -25,17 +26,20 @@ cleanup() {
     [ -n "${bouncer_pid:-}" ] && kill "$bouncer_pid" 2>/dev/null
     [ -n "${BI_PID:-}" ] && kill "$BI_PID" 2>/dev/null
     psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1
-    psql -X -q -d postgres -c "DROP ROLE IF EXISTS woes_bind_bi" -c "DROP ROLE IF EXISTS woes_bind_admin" >/dev/null 2>&1
+    psql -X -q -d postgres -c "DROP ROLE IF EXISTS woes_bind_bi" -c "DROP ROLE IF EXISTS woes_bind_admin" \
+        -c "DROP ROLE IF EXISTS woes_bind_app" >/dev/null 2>&1
     rm -rf "$work"
 }
 trap cleanup EXIT
 
 psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db" >/dev/null
-psql -X -q -d postgres -c "DROP ROLE IF EXISTS woes_bind_bi" -c "DROP ROLE IF EXISTS woes_bind_admin" >/dev/null 2>&1
+psql -X -q -d postgres -c "DROP ROLE IF EXISTS woes_bind_bi" -c "DROP ROLE IF EXISTS woes_bind_admin" \
+    -c "DROP ROLE IF EXISTS woes_bind_app" >/dev/null 2>&1
 q -d "$db" <<'SQL' >/dev/null
 CREATE EXTENSION woes;
 CREATE ROLE woes_bind_bi LOGIN IN ROLE woes_analyst;
 CREATE ROLE woes_bind_admin LOGIN IN ROLE woes_admin;
+CREATE ROLE woes_bind_app LOGIN IN ROLE woes_service;
 SELECT woes.create_workspace('bind-a', 'A'), woes.create_workspace('bind-b', 'B');
 SQL
 ws_a=$(q -d "$db" -c "SELECT id FROM woes.workspaces WHERE slug = 'bind-a'")
@@ -88,6 +92,21 @@ case "$prep" in
 esac
 still=$(ask "SELECT woes.current_workspace();")
 [ "$still" = "$ws_b" ] && ok "the refused PREPARE ended no session" || fail "after the refused PREPARE the session answers '$still'"
+# a rebind in a savepoint rolled back ends nothing either
+q -d "$db" -U woes_bind_admin -c "BEGIN" -c "SELECT woes.set_context('$ws_a', 'admin')" -c "SAVEPOINT s" \
+  -c "SELECT woes.bind_role('woes_bind_bi', '$ws_a', 'analyst')" -c "ROLLBACK TO s" -c "COMMIT" >/dev/null
+still=$(ask "SELECT woes.current_workspace();")
+[ "$still" = "$ws_b" ] && ok "a rebind in a rolled-back savepoint ends no session" || fail "after a rolled-back savepoint the session answers '$still'"
+# unbinding reaches no further than binding: a superuser is refused, and a
+# role without a binding (the application's) keeps its sessions
+sup=$(psql -X -q -At -d "$db" -U woes_bind_admin -c "SELECT woes.unbind_role('postgres')" 2>&1)
+case "$sup" in *WO007*|*"cannot be bound"*) ok "unbind_role of a superuser is refused" ;; *) fail "unbind_role('postgres'): '$sup'" ;; esac
+[ -n "${BI_PID:-}" ] && { kill "$BI_PID" 2>/dev/null; wait "$BI_PID" 2>/dev/null; }
+coproc BI { psql -X -q -At -d "$db" -U woes_bind_app 2>&1; }
+unbound=$(q -d "$db" -U woes_bind_admin -c "SELECT woes.unbind_role('woes_bind_app')")
+still=$(ask "SELECT 'alive';")
+[ "$unbound" = f ] && [ "$still" = alive ] && ok "unbind_role of a role without a binding ends none of its sessions" \
+    || fail "unbind_role of an unbound role: returned '$unbound', its session answers '$still'"
 [ -n "${BI_PID:-}" ] && { kill "$BI_PID" 2>/dev/null; wait "$BI_PID" 2>/dev/null; }
 
 # 2. through PgBouncer (session mode: a client holds its server connection;
