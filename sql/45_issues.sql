@@ -93,8 +93,8 @@ COMMIT;
 BEGIN;
 SELECT woes.set_context(:'acme', 'operator', :'ann');
 DELETE FROM woes.issues WHERE id = :'gh7';
-SELECT count(*) AS gh7_kept, (SELECT count(*) FROM woes.issue_state_events WHERE issue_id = :'gh7') AS history_kept
-  FROM woes.issues WHERE id = :'gh7';
+SELECT count(*) AS gh7_kept FROM woes.issues WHERE workspace_id = :'acme' AND id = :'gh7';
+SELECT count(*) AS history_kept FROM woes.issue_state_events WHERE workspace_id = :'acme' AND issue_id = :'gh7';
 COMMIT;
 
 -- unlink: idempotent; the link events

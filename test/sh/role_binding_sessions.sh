@@ -114,8 +114,10 @@ still=$(ask "SELECT 'alive';")
 bouncer=$(command -v pgbouncer || echo /usr/sbin/pgbouncer)
 if [ -x "$bouncer" ]; then
     port=$((20000 + RANDOM % 20000))
-    pg_host=$(psql -X -At -d postgres -c "SELECT coalesce(inet_server_addr()::text, current_setting('unix_socket_directories'))" | cut -d, -f1 | sed 's|/32$||')
-    pg_port=$(psql -X -At -d postgres -c "SHOW port")
+    # the server as this script reaches it (as test/sh/clients.sh does)
+    pg_host=${PGHOST:-$(psql -X -At -d postgres -c "SELECT split_part(current_setting('unix_socket_directories'), ',', 1)")}
+    case "$pg_host" in localhost | "") pg_host=127.0.0.1 ;; esac
+    pg_port=${PGPORT:-$(psql -X -At -d postgres -c "SHOW port")}
     cat > "$work/pgbouncer.ini" <<EOF
 [databases]
 pool = host=$pg_host port=$pg_port dbname=$db pool_size=1
@@ -127,6 +129,8 @@ auth_type = trust
 auth_file = $work/userlist.txt
 pool_mode = session
 server_reset_query =
+query_wait_timeout = 15
+server_connect_timeout = 5
 logfile = $work/pgbouncer.log
 pidfile = $work/pgbouncer.pid
 EOF
@@ -135,8 +139,14 @@ EOF
     [ "$(id -u)" = 0 ] && { chown -R postgres "$work"; run_as=(-u postgres); }
     "$bouncer" "${run_as[@]}" "$work/pgbouncer.ini" > "$work/pgbouncer.out" 2>&1 &
     bouncer_pid=$!
-    pooled() { psql -X -q -At -h 127.0.0.1 -p "$port" -U woes_bind_bi -d pool -c "$1" 2>&1; }
-    for _ in $(seq 1 50); do pooled "SELECT 1" >/dev/null 2>&1 && break; sleep 0.1; done
+    pooled() { PGCONNECT_TIMEOUT=5 timeout 30 psql -X -q -At -h 127.0.0.1 -p "$port" -U woes_bind_bi -d pool -c "$1" 2>&1; }
+    up=""
+    for _ in $(seq 1 30); do
+        [ "$(pooled "SELECT 1")" = 1 ] && { up=1; break; }
+        kill -0 "$bouncer_pid" 2>/dev/null || break
+        sleep 0.2
+    done
+    [ -n "$up" ] || fail "PgBouncer did not serve a connection: $(tail -3 "$work/pgbouncer.log" 2>/dev/null)"
     pid1=$(pooled "SELECT pg_backend_pid()")
     ws1=$(pooled "SELECT woes.current_workspace()")
     pid2=$(pooled "SELECT pg_backend_pid()")
