@@ -1879,7 +1879,7 @@ GRANT EXECUTE ON FUNCTION @extschema@.route(uuid, uuid) TO woes_service, woes_ad
 ALTER FUNCTION @extschema@.route(uuid, uuid) SET row_security = on;
 
 --------------------------------------------------------------------------
--- Tags (src/sql/37_tags.sql, src/tags.c): definitions, the tags of each
+-- Tags (src/sql/37_tags.sql, src/links.c): definitions, the tags of each
 -- conversation with their events, define_tag/tag/untag; what
 -- 80_row_security.sql and 90_grants.sql give every table and function.
 --------------------------------------------------------------------------
