@@ -1136,6 +1136,47 @@ SELECT e.kind, c.number AS "#", e.payload->>'from' AS "from", e.payload->>'to' A
 COMMIT;
 RESET ROLE;
 
+\echo
+\echo '━━ 15. Merging a duplicate ━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━'
+\echo
+\echo '   The customer of the second invoice conversation writes again, in a new'
+\echo '   email thread: a duplicate.  woes.merge moves its messages (ids kept),'
+\echo '   tags, issues and fields into the original, closes the duplicate with a'
+\echo '   pointer, and tells both streams:'
+SET ROLE support_app;
+BEGIN;
+SELECT woes.set_context(:'acme', 'operator', :'grace') \gset
+SELECT woes.receive_message('email', 'invoice-2-again@mail.test', 'ada2@example.com',
+                            'Did you see my invoice mail?', 'invoice-2-again@mail.test') AS dup_message \gset
+SELECT m.conversation_id AS dup FROM woes.messages m WHERE m.workspace_id = :'acme' AND m.id = :'dup_message' \gset
+SELECT c.number AS "#", c.status, c.contact_id = o.contact_id AS "same customer"
+  FROM woes.conversations c, woes.conversations o
+ WHERE c.workspace_id = :'acme' AND o.workspace_id = :'acme' AND c.id = :'dup' AND o.id = :'inv2';
+SELECT woes.merge(:'dup', :'inv2', reason => 'same invoice');
+SELECT c.number AS "#", c.status, t.number AS "merged into"
+  FROM woes.conversations c LEFT JOIN woes.conversations t ON t.workspace_id = c.workspace_id AND t.id = c.merged_into_id
+ WHERE c.workspace_id = :'acme' AND c.id IN (:'dup', :'inv2') ORDER BY c.number;
+SELECT e.kind, c.number AS "stream #", s.number AS "source #", t.number AS "target #"
+  FROM woes.events e
+  JOIN woes.conversations c ON c.workspace_id = e.workspace_id AND c.id = e.conversation_id
+  JOIN woes.conversations s ON s.workspace_id = e.workspace_id AND s.id = (e.payload->>'source_id')::uuid
+  JOIN woes.conversations t ON t.workspace_id = e.workspace_id AND t.id = (e.payload->>'target_id')::uuid
+ WHERE e.workspace_id = :'acme' AND e.kind = 'conversation.merged' ORDER BY e.id;
+\echo '   A reply to the duplicate''s thread lands in the original:'
+SELECT woes.receive_message('email', 'invoice-2-again@mail.test', 'ada2@example.com',
+                            'Thanks!', 'invoice-2-thanks@mail.test') AS thanks \gset
+SELECT c.number AS "landed in #" FROM woes.messages m JOIN woes.conversations c ON c.workspace_id = m.workspace_id AND c.id = m.conversation_id
+ WHERE m.workspace_id = :'acme' AND m.id = :'thanks';
+SELECT c.contact_id AS ada2 FROM woes.conversations c WHERE c.workspace_id = :'acme' AND c.id = :'inv2' \gset
+COMMIT;
+\echo '   What she sees: the duplicate closed, pointing to the original, and one thread:'
+BEGIN;
+SELECT woes.set_context(:'acme', 'customer', :'ada2') \gset
+SELECT number AS "#", status, merged_into_id IS NOT NULL AS merged FROM woes.customer_conversations ORDER BY number;
+SELECT author_kind, body FROM woes.customer_messages WHERE conversation_id = :'inv2' ORDER BY id;
+COMMIT;
+RESET ROLE;
+
 -- New chapters go here, above the health check.
 
 

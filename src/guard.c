@@ -141,21 +141,42 @@ woes_guard_update_trigger(PG_FUNCTION_ARGS)
 
 	/*
 	 * A redacted row (messages) is final: its content is gone and the
-	 * record of who redacted it, when and why must stay as written.
+	 * record of who redacted it, when and why must stay as written.  Only
+	 * its conversation may change: a merge moves every message of a
+	 * conversation, redacted or not (woes.message_moved() holds the move to
+	 * the merge's target).
 	 */
 	{
 		int			redacted = SPI_fnumber(tupdesc, "redacted_at");
+		int			moved = SPI_fnumber(tupdesc, "conversation_id");
 		bool		wasnull;
 
 		if (redacted > 0)
 		{
 			(void) heap_getattr(trigdata->tg_trigtuple, redacted, tupdesc, &wasnull);
 			if (!wasnull)
-				ereport(ERROR,
-						(errcode(ERRCODE_WOES_IMMUTABLE),
-						 errmsg("a redacted row of woes.%s cannot be changed",
-								woes_table_name(trigdata->tg_relation)),
-						 errdetail("Redaction is final: the content is gone and the record of it stays.")));
+			{
+				for (i = 1; i <= tupdesc->natts; i++)
+				{
+					Form_pg_attribute att = TupleDescAttr(tupdesc, i - 1);
+					Datum		oldval,
+								newval;
+					bool		oldnull,
+								newnull;
+
+					if (att->attisdropped || i == moved)
+						continue;
+					oldval = heap_getattr(trigdata->tg_trigtuple, i, tupdesc, &oldnull);
+					newval = heap_getattr(newtuple, i, tupdesc, &newnull);
+					if (oldnull != newnull ||
+						(!oldnull && !datumIsEqual(oldval, newval, att->attbyval, att->attlen)))
+						ereport(ERROR,
+								(errcode(ERRCODE_WOES_IMMUTABLE),
+								 errmsg("a redacted row of woes.%s cannot be changed",
+										woes_table_name(trigdata->tg_relation)),
+								 errdetail("Redaction is final: the content is gone and the record of it stays.")));
+				}
+			}
 		}
 	}
 

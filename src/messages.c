@@ -159,6 +159,7 @@ typedef struct IncomingMessage
 	bool		contact_found;
 	Datum		follow_up;		/* the follow-up of a closed conversation */
 	bool		have_follow_up;
+	bool		merges;			/* the schema has merges (not 0.1.0's) */
 } IncomingMessage;
 
 /* read the row: the context's workspace, a conversation, an author kind */
@@ -240,23 +241,26 @@ apply_grounding(IncomingMessage *m)
  * the implicit takeover by an operator's public reply.  It locks the
  * conversation row, serialising this with status changes, takeovers,
  * wake-ups and other messages.  A closed conversation is not updated by a
- * customer's public message.  SPI is connected.
+ * customer's public message, a merged one by no message (see
+ * follow_merges).  SPI is connected.
  */
 static void
 touch_conversation(IncomingMessage *m)
 {
-	static SPIPlanPtr plan = NULL;
+	/* [1]: skips a merged conversation; [0]: a schema without merges */
+	static SPIPlanPtr plans[2] = {NULL, NULL};
+	SPIPlanPtr	plan;
 	Datum		values[7];
 	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	WoesOwnerScope as;
 	int			ret;
 	bool		isnull;
 
-	if (plan == NULL)
+	if (plans[m->merges] == NULL)
 	{
 		Oid			types[7] = {UUIDOID, UUIDOID, BOOLOID, BOOLOID, BOOLOID, TIMESTAMPTZOID, UUIDOID};
 
-		plan = woes_prepare_kept(
+		plans[m->merges] = woes_prepare_kept(psprintf(
 			"UPDATE woes.conversations SET "
 			" status = CASE WHEN $3 AND status OPERATOR(woes.=) ANY ('{pending,snoozed,resolved}')"
 			"          THEN 'open'::woes.status ELSE status END,"
@@ -270,10 +274,12 @@ touch_conversation(IncomingMessage *m)
 			" controller_id = CASE WHEN $5 AND (control OPERATOR(woes.<>) 'operator' OR controller_id IS NULL)"
 			"                 THEN $7 ELSE controller_id END"
 			" WHERE workspace_id OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2"
-			"   AND NOT ($3 AND status OPERATOR(woes.=) 'closed')"
+			"   AND NOT ($3 AND status OPERATOR(woes.=) 'closed')%s"
 			" RETURNING contact_id, control",
+			m->merges ? " AND merged_into_id IS NULL" : ""),
 			7, types);
 	}
+	plan = plans[m->merges];
 	values[0] = UUIDPGetDatum((pg_uuid_t *) m->workspace);
 	values[1] = m->conversation;
 	values[2] = BoolGetDatum(m->customer_public);
@@ -299,10 +305,100 @@ touch_conversation(IncomingMessage *m)
 }
 
 /*
+ * A message for a merged conversation (a stale id, or an intake that read
+ * the thread's keys just before the merge moved them) goes where the merge
+ * sent everything else: to the target, hop by hop along a chain of merges,
+ * as long as the target has the same customer.  A target of another
+ * customer would show her words to someone else and never reach her with
+ * a reply: a customer's public message starts a follow-up of the merged
+ * conversation instead (start_follow_up, as for any closed one), and
+ * anything else is refused, naming the target (staff write there).  The
+ * update found nothing, so the row, if there is one, is merged or closed;
+ * reading it now (READ COMMITTED: a fresh snapshot) sees a merge that the
+ * update waited for.  SPI is connected.
+ */
+static void
+follow_merges(IncomingMessage *m)
+{
+	static SPIPlanPtr plan = NULL;
+	WoesOwnerScope as;
+	int			hops;
+
+	if (!m->merges)
+		return;
+	if (plan == NULL)
+	{
+		Oid			types[2] = {UUIDOID, UUIDOID};
+
+		plan = woes_prepare_kept(
+			"SELECT contact_id, merged_into_id, number FROM woes.conversations"
+			" WHERE workspace_id OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2",
+			2, types);
+	}
+	for (hops = 0; !m->contact_found; hops++)
+	{
+		Datum		values[2];
+		Datum		contact,
+					target;
+		int64		number;
+		bool		isnull,
+					same;
+		int			ret;
+
+		values[0] = UUIDPGetDatum((pg_uuid_t *) m->workspace);
+		values[1] = m->conversation;
+		woes_owner_begin(&as, m->owner);
+		ret = SPI_execute_plan(plan, values, NULL, false, 1);
+		woes_owner_end(&as);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "could not read the conversation: %s", SPI_result_code_string(ret));
+		if (SPI_processed != 1)
+			return;				/* not found: check_conversation says so */
+		contact = woes_uuid_copy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		target = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+		if (isnull)
+			return;				/* closed: start_follow_up */
+		target = woes_uuid_copy(target);
+		number = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+
+		/* the target's customer */
+		values[1] = target;
+		woes_owner_begin(&as, m->owner);
+		ret = SPI_execute_plan(plan, values, NULL, false, 1);
+		woes_owner_end(&as);
+		if (ret != SPI_OK_SELECT)
+			elog(ERROR, "could not read the conversation: %s", SPI_result_code_string(ret));
+		same = SPI_processed == 1 &&
+			woes_uuid_equal(DatumGetUUIDP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)),
+							DatumGetUUIDP(contact));
+		/* (no cycle can be made; the bound only keeps a damaged chain finite) */
+		if (same && hops < 64)
+		{
+			m->conversation = target;
+			touch_conversation(m);
+			continue;
+		}
+		if (m->customer_public)
+			return;				/* start_follow_up, from this merged one */
+		/* a customer is told nothing about another's conversation */
+		if (woes_context_audience() == WOES_AUDIENCE_CUSTOMER)
+			woes_conversation_not_found(NULL);
+		ereport(ERROR,
+				(errcode(ERRCODE_WOES_INVALID_MERGE),
+				 errmsg("conversation %lld was merged into conversation %lld of another customer",
+						(long long) number,
+						SPI_processed == 1 ? (long long) DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+																					 SPI_tuptable->tupdesc, 3,
+																					 &isnull)) : 0LL),
+				 errhint("Write in the conversation it was merged into.")));
+	}
+}
+
+/*
  * The update skips a closed conversation only for a customer's public
- * message, so a row found now is a closed one (closed is final): the
- * message starts a follow-up conversation that points back to it.  SPI is
- * connected.
+ * message (and a merged one for any message), so a row found now is a
+ * closed one (closed is final): a customer's public message starts a
+ * follow-up conversation that points back to it.  SPI is connected.
  */
 static void
 start_follow_up(IncomingMessage *m)
@@ -398,7 +494,7 @@ check_conversation(IncomingMessage *m)
 		woes_conversation_not_found(NULL);
 }
 
-/* the conversation's contact (and the follow-up, if any) into the row */
+/* the conversation's contact, and the conversation it landed in, into the row */
 static void
 fill_conversation(IncomingMessage *m)
 {
@@ -417,11 +513,9 @@ fill_conversation(IncomingMessage *m)
 				 errhint("Leave contact_id out; it is filled in from the conversation.")));
 	cols[n] = att_contact;
 	vals[n++] = m->contact;
-	if (m->have_follow_up)
-	{
-		cols[n] = woes_trigger_attnum(m->tupdesc, "conversation_id");
-		vals[n++] = m->follow_up;
-	}
+	/* where it landed: the row's, a merge's target, or a follow-up */
+	cols[n] = woes_trigger_attnum(m->tupdesc, "conversation_id");
+	vals[n++] = m->have_follow_up ? m->follow_up : m->conversation;
 	m->newtuple = heap_modify_tuple_by_cols(m->newtuple, m->tupdesc, n, cols, vals, nulls);
 }
 
@@ -456,7 +550,7 @@ message_created(IncomingMessage *m)
  * the automatic lifecycle moves of a public customer message: pending,
  * snoozed or resolved reopen (reason customer_reply); on a closed
  * conversation the message starts a follow-up conversation that points
- * back to it.  The conversation row is locked by the update, so this is
+ * back to it; on a merged one it goes to the target (follow_merges).  The conversation row is locked by the update, so this is
  * serialised with status changes, wake-ups and other messages.
  */
 static Datum
@@ -477,6 +571,14 @@ message_intake_body(FunctionCallInfo fcinfo)
 
 	read_message(&m);
 	apply_grounding(&m);
+	/* a schema older than the library (0.1.0 before its upgrade) has no merges */
+	{
+		Oid			conversations = get_relname_relid("conversations",
+													  RelationGetNamespace(trigdata->tg_relation));
+
+		m.merges = OidIsValid(conversations) &&
+			get_attnum(conversations, "merged_into_id") != InvalidAttrNumber;
+	}
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -486,6 +588,7 @@ message_intake_body(FunctionCallInfo fcinfo)
 		(void) set_config_option("woes.reason", m.customer_public ? "customer_reply" : "operator_reply",
 								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	touch_conversation(&m);
+	follow_merges(&m);
 	start_follow_up(&m);
 	AtEOXact_GUC(true, nestlevel);
 	check_conversation(&m);

@@ -41,13 +41,15 @@ CREATE TABLE @extschema@.conversations (
     unanswered_count integer NOT NULL DEFAULT 0,
     created_at  timestamptz NOT NULL DEFAULT now(),
     updated_at  timestamptz NOT NULL DEFAULT now(),
+    -- the conversation this one was merged into (it is closed); set once,
+    -- as 47_merge.sql's trigger allows.  Last: added by 0.2.0.
+    merged_into_id uuid,
     PRIMARY KEY (workspace_id, id),
     UNIQUE (workspace_id, number),
-    -- target of the messages' (conversation, contact) key: a message always
-    -- carries its conversation's contact, so customer visibility is a plain
-    -- column test in a policy, with no lookup.  Its column order makes it a
-    -- customer's list of conversations too (newest first, read backwards):
-    -- one index fewer to write on every update of a conversation.
+    -- a customer's list of conversations (newest first, read backwards);
+    -- it was the target of the messages' (conversation, contact) key in
+    -- 0.1.0.  A message carries its customer (contact_id), so customer
+    -- visibility is a plain column test in a policy, with no lookup.
     CONSTRAINT conversations_contact_key UNIQUE (workspace_id, contact_id, id),
     FOREIGN KEY (workspace_id, contact_id)
         REFERENCES @extschema@.contacts (workspace_id, id),
@@ -61,6 +63,8 @@ CREATE TABLE @extschema@.conversations (
     FOREIGN KEY (workspace_id, controller_id)
         REFERENCES @extschema@.operators (workspace_id, id),
     FOREIGN KEY (workspace_id, previous_conversation_id)
+        REFERENCES @extschema@.conversations (workspace_id, id),
+    FOREIGN KEY (workspace_id, merged_into_id)
         REFERENCES @extschema@.conversations (workspace_id, id)
 );
 -- the inbox: one status, newest activity first, a page at a time

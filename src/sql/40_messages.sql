@@ -67,11 +67,13 @@ CREATE TABLE @extschema@.messages (
     PRIMARY KEY (workspace_id, id),
     -- intake idempotency: one message per (channel, external message id)
     UNIQUE (workspace_id, channel, external_id),
-    -- (a conversation's contact is frozen: nothing to cascade on update,
-    -- and Citus refuses ON UPDATE CASCADE on a key with the distribution
-    -- column)
-    FOREIGN KEY (workspace_id, conversation_id, contact_id)
-        REFERENCES @extschema@.conversations (workspace_id, id, contact_id)
+    -- contact_id is the customer who reads the message: the message
+    -- trigger fills it from the conversation (and refuses another), and it
+    -- never changes -- a message merged into another customer's
+    -- conversation stays its first customer's (47_merge.sql).  Hence a key
+    -- on the conversation alone, not on (conversation, contact).
+    FOREIGN KEY (workspace_id, conversation_id)
+        REFERENCES @extschema@.conversations (workspace_id, id)
         ON DELETE CASCADE
 );
 -- a conversation's thread, oldest first (v7 ids are time ordered)
@@ -79,9 +81,10 @@ CREATE INDEX messages_conversation_idx ON @extschema@.messages
     (workspace_id, conversation_id, id);
 COMMENT ON TABLE @extschema@.messages IS
     'Everything written in a conversation; visibility decides who may read it (see the policies)';
--- frozen: the key, the authorship and created_at
+-- frozen: the key, the authorship, who reads it (contact_id) and
+-- created_at; its conversation changes only with a merge (47_merge.sql)
 CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.messages
-    FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_update('workspace_id', 'id', 'author_kind', 'author_id', 'created_at');
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_update('workspace_id', 'id', 'author_kind', 'author_id', 'contact_id', 'created_at');
 
 CREATE FUNCTION @extschema@.message_intake() RETURNS trigger
     AS 'MODULE_PATHNAME', 'woes_message_intake_trigger'
@@ -518,11 +521,12 @@ SELECT c.id, c.number, c.channel, c.subject,
        CASE WHEN c.status OPERATOR(@extschema@.=) ANY ('{open,snoozed}') THEN 'open'
             WHEN c.status OPERATOR(@extschema@.=) 'pending' THEN 'awaiting_customer'
             ELSE c.status::text END AS status,
-       c.previous_conversation_id, c.created_at, c.last_message_at, c.workspace_id
+       c.previous_conversation_id, c.created_at, c.last_message_at, c.workspace_id,
+       c.merged_into_id
   FROM @extschema@.conversations c
  WHERE c.contact_id OPERATOR(pg_catalog.=) @extschema@.current_actor();
 COMMENT ON VIEW @extschema@.customer_conversations IS
-    'A customer''s own conversations, with the status in the customer''s words (open, awaiting_customer, resolved, closed; a snooze shows as open)';
+    'A customer''s own conversations, with the status in the customer''s words (open, awaiting_customer, resolved, closed; a snooze shows as open); a merged one is closed and names where its messages went (merged_into_id)';
 
 CREATE VIEW @extschema@.customer_messages WITH (security_invoker = true) AS
 SELECT m.id, m.conversation_id, m.author_kind, m.body, m.attachments, m.created_at,

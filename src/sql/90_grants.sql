@@ -28,6 +28,7 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.macros TO woes_service, woes
 GRANT INSERT, UPDATE, DELETE ON @extschema@.issues, @extschema@.conversation_issues TO woes_service, woes_admin;
 GRANT SELECT ON @extschema@.issues, @extschema@.conversation_issues, @extschema@.issue_state_events,
     @extschema@.issue_impact TO woes_service, woes_admin, woes_analyst;
+GRANT SELECT ON @extschema@.merges TO woes_service, woes_admin, woes_analyst;
 GRANT SELECT ON @extschema@.role_bindings, @extschema@.workspace_counters TO woes_admin;
 GRANT SELECT ON @extschema@.status_events, @extschema@.handoff_events, @extschema@.assignments,
     @extschema@.operator_loads, @extschema@.tags, @extschema@.conversation_tags,
@@ -41,7 +42,7 @@ GRANT SELECT ON @extschema@.operators, @extschema@.teams, @extschema@.team_membe
     @extschema@.agents TO woes_analyst;
 GRANT SELECT (workspace_id, id, number, channel, status, control, contact_id, assignee_id, team_id,
               snoozed_until, previous_conversation_id, last_message_at,
-              waiting_since, created_at, updated_at)
+              waiting_since, created_at, updated_at, merged_into_id)
     ON @extschema@.conversations TO woes_analyst;
 
 -- Functions: PUBLIC keeps what is harmless (type support, ids, reading its
@@ -117,6 +118,7 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.link_issue(uuid, text, text, text, text),
     @extschema@.unlink_issue(uuid, uuid),
     @extschema@.set_issue_state(uuid, text, text),
+    @extschema@.merge(uuid, uuid, text),
     @extschema@.event_horizon(uuid),
     @extschema@.events_since(bigint, integer),
     @extschema@.resolved_conversations(bigint, integer)

@@ -106,6 +106,12 @@ SELECT woes.define_macro('Refunded', '[{"action": "tag", "tag": "refunds"}, {"ac
 SELECT woes.apply_macro(id, 'refunded') FROM woes.conversations WHERE number = 4 \g /dev/null
 SELECT woes.link_issue(id, 'linear', 'ENG-' || number % 2) AS issue FROM woes.conversations WHERE number IN (1, 2, 3) \g /dev/null
 SELECT count(woes.set_issue_state(id, 'in_progress', 'Doing')) FROM woes.issues \g /dev/null
+-- a duplicate of the follow-up, merged into it
+INSERT INTO woes.conversations (contact_id, channel, subject) VALUES (:'c1', 'email', 'duplicate');
+INSERT INTO woes.messages (conversation_id, author_kind, author_id, body)
+SELECT id, 'customer', :'c1'::uuid, 'me again' FROM woes.conversations WHERE number = 5;
+SELECT woes.merge((SELECT id FROM woes.conversations WHERE number = 5),
+                  (SELECT id FROM woes.conversations WHERE number = 4), 'duplicate') \g /dev/null
 COMMIT;
 SQL
 done
@@ -211,19 +217,19 @@ SELECT woes.set_context(:'ws', 'admin') \g /dev/null
 INSERT INTO woes.conversations (contact_id, channel, subject)
 SELECT id, 'email', 'after restore' FROM woes.contacts ORDER BY id LIMIT 1
 RETURNING number = :last + 1 AS next_number;
-UPDATE woes.conversations SET status = 'pending' WHERE number IN (1, 5) \g /dev/null
+UPDATE woes.conversations SET status = 'pending' WHERE number IN (1, 6) \g /dev/null
 COMMIT;
 SQL
 ) || { fail "writing to $slug after the restore failed"; continue; }
     [ "$res" = t ] || fail "$slug: the first conversation after the restore did not get the next number ($res)"
 done
 
-# nothing was renumbered by the restore: 1..4 came back, 5 is new
+# nothing was renumbered by the restore: 1..5 came back, 6 is new
 for slug in dump-one dump-two; do
     b=$(qa -d "$dst" -c "SELECT string_agg(number::text, ',' ORDER BY number) FROM woes.conversations c
                           JOIN woes.workspaces w ON w.id = c.workspace_id WHERE w.slug = '$slug'")
     echo "  $slug: conversation numbers after the restore and one more: $b"
-    [ "$b" = "1,2,3,4,5" ] || fail "$slug: numbers are $b, expected 1,2,3,4,5"
+    [ "$b" = "1,2,3,4,5,6" ] || fail "$slug: numbers are $b, expected 1,2,3,4,5,6"
 done
 
 # role bindings: the binding row is data and comes back; the per-role
