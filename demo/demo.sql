@@ -1177,6 +1177,25 @@ SELECT author_kind, body FROM woes.customer_messages WHERE conversation_id = :'i
 COMMIT;
 RESET ROLE;
 
+\echo
+\echo '━━ 16. Metrics for a BI tool ━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━'
+\echo
+\echo '   Every change above kept its metrics in the same write.  The BI role,'
+\echo '   metabase (bound to Acme in chapter 10), reads them from the schema woes_bi:'
+\echo '   plain types, a description on every column, no text anybody wrote.'
+\c "user=metabase password=demo"
+\set QUIET on
+SELECT number AS "#", channel, status, first_response_seconds::int AS "first response s",
+       first_human_response_seconds::int AS "first human s", reopen_count AS reopens,
+       assignment_count AS assignments, resolved_by_automation AS "by bot"
+  FROM woes_bi.conversation_metrics ORDER BY number;
+SELECT channel, count(*) AS replies, round(avg(seconds)) AS "avg wait s" FROM woes_bi.response_times GROUP BY channel ORDER BY channel;
+SELECT day, sum(assigned) AS assigned, sum(resolved) AS resolved, sum(reopened) AS reopened, sum(handed_off) AS "handed off"
+  FROM woes_bi.routing_stats GROUP BY day ORDER BY day;
+SELECT col_description('woes_bi.conversation_metrics'::regclass, 11) AS "what first_human_response_seconds means";
+\c - postgres
+\set QUIET on
+
 -- New chapters go here, above the health check.
 
 

@@ -905,3 +905,36 @@ woes_require_context_trigger(PG_FUNCTION_ARGS)
 	return PointerGetDatum(NULL);
 }
 
+
+/*
+ * The time of the change being written: what history rows (created_at, by
+ * the row writer) and the metrics record.  A message's own time while its
+ * trigger moves the conversation (a reopen, an implicit takeover, the
+ * reply clocks happen when the message was sent, which an intake with
+ * sent_at or an import puts in the past); else the transaction's.  The
+ * message trigger sets and restores it (also on error).
+ */
+static bool event_time_set = false;
+static TimestampTz event_time;
+
+TimestampTz
+woes_event_time(void)
+{
+	return event_time_set ? event_time : GetCurrentTransactionStartTimestamp();
+}
+
+void
+woes_event_time_begin(TimestampTz at, bool *was_set, TimestampTz *was)
+{
+	*was_set = event_time_set;
+	*was = event_time;
+	event_time = at;
+	event_time_set = true;
+}
+
+void
+woes_event_time_end(bool was_set, TimestampTz was)
+{
+	event_time_set = was_set;
+	event_time = was;
+}

@@ -31,6 +31,7 @@
 #include "events.h"
 #include "handoff.h"
 #include "ids.h"
+#include "metrics.h"
 #include "scope.h"
 
 PG_FUNCTION_INFO_V1(woes_lifecycle_trigger);
@@ -52,6 +53,7 @@ static const ConversationHook hooks[] = {
 	{woes_assignment_check, woes_assignment_record},	/* assignee, team: assignment.c */
 	{NULL, woes_load_record},	/* the operators' loads: routing.c */
 	{woes_fields_check, NULL},	/* required custom fields: fields.c */
+	{woes_metrics_check, NULL},	/* the metric columns, from the settled row: metrics.c */
 };
 
 /* attribute numbers, looked up by name once per relation */

@@ -33,6 +33,7 @@
 #include "events.h"
 #include "handoff.h"
 #include "ids.h"
+#include "metrics.h"
 #include "scope.h"
 
 PG_FUNCTION_INFO_V1(woes_message_intake_trigger);
@@ -159,7 +160,11 @@ typedef struct IncomingMessage
 	bool		contact_found;
 	Datum		follow_up;		/* the follow-up of a closed conversation */
 	bool		have_follow_up;
-	bool		merges;			/* the schema has merges (not 0.1.0's) */
+	bool		merges;			/* the schema has merges and metrics (not 0.1.0's) */
+	bool		staff_public;	/* a public agent or operator message */
+	Datum		team;			/* the conversation's, once found */
+	bool		team_null;
+	Datum		channel;
 } IncomingMessage;
 
 /* read the row: the context's workspace, a conversation, an author kind */
@@ -193,6 +198,7 @@ read_message(IncomingMessage *m)
 													 m->tupdesc, &isnull)) == WOES_VISIBILITY_PUBLIC;
 	m->customer_public = m->is_public && strcmp(m->kind, "customer") == 0;
 	m->operator_public = m->is_public && strcmp(m->kind, "operator") == 0;
+	m->staff_public = m->operator_public || (m->is_public && strcmp(m->kind, "agent") == 0);
 }
 
 /* the grounding guard: an agent's public answer must cite its sources */
@@ -247,18 +253,21 @@ apply_grounding(IncomingMessage *m)
 static void
 touch_conversation(IncomingMessage *m)
 {
-	/* [1]: skips a merged conversation; [0]: a schema without merges */
+	/*
+	 * [1]: skips a merged conversation and keeps the message metrics (see
+	 * metrics.c); [0]: a schema without merges and metrics
+	 */
 	static SPIPlanPtr plans[2] = {NULL, NULL};
 	SPIPlanPtr	plan;
-	Datum		values[7];
-	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
+	Datum		values[8];
+	char		nulls[8] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	WoesOwnerScope as;
 	int			ret;
 	bool		isnull;
 
 	if (plans[m->merges] == NULL)
 	{
-		Oid			types[7] = {UUIDOID, UUIDOID, BOOLOID, BOOLOID, BOOLOID, TIMESTAMPTZOID, UUIDOID};
+		Oid			types[8] = {UUIDOID, UUIDOID, BOOLOID, BOOLOID, BOOLOID, TIMESTAMPTZOID, UUIDOID, BOOLOID};
 
 		plans[m->merges] = woes_prepare_kept(psprintf(
 			"UPDATE woes.conversations SET "
@@ -272,12 +281,26 @@ touch_conversation(IncomingMessage *m)
 			" control = CASE WHEN $5 AND control OPERATOR(woes.<>) 'operator'"
 			"           THEN 'operator'::woes.control ELSE control END,"
 			" controller_id = CASE WHEN $5 AND (control OPERATOR(woes.<>) 'operator' OR controller_id IS NULL)"
-			"                 THEN $7 ELSE controller_id END"
+			"                 THEN $7 ELSE controller_id END%s"
 			" WHERE workspace_id OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2"
 			"   AND NOT ($3 AND status OPERATOR(woes.=) 'closed')%s"
-			" RETURNING contact_id, control",
+			" RETURNING contact_id, control, team_id, channel",
+			m->merges ?
+			",first_customer_message_at = CASE WHEN $3 THEN coalesce(first_customer_message_at, $6)"
+			"                             ELSE first_customer_message_at END,"
+			" human_clock_from = CASE WHEN $3 AND human_clock_from IS NULL"
+			"                         AND control OPERATOR(woes.<>) 'automation' THEN $6"
+			"                    ELSE human_clock_from END,"
+			" first_response_at = CASE WHEN $8 AND first_response_at IS NULL"
+			"                          AND first_customer_message_at IS NOT NULL THEN $6"
+			"                     ELSE first_response_at END,"
+			" first_human_response_at = CASE WHEN $5 AND first_human_response_at IS NULL"
+			"                                AND first_customer_message_at IS NOT NULL THEN $6"
+			"                           ELSE first_human_response_at END,"
+			" first_operator_message_at = CASE WHEN $5 THEN coalesce(first_operator_message_at, $6)"
+			"                             ELSE first_operator_message_at END" : "",
 			m->merges ? " AND merged_into_id IS NULL" : ""),
-			7, types);
+			m->merges ? 8 : 7, types);
 	}
 	plan = plans[m->merges];
 	values[0] = UUIDPGetDatum((pg_uuid_t *) m->workspace);
@@ -288,6 +311,7 @@ touch_conversation(IncomingMessage *m)
 	values[5] = m->created_at;
 	values[6] = m->author;
 	nulls[6] = m->author_null ? 'n' : ' ';
+	values[7] = BoolGetDatum(m->staff_public);
 
 	woes_owner_begin(&as, m->owner);
 	ret = SPI_execute_plan(plan, values, nulls, false, 1);
@@ -298,6 +322,11 @@ touch_conversation(IncomingMessage *m)
 		return;
 	m->contact = woes_uuid_copy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	m->contact_found = true;
+	m->team = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &m->team_null);
+	if (!m->team_null)
+		m->team = woes_uuid_copy(m->team);
+	m->channel = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull);
+	m->channel = datumCopy(m->channel, false, -1);
 	if (m->is_public && strcmp(m->kind, "agent") == 0)
 		woes_handoff_check_agent_message((uint8) DatumGetChar(SPI_getbinval(SPI_tuptable->vals[0],
 																			SPI_tuptable->tupdesc, 2,
@@ -404,7 +433,8 @@ static void
 start_follow_up(IncomingMessage *m)
 {
 	static SPIPlanPtr read_plan = NULL;
-	static SPIPlanPtr insert_plan = NULL;
+	/* [1]: with the message's metric (first_customer_message_at) */
+	static SPIPlanPtr insert_plans[2] = {NULL, NULL};
 	Datum		values[7];
 	char		nulls[7] = {' ', ' ', ' ', ' ', ' ', ' ', ' '};
 	WoesOwnerScope as;
@@ -433,11 +463,15 @@ start_follow_up(IncomingMessage *m)
 			" WHERE workspace_id OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2",
 			2, types);
 	}
-	if (insert_plan == NULL)
+	if (insert_plans[m->merges] == NULL)
 	{
 		Oid			types[7] = {UUIDOID, TEXTOID, UUIDOID, TEXTOID, TEXTOID, UUIDOID, TIMESTAMPTZOID};
 
-		insert_plan = woes_prepare_kept(
+		insert_plans[m->merges] = woes_prepare_kept(m->merges ?
+			"INSERT INTO woes.conversations (workspace_id, channel, contact_id, subject,"
+			" thread_ref, previous_conversation_id, last_message_at, waiting_since, first_customer_message_at)"
+			" VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $7)"
+			" RETURNING id, contact_id" :
 			"INSERT INTO woes.conversations (workspace_id, channel, contact_id, subject,"
 			" thread_ref, previous_conversation_id, last_message_at, waiting_since)"
 			" VALUES ($1, $2, $3, $4, $5, $6, $7, $7)"
@@ -472,7 +506,7 @@ start_follow_up(IncomingMessage *m)
 	values[0] = UUIDPGetDatum((pg_uuid_t *) m->workspace);
 	values[5] = m->conversation;
 	values[6] = m->created_at;
-	ret = SPI_execute_plan(insert_plan, values, nulls, false, 1);
+	ret = SPI_execute_plan(insert_plans[m->merges], values, nulls, false, 1);
 	woes_owner_end(&as);
 	if (ret != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "could not start a follow-up conversation: %s", SPI_result_code_string(ret));
@@ -587,13 +621,43 @@ message_intake_body(FunctionCallInfo fcinfo)
 	if (m.customer_public || m.operator_public)
 		(void) set_config_option("woes.reason", m.customer_public ? "customer_reply" : "operator_reply",
 								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-	touch_conversation(&m);
-	follow_merges(&m);
-	start_follow_up(&m);
+	woes_metrics_forget_cleared();
+	/* what the message moves, it moves at its own time (woes_event_time) */
+	{
+		bool		was_set;
+		TimestampTz was;
+
+		bool		was_writing;
+
+		woes_event_time_begin(DatumGetTimestampTz(m.created_at), &was_set, &was);
+		woes_metrics_message_begin(&was_writing);
+		PG_TRY();
+		{
+			touch_conversation(&m);
+			follow_merges(&m);
+			start_follow_up(&m);
+		}
+		PG_FINALLY();
+		{
+			woes_metrics_message_end(was_writing);
+			woes_event_time_end(was_set, was);
+		}
+		PG_END_TRY();
+	}
 	AtEOXact_GUC(true, nestlevel);
 	check_conversation(&m);
 	if (!m.author_null)
 		check_author(m.owner, m.workspace, m.kind, m.author, m.contact);
+	/* a public operator reply: the waiting time it ended (metrics.c) */
+	if (m.operator_public && m.merges)
+	{
+		bool		idnull;
+		Datum		id = heap_getattr(m.newtuple, woes_trigger_attnum(m.tupdesc, "id"), m.tupdesc, &idnull);
+
+		if (!idnull)
+			woes_metrics_reply(m.owner, UUIDPGetDatum((pg_uuid_t *) m.workspace), id, m.conversation,
+							   m.author, m.author_null, m.team, m.team_null, m.channel, m.created_at);
+	}
 	SPI_finish();
 
 	fill_conversation(&m);

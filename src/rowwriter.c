@@ -61,6 +61,7 @@
 
 #include "compat.h"
 #include "errcodes.h"
+#include "context.h"
 #include "rowwriter.h"
 #include "shards.h"
 
@@ -636,7 +637,7 @@ fill_slot(const DirectTable *t, TupleTableSlot *slot, const Datum *values, const
 	{
 		slot->tts_values[t->id_attnum - 1] = Int64GetDatum(id);
 		slot->tts_isnull[t->id_attnum - 1] = false;
-		slot->tts_values[t->created_attnum - 1] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+		slot->tts_values[t->created_attnum - 1] = TimestampTzGetDatum(woes_event_time());
 		slot->tts_isnull[t->created_attnum - 1] = false;
 	}
 	ExecStoreVirtualTuple(slot);

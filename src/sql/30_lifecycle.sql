@@ -44,6 +44,20 @@ CREATE TABLE @extschema@.conversations (
     -- the conversation this one was merged into (it is closed); set once,
     -- as 47_merge.sql's trigger allows.  Last: added by 0.2.0.
     merged_into_id uuid,
+    -- the metrics, kept in the same write as the change that moves them
+    -- (src/metrics.c; definitions in the README, "Metrics"); last: 0.2.0
+    first_customer_message_at timestamptz,
+    first_response_at timestamptz,
+    human_clock_from timestamptz,
+    first_human_response_at timestamptz,
+    first_operator_message_at timestamptz,
+    first_resolved_at timestamptz,
+    last_resolved_at timestamptz,
+    reopen_count integer NOT NULL DEFAULT 0 CHECK (reopen_count >= 0),
+    assignment_count integer NOT NULL DEFAULT 0 CHECK (assignment_count >= 0),
+    first_assigned_at timestamptz,
+    handoff_requested_at timestamptz,
+    handoff_taken_at timestamptz,
     PRIMARY KEY (workspace_id, id),
     UNIQUE (workspace_id, number),
     -- a customer's list of conversations (newest first, read backwards);
@@ -216,7 +230,11 @@ COMMENT ON FUNCTION @extschema@.lifecycle() IS
 -- fire in name order, and this one writes history, so it must be last
 -- (the columns some hook judges: status, control, assignment)
 CREATE TRIGGER lifecycle BEFORE INSERT OR UPDATE OF status, snoozed_until, control, controller_id,
-    assignee_id, team_id
+    assignee_id, team_id,
+    -- the metrics (src/metrics.c keeps them: a raw write of one fires it too)
+    first_customer_message_at, first_response_at, human_clock_from, first_human_response_at,
+    first_operator_message_at, first_resolved_at, last_resolved_at, reopen_count, assignment_count,
+    first_assigned_at, handoff_requested_at, handoff_taken_at
     ON @extschema@.conversations
     FOR EACH ROW EXECUTE FUNCTION @extschema@.lifecycle();
 

@@ -29,6 +29,10 @@ GRANT INSERT, UPDATE, DELETE ON @extschema@.issues, @extschema@.conversation_iss
 GRANT SELECT ON @extschema@.issues, @extschema@.conversation_issues, @extschema@.issue_state_events,
     @extschema@.issue_impact TO woes_service, woes_admin, woes_analyst;
 GRANT SELECT ON @extschema@.merges TO woes_service, woes_admin, woes_analyst;
+GRANT SELECT ON @extschema@.reply_times TO woes_service, woes_admin, woes_analyst;
+-- the BI schema: every view, in full (57_bi.sql)
+GRANT USAGE ON SCHEMA woes_bi TO woes_service, woes_admin, woes_analyst;
+GRANT SELECT ON ALL TABLES IN SCHEMA woes_bi TO woes_service, woes_admin, woes_analyst;
 GRANT SELECT ON @extschema@.role_bindings, @extschema@.workspace_counters TO woes_admin;
 GRANT SELECT ON @extschema@.status_events, @extschema@.handoff_events, @extschema@.assignments,
     @extschema@.operator_loads, @extschema@.tags, @extschema@.conversation_tags,
@@ -42,7 +46,10 @@ GRANT SELECT ON @extschema@.operators, @extschema@.teams, @extschema@.team_membe
     @extschema@.agents TO woes_analyst;
 GRANT SELECT (workspace_id, id, number, channel, status, control, contact_id, assignee_id, team_id,
               snoozed_until, previous_conversation_id, last_message_at,
-              waiting_since, created_at, updated_at, merged_into_id)
+              waiting_since, created_at, updated_at, merged_into_id,
+              first_customer_message_at, first_response_at, human_clock_from, first_human_response_at,
+              first_operator_message_at, first_resolved_at, last_resolved_at, reopen_count,
+              assignment_count, first_assigned_at, handoff_requested_at, handoff_taken_at)
     ON @extschema@.conversations TO woes_analyst;
 
 -- Functions: PUBLIC keeps what is harmless (type support, ids, reading its
@@ -73,6 +80,7 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.handoff(uuid, @extschema@.control, text, uuid),
     @extschema@.require_read_committed(),
     @extschema@.tag_for(uuid, text, boolean),
+    @extschema@.metrics_from_history(uuid),
     @extschema@.outbox_horizon(text, integer)
     TO woes_service, woes_admin;
 
@@ -119,6 +127,7 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.unlink_issue(uuid, uuid),
     @extschema@.set_issue_state(uuid, text, text),
     @extschema@.merge(uuid, uuid, text),
+    @extschema@.verify_metrics(),
     @extschema@.event_horizon(uuid),
     @extschema@.events_since(bigint, integer),
     @extschema@.resolved_conversations(bigint, integer)

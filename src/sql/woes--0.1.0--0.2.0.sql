@@ -3485,6 +3485,496 @@ GRANT EXECUTE ON FUNCTION @extschema@.merge(uuid, uuid, text) TO woes_service, w
 ALTER FUNCTION @extschema@.merge(uuid, uuid, text) SET row_security = on;
 GRANT SELECT ON @extschema@.merges TO woes_service, woes_admin, woes_analyst;
 
+-- Metrics (src/sql/56_metrics.sql, src/metrics.c): the metric columns of
+-- conversations, kept by the triggers from now on and filled from the
+-- histories for the conversations already there (the reply times of
+-- 0.1.0's replies are not known: woes.reply_times starts with the
+-- upgrade); verify_metrics(); the BI schema woes_bi (57_bi.sql).
+ALTER TABLE @extschema@.conversations
+    ADD COLUMN first_customer_message_at timestamptz,
+    ADD COLUMN first_response_at timestamptz,
+    ADD COLUMN human_clock_from timestamptz,
+    ADD COLUMN first_human_response_at timestamptz,
+    ADD COLUMN first_operator_message_at timestamptz,
+    ADD COLUMN first_resolved_at timestamptz,
+    ADD COLUMN last_resolved_at timestamptz,
+    ADD COLUMN reopen_count integer NOT NULL DEFAULT 0 CHECK (reopen_count >= 0),
+    ADD COLUMN assignment_count integer NOT NULL DEFAULT 0 CHECK (assignment_count >= 0),
+    ADD COLUMN first_assigned_at timestamptz,
+    ADD COLUMN handoff_requested_at timestamptz,
+    ADD COLUMN handoff_taken_at timestamptz;
+
+COMMENT ON COLUMN @extschema@.conversations.first_customer_message_at IS
+    'Metric: the first public customer message';
+COMMENT ON COLUMN @extschema@.conversations.first_response_at IS
+    'Metric: the first public agent or operator reply after the first customer message';
+COMMENT ON COLUMN @extschema@.conversations.human_clock_from IS
+    'Metric: when a person''s clock starts: the first customer message, or for a conversation automation handled first the first handoff out of automation';
+COMMENT ON COLUMN @extschema@.conversations.first_human_response_at IS
+    'Metric: the first public operator reply after the first customer message';
+COMMENT ON COLUMN @extschema@.conversations.first_operator_message_at IS
+    'Metric: the first public operator message at all';
+COMMENT ON COLUMN @extschema@.conversations.first_resolved_at IS
+    'Metric: the first change to resolved';
+COMMENT ON COLUMN @extschema@.conversations.last_resolved_at IS
+    'Metric: the latest change to resolved';
+COMMENT ON COLUMN @extschema@.conversations.reopen_count IS
+    'Metric: changes from resolved back to open';
+COMMENT ON COLUMN @extschema@.conversations.assignment_count IS
+    'Metric: changes to a new (non-NULL) assignee';
+COMMENT ON COLUMN @extschema@.conversations.first_assigned_at IS
+    'Metric: the first assignment';
+COMMENT ON COLUMN @extschema@.conversations.handoff_requested_at IS
+    'Metric: the first handoff out of automation (a request, or a takeover without one)';
+COMMENT ON COLUMN @extschema@.conversations.handoff_taken_at IS
+    'Metric: the first takeover by an operator after that handoff';
+
+CREATE TABLE @extschema@.reply_times (
+    workspace_id    uuid NOT NULL,
+    -- the reply (no foreign key: the row is written by the message's own
+    -- BEFORE trigger, as the outbox's are)
+    message_id      uuid NOT NULL,
+    conversation_id uuid NOT NULL,
+    operator_id     uuid,
+    team_id         uuid,
+    channel         text NOT NULL,
+    -- the oldest customer message the reply answered (NULL: nobody waited)
+    waiting_since   timestamptz,
+    replied_at      timestamptz NOT NULL,
+    PRIMARY KEY (workspace_id, message_id),
+    FOREIGN KEY (workspace_id, conversation_id)
+        REFERENCES @extschema@.conversations (workspace_id, id) ON DELETE CASCADE
+);
+-- a period's replies (routing_stats)
+CREATE INDEX reply_times_replied_idx ON @extschema@.reply_times (workspace_id, replied_at);
+CREATE INDEX reply_times_conversation_idx ON @extschema@.reply_times (workspace_id, conversation_id);
+COMMENT ON TABLE @extschema@.reply_times IS
+    'One row per public operator reply: the waiting time it ended (from waiting_since to replied_at); written only by the message trigger';
+CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.reply_times
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.guard_update('workspace_id', 'message_id', 'operator_id', 'team_id',
+                                                          'channel', 'waiting_since', 'replied_at');
+CREATE POLICY reply_times_read ON @extschema@.reply_times FOR SELECT
+    USING (@extschema@.in_audience('{agent,operator,analyst,admin}'));
+COMMENT ON POLICY reply_times_read ON @extschema@.reply_times IS
+    'Defined by woes. Agents, operators, analysts and admins read reply times; only the message trigger writes them';
+
+-- Every metric of the workspace's conversations, recomputed from the
+-- histories (messages, status_events, assignments, handoff_events) by the
+-- same definitions the triggers keep, beside the kept values (kept, as
+-- text).  Internal: verify_metrics() and the upgrade from 0.1.0 use it.
+-- One statement of joins and aggregates, every table filtered by the
+-- workspace (on Citus: routed whole to the workspace's worker; PL/pgSQL,
+-- since Citus plans no parameter of an SQL function).
+CREATE FUNCTION @extschema@.metrics_from_history(ws uuid)
+    RETURNS TABLE (conversation_id uuid, number bigint, kept jsonb,
+                   first_customer_message_at timestamptz, first_response_at timestamptz,
+                   human_clock_from timestamptz, first_human_response_at timestamptz,
+                   first_operator_message_at timestamptz, first_resolved_at timestamptz,
+                   last_resolved_at timestamptz, reopen_count integer, assignment_count integer,
+                   first_assigned_at timestamptz, handoff_requested_at timestamptz, handoff_taken_at timestamptz)
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+RETURN QUERY
+WITH msg AS (
+    SELECT m.conversation_id,
+           min(m.created_at) FILTER (WHERE m.author_kind = 'customer') AS first_customer,
+           min(m.created_at) FILTER (WHERE m.author_kind = 'operator') AS first_operator
+      FROM @extschema@.messages m
+     WHERE m.workspace_id = $1 AND m.visibility OPERATOR(@extschema@.=) 'public'
+     GROUP BY m.conversation_id
+), resp AS (
+    SELECT m.conversation_id,
+           min(m.created_at) FILTER (WHERE m.author_kind IN ('agent', 'operator')) AS first_response,
+           min(m.created_at) FILTER (WHERE m.author_kind = 'operator') AS first_human
+      FROM @extschema@.messages m
+      JOIN msg ON msg.conversation_id = m.conversation_id
+     WHERE m.workspace_id = $1 AND m.visibility OPERATOR(@extschema@.=) 'public'
+       AND m.created_at >= msg.first_customer
+     GROUP BY m.conversation_id
+), st AS (
+    SELECT s.conversation_id,
+           min(s.created_at) FILTER (WHERE s.to_status::text = 'resolved' AND s.from_status::text IS DISTINCT FROM 'resolved') AS first_resolved,
+           max(s.created_at) FILTER (WHERE s.to_status::text = 'resolved' AND s.from_status::text IS DISTINCT FROM 'resolved') AS last_resolved,
+           count(*) FILTER (WHERE s.from_status::text = 'resolved' AND s.to_status::text = 'open')::integer AS reopens
+      FROM @extschema@.status_events s
+     WHERE s.workspace_id = $1
+     GROUP BY s.conversation_id
+), asg AS (
+    SELECT a.conversation_id, count(*)::integer AS assignments, min(a.created_at) AS first_assigned
+      FROM @extschema@.assignments a
+     WHERE a.workspace_id = $1 AND a.to_assignee_id IS NOT NULL
+       AND a.to_assignee_id IS DISTINCT FROM a.from_assignee_id
+     GROUP BY a.conversation_id
+), hof AS (
+    SELECT h.conversation_id,
+           min(h.created_at) FILTER (WHERE h.from_control::text = 'automation' AND h.to_control::text <> 'automation') AS requested
+      FROM @extschema@.handoff_events h
+     WHERE h.workspace_id = $1
+     GROUP BY h.conversation_id
+), taken AS (
+    SELECT h.conversation_id, min(h.created_at) AS taken
+      FROM @extschema@.handoff_events h
+      JOIN hof ON hof.conversation_id = h.conversation_id
+     WHERE h.workspace_id = $1 AND h.to_control::text = 'operator' AND h.from_control::text <> 'operator'
+       AND h.created_at >= hof.requested
+     GROUP BY h.conversation_id
+), before_first AS (
+    -- the control when the first customer message came: the last handoff
+    -- before it ...
+    SELECT DISTINCT ON (h.conversation_id) h.conversation_id, h.to_control::text AS control
+      FROM @extschema@.handoff_events h
+      JOIN msg ON msg.conversation_id = h.conversation_id
+     WHERE h.workspace_id = $1 AND h.created_at <= msg.first_customer
+     ORDER BY h.conversation_id, h.created_at DESC, h.id DESC
+), first_handoff AS (
+    -- ... else where the first handoff started, else the control today
+    SELECT DISTINCT ON (h.conversation_id) h.conversation_id, h.from_control::text AS control
+      FROM @extschema@.handoff_events h
+     WHERE h.workspace_id = $1
+     ORDER BY h.conversation_id, h.created_at, h.id
+)
+SELECT c.id, c.number,
+       jsonb_build_object(
+           'first_customer_message_at', c.first_customer_message_at::text, 'first_response_at', c.first_response_at::text,
+           'human_clock_from', c.human_clock_from::text, 'first_human_response_at', c.first_human_response_at::text,
+           'first_operator_message_at', c.first_operator_message_at::text, 'first_resolved_at', c.first_resolved_at::text,
+           'last_resolved_at', c.last_resolved_at::text, 'reopen_count', c.reopen_count::text,
+           'assignment_count', c.assignment_count::text, 'first_assigned_at', c.first_assigned_at::text,
+           'handoff_requested_at', c.handoff_requested_at::text, 'handoff_taken_at', c.handoff_taken_at::text),
+       msg.first_customer, resp.first_response,
+       CASE WHEN msg.first_customer IS NOT NULL
+                 AND coalesce(before_first.control, first_handoff.control, c.control::text) <> 'automation'
+                 AND (hof.requested IS NULL OR msg.first_customer <= hof.requested)
+            THEN msg.first_customer ELSE hof.requested END,
+       resp.first_human, msg.first_operator, st.first_resolved, st.last_resolved,
+       coalesce(st.reopens, 0), coalesce(asg.assignments, 0), asg.first_assigned, hof.requested, taken.taken
+  FROM @extschema@.conversations c
+  LEFT JOIN msg ON msg.conversation_id = c.id
+  LEFT JOIN resp ON resp.conversation_id = c.id
+  LEFT JOIN st ON st.conversation_id = c.id
+  LEFT JOIN asg ON asg.conversation_id = c.id
+  LEFT JOIN hof ON hof.conversation_id = c.id
+  LEFT JOIN taken ON taken.conversation_id = c.id
+  LEFT JOIN before_first ON before_first.conversation_id = c.id
+  LEFT JOIN first_handoff ON first_handoff.conversation_id = c.id
+ WHERE c.workspace_id = $1;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.metrics_from_history(uuid) IS
+    'Internal: every metric of a workspace''s conversations, recomputed from the histories by the definitions the triggers keep, beside the kept values (kept)';
+
+CREATE FUNCTION @extschema@.verify_metrics()
+    RETURNS TABLE (conversation_id uuid, number bigint, metric text, kept text, recomputed text)
+    LANGUAGE plpgsql STABLE
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ws uuid := @extschema@.current_workspace();
+BEGIN
+    PERFORM @extschema@.require_audience('{operator,admin}', 'verifying metrics');
+    RETURN QUERY
+    SELECT r.conversation_id, r.number, d.metric, r.kept->>d.metric, d.recomputed
+      FROM @extschema@.metrics_from_history(ws) r
+     CROSS JOIN LATERAL (VALUES
+        ('first_customer_message_at', r.first_customer_message_at::text),
+        ('first_response_at', r.first_response_at::text),
+        ('human_clock_from', r.human_clock_from::text),
+        ('first_human_response_at', r.first_human_response_at::text),
+        ('first_operator_message_at', r.first_operator_message_at::text),
+        ('first_resolved_at', r.first_resolved_at::text),
+        ('last_resolved_at', r.last_resolved_at::text),
+        ('reopen_count', r.reopen_count::text),
+        ('assignment_count', r.assignment_count::text),
+        ('first_assigned_at', r.first_assigned_at::text),
+        ('handoff_requested_at', r.handoff_requested_at::text),
+        ('handoff_taken_at', r.handoff_taken_at::text)) d(metric, recomputed)
+     WHERE (r.kept->>d.metric) IS DISTINCT FROM d.recomputed
+     ORDER BY r.number, d.metric;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.verify_metrics() IS
+    'Recompute every metric of the context''s workspace from the histories and return each difference from the kept value (none: the metrics are true)';
+
+-- the conversations already there: their metrics from their histories
+-- (the triggers off, as for a replica: nothing else changes, not even
+-- updated_at; ALTER TABLE ... DISABLE TRIGGER is refused on Citus)
+SET LOCAL session_replication_role = replica;
+UPDATE @extschema@.conversations c
+   SET first_customer_message_at = r.first_customer_message_at, first_response_at = r.first_response_at,
+       human_clock_from = r.human_clock_from, first_human_response_at = r.first_human_response_at,
+       first_operator_message_at = r.first_operator_message_at, first_resolved_at = r.first_resolved_at,
+       last_resolved_at = r.last_resolved_at, reopen_count = r.reopen_count,
+       assignment_count = r.assignment_count, first_assigned_at = r.first_assigned_at,
+       handoff_requested_at = r.handoff_requested_at, handoff_taken_at = r.handoff_taken_at
+  FROM @extschema@.workspaces w, LATERAL @extschema@.metrics_from_history(w.id) r
+ WHERE c.workspace_id = w.id AND c.id = r.conversation_id;
+SET LOCAL session_replication_role = origin;
+REVOKE EXECUTE ON FUNCTION @extschema@.metrics_from_history(uuid) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.verify_metrics() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.metrics_from_history(uuid) TO woes_service, woes_admin;
+GRANT EXECUTE ON FUNCTION @extschema@.verify_metrics() TO woes_service, woes_admin;
+GRANT SELECT ON @extschema@.reply_times TO woes_service, woes_admin, woes_analyst;
+GRANT SELECT (first_customer_message_at, first_response_at, human_clock_from, first_human_response_at,
+              first_operator_message_at, first_resolved_at, last_resolved_at, reopen_count,
+              assignment_count, first_assigned_at, handoff_requested_at, handoff_taken_at)
+    ON @extschema@.conversations TO woes_analyst;
+
+CREATE SCHEMA woes_bi;
+COMMENT ON SCHEMA woes_bi IS
+    'woes for BI tools: metrics and dimensions of your workspace as plain views (see the woes README, "Connect a BI tool")';
+CREATE VIEW woes_bi.conversation_metrics WITH (security_invoker = true) AS
+SELECT c.id AS conversation_id, c.number, c.channel, c.status::text AS status, c.team_id, c.assignee_id,
+       c.created_at,
+       c.first_response_at,
+       extract(epoch FROM c.first_response_at - c.first_customer_message_at) AS first_response_seconds,
+       c.first_human_response_at,
+       extract(epoch FROM c.first_human_response_at - c.human_clock_from) AS first_human_response_seconds,
+       c.first_resolved_at, c.last_resolved_at,
+       extract(epoch FROM c.first_resolved_at - c.created_at) AS resolution_seconds,
+       c.reopen_count, c.assignment_count, c.first_assigned_at, c.handoff_requested_at,
+       extract(epoch FROM c.handoff_taken_at - c.handoff_requested_at) AS handoff_wait_seconds,
+       (c.last_resolved_at IS NOT NULL
+        AND (c.first_operator_message_at IS NULL OR c.first_operator_message_at > c.last_resolved_at)) AS resolved_by_automation,
+       c.first_customer_message_at, c.human_clock_from, c.handoff_taken_at,
+       extract(epoch FROM c.last_resolved_at - c.created_at) AS full_resolution_seconds,
+       c.workspace_id
+  FROM @extschema@.conversations c;
+COMMENT ON VIEW woes_bi.conversation_metrics IS
+    'One row per conversation: its metrics (times as timestamptz, durations in seconds), labels as text; key: conversation_id. Definitions: the woes README, "Metrics"';
+COMMENT ON COLUMN woes_bi.conversation_metrics.conversation_id IS 'The conversation (key)';
+COMMENT ON COLUMN woes_bi.conversation_metrics.number IS 'Its ticket number in the workspace';
+COMMENT ON COLUMN woes_bi.conversation_metrics.channel IS 'The channel it came in on (live_chat, email, discord, api, ...)';
+COMMENT ON COLUMN woes_bi.conversation_metrics.status IS 'Its status now: open, pending, snoozed, resolved, closed';
+COMMENT ON COLUMN woes_bi.conversation_metrics.team_id IS 'Its team now (teams.team_id)';
+COMMENT ON COLUMN woes_bi.conversation_metrics.assignee_id IS 'Its assignee now (operators.operator_id)';
+COMMENT ON COLUMN woes_bi.conversation_metrics.created_at IS 'When it was created';
+COMMENT ON COLUMN woes_bi.conversation_metrics.first_response_at IS 'The first public reply by an agent (bot) or operator after the first customer message';
+COMMENT ON COLUMN woes_bi.conversation_metrics.first_response_seconds IS 'Seconds from the first customer message to first_response_at';
+COMMENT ON COLUMN woes_bi.conversation_metrics.first_human_response_at IS 'The first public reply by an operator (a person) after the first customer message';
+COMMENT ON COLUMN woes_bi.conversation_metrics.first_human_response_seconds IS 'Seconds from the start of the human clock (the first customer message; for a conversation automation handled first, the handoff request) to first_human_response_at: bot time is not counted';
+COMMENT ON COLUMN woes_bi.conversation_metrics.first_resolved_at IS 'The first time it was resolved';
+COMMENT ON COLUMN woes_bi.conversation_metrics.last_resolved_at IS 'The latest time it was resolved';
+COMMENT ON COLUMN woes_bi.conversation_metrics.resolution_seconds IS 'Seconds from creation to the first resolution';
+COMMENT ON COLUMN woes_bi.conversation_metrics.reopen_count IS 'How many times it went from resolved back to open';
+COMMENT ON COLUMN woes_bi.conversation_metrics.assignment_count IS 'How many times it got a new assignee';
+COMMENT ON COLUMN woes_bi.conversation_metrics.first_assigned_at IS 'When it was first assigned';
+COMMENT ON COLUMN woes_bi.conversation_metrics.handoff_requested_at IS 'When automation first handed it to people (a request, or a takeover without one)';
+COMMENT ON COLUMN woes_bi.conversation_metrics.handoff_wait_seconds IS 'Seconds from handoff_requested_at to the first operator takeover';
+COMMENT ON COLUMN woes_bi.conversation_metrics.resolved_by_automation IS 'Resolved (the latest time) before any public operator message: automation solved it';
+COMMENT ON COLUMN woes_bi.conversation_metrics.first_customer_message_at IS 'The first public customer message';
+COMMENT ON COLUMN woes_bi.conversation_metrics.human_clock_from IS 'When the human clock started';
+COMMENT ON COLUMN woes_bi.conversation_metrics.handoff_taken_at IS 'The first operator takeover after the handoff';
+COMMENT ON COLUMN woes_bi.conversation_metrics.full_resolution_seconds IS 'Seconds from creation to the latest resolution';
+COMMENT ON COLUMN woes_bi.conversation_metrics.workspace_id IS 'The workspace (always yours)';
+
+CREATE VIEW woes_bi.response_times WITH (security_invoker = true) AS
+SELECT r.message_id, r.conversation_id, r.operator_id, r.team_id, r.channel, r.waiting_since, r.replied_at,
+       extract(epoch FROM r.replied_at - r.waiting_since) AS seconds, r.workspace_id
+  FROM @extschema@.reply_times r;
+COMMENT ON VIEW woes_bi.response_times IS
+    'One row per public operator reply: how long the customer had waited (from the oldest unanswered customer message); key: message_id';
+COMMENT ON COLUMN woes_bi.response_times.message_id IS 'The reply (key)';
+COMMENT ON COLUMN woes_bi.response_times.conversation_id IS 'Its conversation';
+COMMENT ON COLUMN woes_bi.response_times.operator_id IS 'The operator who replied (operators.operator_id)';
+COMMENT ON COLUMN woes_bi.response_times.team_id IS 'The conversations team when the reply was written';
+COMMENT ON COLUMN woes_bi.response_times.channel IS 'The conversations channel';
+COMMENT ON COLUMN woes_bi.response_times.waiting_since IS 'The oldest customer message the reply answered (empty: nobody was waiting)';
+COMMENT ON COLUMN woes_bi.response_times.replied_at IS 'When the reply was written';
+COMMENT ON COLUMN woes_bi.response_times.seconds IS 'Seconds the customer waited for this reply';
+COMMENT ON COLUMN woes_bi.response_times.workspace_id IS 'The workspace (always yours)';
+
+CREATE VIEW woes_bi.routing_stats WITH (security_invoker = true) AS
+WITH facts AS (
+    SELECT a.workspace_id, a.created_at AS at, a.to_team_id AS team_id, a.to_assignee_id AS operator_id,
+           c.channel, 'assigned'::text AS what, NULL::numeric AS seconds
+      FROM @extschema@.assignments a
+      JOIN @extschema@.conversations c ON c.workspace_id = a.workspace_id AND c.id = a.conversation_id
+     WHERE a.to_assignee_id IS NOT NULL AND a.to_assignee_id IS DISTINCT FROM a.from_assignee_id
+    UNION ALL
+    SELECT s.workspace_id, s.created_at, c.team_id, c.assignee_id, c.channel,
+           CASE WHEN s.to_status::text = 'resolved' THEN 'resolved' ELSE 'reopened' END, NULL
+      FROM @extschema@.status_events s
+      JOIN @extschema@.conversations c ON c.workspace_id = s.workspace_id AND c.id = s.conversation_id
+     WHERE (s.to_status::text = 'resolved' AND s.from_status::text IS DISTINCT FROM 'resolved')
+        OR (s.from_status::text = 'resolved' AND s.to_status::text = 'open')
+    UNION ALL
+    SELECT h.workspace_id, h.created_at, c.team_id, c.assignee_id, c.channel, 'handed_off', NULL
+      FROM @extschema@.handoff_events h
+      JOIN @extschema@.conversations c ON c.workspace_id = h.workspace_id AND c.id = h.conversation_id
+     WHERE h.from_control::text = 'automation' AND h.to_control::text <> 'automation'
+    UNION ALL
+    SELECT c.workspace_id, c.first_human_response_at, c.team_id, c.assignee_id, c.channel, 'first_human_response',
+           extract(epoch FROM c.first_human_response_at - c.human_clock_from)
+      FROM @extschema@.conversations c
+     WHERE c.first_human_response_at IS NOT NULL
+    UNION ALL
+    SELECT r.workspace_id, r.replied_at, r.team_id, r.operator_id, r.channel, 'reply',
+           extract(epoch FROM r.replied_at - r.waiting_since)
+      FROM @extschema@.reply_times r
+)
+SELECT concat_ws('/', (f.at AT TIME ZONE 'UTC')::date, coalesce(f.team_id::text, '-'),
+                 coalesce(f.operator_id::text, '-'), f.channel) AS stat_id,
+       (f.at AT TIME ZONE 'UTC')::date AS day, f.team_id, f.operator_id, f.channel,
+       count(*) FILTER (WHERE f.what = 'assigned') AS assigned,
+       count(*) FILTER (WHERE f.what = 'resolved') AS resolved,
+       count(*) FILTER (WHERE f.what = 'reopened') AS reopened,
+       count(*) FILTER (WHERE f.what = 'handed_off') AS handed_off,
+       (percentile_cont(0.5) WITHIN GROUP (ORDER BY f.seconds) FILTER (WHERE f.what = 'first_human_response'))::numeric
+           AS first_human_response_median_seconds,
+       (percentile_cont(0.9) WITHIN GROUP (ORDER BY f.seconds) FILTER (WHERE f.what = 'first_human_response'))::numeric
+           AS first_human_response_p90_seconds,
+       (percentile_cont(0.5) WITHIN GROUP (ORDER BY f.seconds) FILTER (WHERE f.what = 'reply'))::numeric
+           AS reply_median_seconds,
+       (percentile_cont(0.9) WITHIN GROUP (ORDER BY f.seconds) FILTER (WHERE f.what = 'reply'))::numeric
+           AS reply_p90_seconds,
+       f.workspace_id
+  FROM facts f
+ GROUP BY f.workspace_id, (f.at AT TIME ZONE 'UTC')::date, f.team_id, f.operator_id, f.channel;
+COMMENT ON VIEW woes_bi.routing_stats IS
+    'Per day (UTC), team, operator and channel: conversations assigned, resolved, reopened and handed off by automation, and the median and 90th percentile of first human response and reply time; key: stat_id. Resolutions, reopens and handoffs count under the conversation''s team and assignee now; replies under the replying operator and the team then';
+COMMENT ON COLUMN woes_bi.routing_stats.stat_id IS 'Key: day/team/operator/channel';
+COMMENT ON COLUMN woes_bi.routing_stats.day IS 'The day (UTC)';
+COMMENT ON COLUMN woes_bi.routing_stats.team_id IS 'The team (teams.team_id; empty: none)';
+COMMENT ON COLUMN woes_bi.routing_stats.operator_id IS 'The operator (operators.operator_id; empty: none)';
+COMMENT ON COLUMN woes_bi.routing_stats.channel IS 'The channel';
+COMMENT ON COLUMN woes_bi.routing_stats.assigned IS 'Conversations assigned to the operator that day';
+COMMENT ON COLUMN woes_bi.routing_stats.resolved IS 'Conversations resolved that day';
+COMMENT ON COLUMN woes_bi.routing_stats.reopened IS 'Conversations reopened (resolved back to open) that day';
+COMMENT ON COLUMN woes_bi.routing_stats.handed_off IS 'Conversations automation handed to people that day';
+COMMENT ON COLUMN woes_bi.routing_stats.first_human_response_median_seconds IS 'Median seconds to the first human response, of the conversations first answered by a person that day';
+COMMENT ON COLUMN woes_bi.routing_stats.first_human_response_p90_seconds IS '90th percentile of the same';
+COMMENT ON COLUMN woes_bi.routing_stats.reply_median_seconds IS 'Median seconds a customer waited for an operator reply written that day';
+COMMENT ON COLUMN woes_bi.routing_stats.reply_p90_seconds IS '90th percentile of the same';
+COMMENT ON COLUMN woes_bi.routing_stats.workspace_id IS 'The workspace (always yours)';
+
+CREATE VIEW woes_bi.issue_impact WITH (security_invoker = true) AS
+SELECT i.issue_id, i.provider, i.external_key, i.title, i.state, i.provider_state, i.url,
+       i.conversations_total, i.conversations_open, i.customers, i.customers_open,
+       i.first_linked_at, i.last_linked_at, i.oldest_open_since, i.workspace_id
+  FROM @extschema@.issue_impact i;
+COMMENT ON VIEW woes_bi.issue_impact IS
+    'Per linked product issue: its state and the conversations and customers it touches (the contract of woes.issue_impact); key: issue_id';
+COMMENT ON COLUMN woes_bi.issue_impact.issue_id IS 'The issue (key)';
+COMMENT ON COLUMN woes_bi.issue_impact.provider IS 'The tracker: linear, github, jira, internal, ...';
+COMMENT ON COLUMN woes_bi.issue_impact.external_key IS 'The trackers key of the issue';
+COMMENT ON COLUMN woes_bi.issue_impact.title IS 'The issues title in the tracker';
+COMMENT ON COLUMN woes_bi.issue_impact.state IS 'Its state: open, in_progress, done, canceled';
+COMMENT ON COLUMN woes_bi.issue_impact.provider_state IS 'Its state as the tracker names it';
+COMMENT ON COLUMN woes_bi.issue_impact.url IS 'Its address in the tracker';
+COMMENT ON COLUMN woes_bi.issue_impact.conversations_total IS 'Conversations linked to it';
+COMMENT ON COLUMN woes_bi.issue_impact.conversations_open IS 'Of those, still open, pending or snoozed';
+COMMENT ON COLUMN woes_bi.issue_impact.customers IS 'Distinct customers of the linked conversations';
+COMMENT ON COLUMN woes_bi.issue_impact.customers_open IS 'Distinct customers of the open ones';
+COMMENT ON COLUMN woes_bi.issue_impact.first_linked_at IS 'When it was first linked';
+COMMENT ON COLUMN woes_bi.issue_impact.last_linked_at IS 'When it was last linked';
+COMMENT ON COLUMN woes_bi.issue_impact.oldest_open_since IS 'When the oldest open linked conversation started';
+COMMENT ON COLUMN woes_bi.issue_impact.workspace_id IS 'The workspace (always yours)';
+
+CREATE VIEW woes_bi.operators WITH (security_invoker = true) AS
+SELECT o.id AS operator_id, o.name, o.active, o.away, o.created_at, o.workspace_id
+  FROM @extschema@.operators o;
+COMMENT ON VIEW woes_bi.operators IS
+    'Operators (the people who answer), to label and filter by; key: operator_id';
+COMMENT ON COLUMN woes_bi.operators.operator_id IS 'The operator (key)';
+COMMENT ON COLUMN woes_bi.operators.name IS 'The operators name';
+COMMENT ON COLUMN woes_bi.operators.active IS 'Whether the operator works here now';
+COMMENT ON COLUMN woes_bi.operators.away IS 'Whether the operator is away (routed nothing)';
+COMMENT ON COLUMN woes_bi.operators.created_at IS 'When the operator was added';
+COMMENT ON COLUMN woes_bi.operators.workspace_id IS 'The workspace (always yours)';
+
+CREATE VIEW woes_bi.teams WITH (security_invoker = true) AS
+SELECT t.id AS team_id, t.name, t.workspace_id
+  FROM @extschema@.teams t;
+COMMENT ON VIEW woes_bi.teams IS
+    'Teams, to label and filter by; key: team_id';
+COMMENT ON COLUMN woes_bi.teams.team_id IS 'The team (key)';
+COMMENT ON COLUMN woes_bi.teams.name IS 'The teams name';
+COMMENT ON COLUMN woes_bi.teams.workspace_id IS 'The workspace (always yours)';
+
+CREATE VIEW woes_bi.channels WITH (security_invoker = true) AS
+SELECT ch.name AS channel, ch.description
+  FROM @extschema@.channels ch;
+COMMENT ON VIEW woes_bi.channels IS
+    'Channels, to label and filter by; key: channel';
+COMMENT ON COLUMN woes_bi.channels.channel IS 'The channel (key): live_chat, email, discord, api, ...';
+COMMENT ON COLUMN woes_bi.channels.description IS 'What the channel is';
+
+CREATE VIEW woes_bi.tags WITH (security_invoker = true) AS
+SELECT t.id AS tag_id, t.name, t.color,
+       (SELECT count(*) FROM @extschema@.conversation_tags ct
+         WHERE ct.workspace_id = t.workspace_id AND ct.tag_id = t.id) AS conversations,
+       t.workspace_id
+  FROM @extschema@.tags t;
+COMMENT ON VIEW woes_bi.tags IS
+    'Tags, with how many conversations carry each; key: tag_id';
+COMMENT ON COLUMN woes_bi.tags.tag_id IS 'The tag (key)';
+COMMENT ON COLUMN woes_bi.tags.name IS 'The tags name';
+COMMENT ON COLUMN woes_bi.tags.color IS 'Its colour (#rrggbb)';
+COMMENT ON COLUMN woes_bi.tags.conversations IS 'Conversations tagged with it now';
+COMMENT ON COLUMN woes_bi.tags.workspace_id IS 'The workspace (always yours)';
+
+CREATE VIEW woes_bi.conversation_tags WITH (security_invoker = true) AS
+SELECT ct.conversation_id::text || '/' || ct.tag_id::text AS conversation_tag_id, ct.conversation_id, ct.tag_id,
+       ct.created_at AS tagged_at, ct.workspace_id
+  FROM @extschema@.conversation_tags ct;
+COMMENT ON VIEW woes_bi.conversation_tags IS
+    'Which conversation carries which tag; key: conversation_tag_id';
+COMMENT ON COLUMN woes_bi.conversation_tags.conversation_tag_id IS 'Key: conversation/tag';
+COMMENT ON COLUMN woes_bi.conversation_tags.conversation_id IS 'The conversation';
+COMMENT ON COLUMN woes_bi.conversation_tags.tag_id IS 'The tag (tags.tag_id)';
+COMMENT ON COLUMN woes_bi.conversation_tags.tagged_at IS 'When it was tagged';
+COMMENT ON COLUMN woes_bi.conversation_tags.workspace_id IS 'The workspace (always yours)';
+
+CREATE VIEW woes_bi.status_changes WITH (security_invoker = true) AS
+SELECT s.id AS status_change_id, s.conversation_id, s.from_status::text AS from_status, s.to_status::text AS to_status,
+       s.actor_kind, s.actor_id, s.created_at AS changed_at, s.workspace_id
+  FROM @extschema@.status_events s;
+COMMENT ON VIEW woes_bi.status_changes IS
+    'Every status change of every conversation, as text; key: status_change_id';
+COMMENT ON COLUMN woes_bi.status_changes.status_change_id IS 'The change (key)';
+COMMENT ON COLUMN woes_bi.status_changes.conversation_id IS 'The conversation';
+COMMENT ON COLUMN woes_bi.status_changes.from_status IS 'The status before (empty when it was created)';
+COMMENT ON COLUMN woes_bi.status_changes.to_status IS 'The status after: open, pending, snoozed, resolved, closed';
+COMMENT ON COLUMN woes_bi.status_changes.actor_kind IS 'Who changed it: customer, agent, operator, system';
+COMMENT ON COLUMN woes_bi.status_changes.actor_id IS 'The contact, agent or operator who changed it';
+COMMENT ON COLUMN woes_bi.status_changes.changed_at IS 'When';
+COMMENT ON COLUMN woes_bi.status_changes.workspace_id IS 'The workspace (always yours)';
+
+CREATE VIEW woes_bi.handoffs WITH (security_invoker = true) AS
+SELECT h.id AS handoff_id, h.conversation_id, h.kind, h.from_control::text AS from_control, h.to_control::text AS to_control,
+       h.actor_kind, h.actor_id, h.operator_id, h.created_at AS handed_at, h.workspace_id
+  FROM @extschema@.handoff_events h;
+COMMENT ON VIEW woes_bi.handoffs IS
+    'Every handoff between automation and people, as text; key: handoff_id';
+COMMENT ON COLUMN woes_bi.handoffs.handoff_id IS 'The handoff (key)';
+COMMENT ON COLUMN woes_bi.handoffs.conversation_id IS 'The conversation';
+COMMENT ON COLUMN woes_bi.handoffs.kind IS 'requested, taken_over or released';
+COMMENT ON COLUMN woes_bi.handoffs.from_control IS 'Who answered before: automation, handoff_requested, operator';
+COMMENT ON COLUMN woes_bi.handoffs.to_control IS 'Who answers after';
+COMMENT ON COLUMN woes_bi.handoffs.actor_kind IS 'Who made it: customer, agent, operator, system';
+COMMENT ON COLUMN woes_bi.handoffs.actor_id IS 'The contact, agent or operator who made it';
+COMMENT ON COLUMN woes_bi.handoffs.operator_id IS 'The operator holding it after a takeover';
+COMMENT ON COLUMN woes_bi.handoffs.handed_at IS 'When';
+COMMENT ON COLUMN woes_bi.handoffs.workspace_id IS 'The workspace (always yours)';
+
+GRANT USAGE ON SCHEMA woes_bi TO woes_service, woes_admin, woes_analyst;
+GRANT SELECT ON ALL TABLES IN SCHEMA woes_bi TO woes_service, woes_admin, woes_analyst;
+
+-- the conversation trigger fires on a write of a metric column too: the
+-- metrics are the triggers' alone (src/metrics.c)
+DROP TRIGGER lifecycle ON @extschema@.conversations;
+CREATE TRIGGER lifecycle BEFORE INSERT OR UPDATE OF status, snoozed_until, control, controller_id,
+    assignee_id, team_id,
+    -- the metrics (src/metrics.c keeps them: a raw write of one fires it too)
+    first_customer_message_at, first_response_at, human_clock_from, first_human_response_at,
+    first_operator_message_at, first_resolved_at, last_resolved_at, reopen_count, assignment_count,
+    first_assigned_at, handoff_requested_at, handoff_taken_at
+    ON @extschema@.conversations
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.lifecycle();
+
 -- The tables new in 0.2.0 get what 80_row_security.sql gives every table
 -- (the same steps, for these tables only: on a distributed database the
 -- older tables' restrictive policies are gone on purpose, see distribute())
@@ -3497,7 +3987,7 @@ BEGIN
     FOR t IN
         SELECT c.oid, c.relname FROM pg_catalog.pg_class c
          WHERE c.relnamespace OPERATOR(pg_catalog.=) '@extschema@'::regnamespace
-           AND c.relname OPERATOR(pg_catalog.=) ANY ('{assignments,operator_loads,tags,conversation_tags,field_definitions,conversation_fields,macros,issues,conversation_issues,issue_state_events,merges}')
+           AND c.relname OPERATOR(pg_catalog.=) ANY ('{assignments,operator_loads,tags,conversation_tags,field_definitions,conversation_fields,macros,issues,conversation_issues,issue_state_events,merges,reply_times}')
          ORDER BY c.relname
     LOOP
         EXECUTE format('ALTER TABLE @extschema@.%I ENABLE ROW LEVEL SECURITY', t.relname);

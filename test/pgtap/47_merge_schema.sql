@@ -364,9 +364,11 @@ SELECT col_type_is('woes', 'conversations', 'merged_into_id', 'uuid', 'conversat
 SELECT col_is_null('woes', 'conversations', 'merged_into_id', 'conversations.merged_into_id may be NULL (not merged)');
 SELECT col_hasnt_default('woes', 'conversations', 'merged_into_id', 'conversations.merged_into_id has no default');
 SELECT is((SELECT a.attname FROM pg_attribute a
-            WHERE a.attrelid = 'woes.conversations'::regclass AND a.attnum > 0 AND NOT a.attisdropped
-            ORDER BY a.attnum DESC LIMIT 1),
-          'merged_into_id'::name, 'merged_into_id is the last column of conversations');
+            WHERE a.attrelid = 'woes.conversations'::regclass AND NOT a.attisdropped
+              AND a.attnum > (SELECT u.attnum FROM pg_attribute u
+                               WHERE u.attrelid = 'woes.conversations'::regclass AND u.attname = 'updated_at')
+            ORDER BY a.attnum LIMIT 1),
+          'merged_into_id'::name, 'merged_into_id is the first column of conversations added by 0.2.0 (after updated_at)');
 SELECT fk_ok('woes', 'conversations', ARRAY['workspace_id', 'merged_into_id'],
              'woes', 'conversations', ARRAY['workspace_id', 'id'],
              'conversations.merged_into_id refers to a conversation of the same workspace');

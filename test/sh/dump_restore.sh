@@ -106,6 +106,9 @@ SELECT woes.define_macro('Refunded', '[{"action": "tag", "tag": "refunds"}, {"ac
 SELECT woes.apply_macro(id, 'refunded') FROM woes.conversations WHERE number = 4 \g /dev/null
 SELECT woes.link_issue(id, 'linear', 'ENG-' || number % 2) AS issue FROM woes.conversations WHERE number IN (1, 2, 3) \g /dev/null
 SELECT count(woes.set_issue_state(id, 'in_progress', 'Doing')) FROM woes.issues \g /dev/null
+-- a public operator reply (its reply time)
+INSERT INTO woes.messages (conversation_id, author_kind, author_id, body)
+SELECT id, 'operator', :'op1'::uuid, 'on it' FROM woes.conversations WHERE number = 1;
 -- a duplicate of the follow-up, merged into it
 INSERT INTO woes.conversations (contact_id, channel, subject) VALUES (:'c1', 'email', 'duplicate');
 INSERT INTO woes.messages (conversation_id, author_kind, author_id, body)
