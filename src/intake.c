@@ -768,7 +768,23 @@ ensure_conversation(Delivery *d)
 	values[2] = d->thread_ref ? PointerGetDatum(d->thread_ref) : (Datum) 0;
 	nulls[2] = d->thread_ref ? ' ' : 'n';
 	values[3] = d->sent_at;
-	run(P_CONVERSATION, values, nulls, false);
+	/* created when its first message was sent (its history row too) */
+	{
+		bool		was_set;
+		TimestampTz was;
+		TimestampTz at = Min(DatumGetTimestampTz(d->sent_at), GetCurrentTransactionStartTimestamp());
+
+		woes_event_time_begin(at, &was_set, &was);
+		PG_TRY();
+		{
+			run(P_CONVERSATION, values, nulls, false);
+		}
+		PG_FINALLY();
+		{
+			woes_event_time_end(was_set, was);
+		}
+		PG_END_TRY();
+	}
 	if (SPI_processed != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
