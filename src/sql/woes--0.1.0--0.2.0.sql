@@ -3560,13 +3560,13 @@ COMMENT ON POLICY reply_times_read ON @extschema@.reply_times IS
 
 -- Every metric of the workspace's conversations, recomputed from the
 -- histories (messages, status_events, assignments, handoff_events) by the
--- same definitions the triggers keep, beside the kept values (kept, as
--- text).  Internal: verify_metrics() and the upgrade from 0.1.0 use it.
+-- same definitions the triggers keep, beside the kept values (kept and
+-- recomputed as text, in UTC, for verify_metrics).  Internal: verify_metrics() and the upgrade from 0.1.0 use it.
 -- One statement of joins and aggregates, every table filtered by the
 -- workspace (on Citus: routed whole to the workspace's worker; PL/pgSQL,
 -- since Citus plans no parameter of an SQL function).
 CREATE FUNCTION @extschema@.metrics_from_history(ws uuid)
-    RETURNS TABLE (conversation_id uuid, number bigint, kept jsonb,
+    RETURNS TABLE (conversation_id uuid, number bigint, kept jsonb, recomputed jsonb,
                    first_customer_message_at timestamptz, first_response_at timestamptz,
                    human_clock_from timestamptz, first_human_response_at timestamptz,
                    first_operator_message_at timestamptz, first_resolved_at timestamptz,
@@ -3636,21 +3636,55 @@ WITH msg AS (
      WHERE h.workspace_id = $1
      ORDER BY h.conversation_id, h.created_at, h.id
 )
-SELECT c.id, c.number,
+SELECT x.id, x.number,
+       -- both as text in UTC, whatever the session's DateStyle and TimeZone
+       -- (on Citus the worker's session formats them)
        jsonb_build_object(
-           'first_customer_message_at', c.first_customer_message_at::text, 'first_response_at', c.first_response_at::text,
-           'human_clock_from', c.human_clock_from::text, 'first_human_response_at', c.first_human_response_at::text,
-           'first_operator_message_at', c.first_operator_message_at::text, 'first_resolved_at', c.first_resolved_at::text,
-           'last_resolved_at', c.last_resolved_at::text, 'reopen_count', c.reopen_count::text,
-           'assignment_count', c.assignment_count::text, 'first_assigned_at', c.first_assigned_at::text,
-           'handoff_requested_at', c.handoff_requested_at::text, 'handoff_taken_at', c.handoff_taken_at::text),
-       msg.first_customer, resp.first_response,
+           'first_customer_message_at', to_char(x.k_first_customer_message_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'),
+           'first_response_at', to_char(x.k_first_response_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'),
+           'human_clock_from', to_char(x.k_human_clock_from AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'),
+           'first_human_response_at', to_char(x.k_first_human_response_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'),
+           'first_operator_message_at', to_char(x.k_first_operator_message_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'),
+           'first_resolved_at', to_char(x.k_first_resolved_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'),
+           'last_resolved_at', to_char(x.k_last_resolved_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'),
+           'reopen_count', x.k_reopen_count::text,
+           'assignment_count', x.k_assignment_count::text,
+           'first_assigned_at', to_char(x.k_first_assigned_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'),
+           'handoff_requested_at', to_char(x.k_handoff_requested_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'),
+           'handoff_taken_at', to_char(x.k_handoff_taken_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')),
+       jsonb_build_object(
+           'first_customer_message_at', to_char(x.first_customer_message_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'),
+           'first_response_at', to_char(x.first_response_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'),
+           'human_clock_from', to_char(x.human_clock_from AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'),
+           'first_human_response_at', to_char(x.first_human_response_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'),
+           'first_operator_message_at', to_char(x.first_operator_message_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'),
+           'first_resolved_at', to_char(x.first_resolved_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'),
+           'last_resolved_at', to_char(x.last_resolved_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'),
+           'reopen_count', x.reopen_count::text,
+           'assignment_count', x.assignment_count::text,
+           'first_assigned_at', to_char(x.first_assigned_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'),
+           'handoff_requested_at', to_char(x.handoff_requested_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US'),
+           'handoff_taken_at', to_char(x.handoff_taken_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')),
+       x.first_customer_message_at, x.first_response_at, x.human_clock_from, x.first_human_response_at,
+       x.first_operator_message_at, x.first_resolved_at, x.last_resolved_at, x.reopen_count, x.assignment_count,
+       x.first_assigned_at, x.handoff_requested_at, x.handoff_taken_at
+  FROM (
+SELECT c.id, c.number,
+       c.first_customer_message_at AS k_first_customer_message_at, c.first_response_at AS k_first_response_at,
+       c.human_clock_from AS k_human_clock_from, c.first_human_response_at AS k_first_human_response_at,
+       c.first_operator_message_at AS k_first_operator_message_at, c.first_resolved_at AS k_first_resolved_at,
+       c.last_resolved_at AS k_last_resolved_at, c.reopen_count AS k_reopen_count,
+       c.assignment_count AS k_assignment_count, c.first_assigned_at AS k_first_assigned_at,
+       c.handoff_requested_at AS k_handoff_requested_at, c.handoff_taken_at AS k_handoff_taken_at,
+       msg.first_customer AS first_customer_message_at, resp.first_response AS first_response_at,
        CASE WHEN msg.first_customer IS NOT NULL
                  AND coalesce(before_first.control, first_handoff.control, c.control::text) <> 'automation'
                  AND (hof.requested IS NULL OR msg.first_customer <= hof.requested)
-            THEN msg.first_customer ELSE hof.requested END,
-       resp.first_human, msg.first_operator, st.first_resolved, st.last_resolved,
-       coalesce(st.reopens, 0), coalesce(asg.assignments, 0), asg.first_assigned, hof.requested, taken.taken
+            THEN msg.first_customer ELSE hof.requested END AS human_clock_from,
+       resp.first_human AS first_human_response_at, msg.first_operator AS first_operator_message_at,
+       st.first_resolved AS first_resolved_at, st.last_resolved AS last_resolved_at,
+       coalesce(st.reopens, 0) AS reopen_count, coalesce(asg.assignments, 0) AS assignment_count,
+       asg.first_assigned AS first_assigned_at, hof.requested AS handoff_requested_at, taken.taken AS handoff_taken_at
   FROM @extschema@.conversations c
   LEFT JOIN msg ON msg.conversation_id = c.id
   LEFT JOIN resp ON resp.conversation_id = c.id
@@ -3660,11 +3694,12 @@ SELECT c.id, c.number,
   LEFT JOIN taken ON taken.conversation_id = c.id
   LEFT JOIN before_first ON before_first.conversation_id = c.id
   LEFT JOIN first_handoff ON first_handoff.conversation_id = c.id
- WHERE c.workspace_id = $1;
+ WHERE c.workspace_id = $1
+  ) x;
 END;
 $$;
 COMMENT ON FUNCTION @extschema@.metrics_from_history(uuid) IS
-    'Internal: every metric of a workspace''s conversations, recomputed from the histories by the definitions the triggers keep, beside the kept values (kept)';
+    'Internal: every metric of a workspace''s conversations, recomputed from the histories by the definitions the triggers keep, beside the kept values (kept and recomputed as text, in UTC)';
 
 CREATE FUNCTION @extschema@.verify_metrics()
     RETURNS TABLE (conversation_id uuid, number bigint, metric text, kept text, recomputed text)
@@ -3676,23 +3711,11 @@ DECLARE
 BEGIN
     PERFORM @extschema@.require_audience('{operator,admin}', 'verifying metrics');
     RETURN QUERY
-    SELECT r.conversation_id, r.number, d.metric, r.kept->>d.metric, d.recomputed
+    SELECT r.conversation_id, r.number, k.key, k.value, r.recomputed->>k.key
       FROM @extschema@.metrics_from_history(ws) r
-     CROSS JOIN LATERAL (VALUES
-        ('first_customer_message_at', r.first_customer_message_at::text),
-        ('first_response_at', r.first_response_at::text),
-        ('human_clock_from', r.human_clock_from::text),
-        ('first_human_response_at', r.first_human_response_at::text),
-        ('first_operator_message_at', r.first_operator_message_at::text),
-        ('first_resolved_at', r.first_resolved_at::text),
-        ('last_resolved_at', r.last_resolved_at::text),
-        ('reopen_count', r.reopen_count::text),
-        ('assignment_count', r.assignment_count::text),
-        ('first_assigned_at', r.first_assigned_at::text),
-        ('handoff_requested_at', r.handoff_requested_at::text),
-        ('handoff_taken_at', r.handoff_taken_at::text)) d(metric, recomputed)
-     WHERE (r.kept->>d.metric) IS DISTINCT FROM d.recomputed
-     ORDER BY r.number, d.metric;
+     CROSS JOIN LATERAL jsonb_each_text(r.kept) k
+     WHERE k.value IS DISTINCT FROM r.recomputed->>k.key
+     ORDER BY r.number, k.key;
 END;
 $$;
 COMMENT ON FUNCTION @extschema@.verify_metrics() IS

@@ -629,9 +629,9 @@ SELECT ok(coalesce((SELECT p.proconfig @> ARRAY['search_path=pg_catalog, pg_temp
 -- every metric column recomputed, as conversations has them
 -- (verify_metrics compares the two)
 SELECT is((SELECT pg_get_function_result(p.oid) FROM pg_proc p WHERE p.oid = to_regprocedure('woes.metrics_from_history(uuid)')),
-          'TABLE(conversation_id uuid, number bigint, kept jsonb, '
+          'TABLE(conversation_id uuid, number bigint, kept jsonb, recomputed jsonb, '
           || (SELECT string_agg(col || ' ' || typ, ', ' ORDER BY ord) FROM metric_columns) || ')',
-          'woes.metrics_from_history returns the conversation, its number, the kept values and each metric column, with the type conversations has');
+          'woes.metrics_from_history returns the conversation, its number, the kept and recomputed values as text, and each metric column, with the type conversations has');
 SELECT function_privs_are('woes', 'metrics_from_history', ARRAY['uuid'], r, ARRAY[]::name[],
                           format('%s may not execute woes.metrics_from_history', r))
   FROM unnest(ARRAY['woes_analyst', 'public']) r ORDER BY r;
