@@ -167,6 +167,20 @@ typedef struct IncomingMessage
 	Datum		channel;
 } IncomingMessage;
 
+/*
+ * A uuid the trigger keeps past SPI_finish (the conversation, its contact,
+ * a follow-up): copied into the trigger's own memory, not SPI's, which
+ * SPI_finish frees.
+ */
+static Datum
+kept_uuid(Datum uuid)
+{
+	void	   *copy = SPI_palloc(UUID_LEN);
+
+	memcpy(copy, DatumGetPointer(uuid), UUID_LEN);
+	return PointerGetDatum(copy);
+}
+
 /* read the row: the context's workspace, a conversation, an author kind */
 static void
 read_message(IncomingMessage *m)
@@ -320,7 +334,7 @@ touch_conversation(IncomingMessage *m)
 		elog(ERROR, "could not update the conversation: %s", SPI_result_code_string(ret));
 	if (SPI_processed != 1)
 		return;
-	m->contact = woes_uuid_copy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	m->contact = kept_uuid(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	m->contact_found = true;
 	m->team = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &m->team_null);
 	if (!m->team_null)
@@ -387,7 +401,7 @@ follow_merges(IncomingMessage *m)
 		target = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
 		if (isnull)
 			return;				/* closed: start_follow_up */
-		target = woes_uuid_copy(target);
+		target = kept_uuid(target);
 		number = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
 
 		/* the target's customer */
@@ -512,8 +526,8 @@ start_follow_up(IncomingMessage *m)
 		elog(ERROR, "could not start a follow-up conversation: %s", SPI_result_code_string(ret));
 	if (SPI_processed != 1)
 		return;
-	m->follow_up = woes_uuid_copy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	m->contact = woes_uuid_copy(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+	m->follow_up = kept_uuid(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	m->contact = kept_uuid(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 	m->have_follow_up = m->contact_found = true;
 }
 
