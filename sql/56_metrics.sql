@@ -209,6 +209,8 @@ SELECT count(*) AS odd_columns FROM information_schema.columns
 -- every view readable in full, SELECT *
 SELECT table_name, (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM (SELECT * FROM woes_bi.%I) x', table_name), false, true, '')))[1]::text::int >= 0 AS readable
   FROM information_schema.tables WHERE table_schema = 'woes_bi' ORDER BY 1;
+-- its workspace, one row
+SELECT slug, name FROM woes_bi.workspace;
 -- a BI filter with a string parameter works on every label
 PREPARE by_status(varchar) AS SELECT count(*) FROM woes_bi.conversation_metrics WHERE status = $1;
 EXECUTE by_status('resolved');

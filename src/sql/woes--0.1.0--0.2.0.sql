@@ -3748,6 +3748,16 @@ GRANT SELECT (first_customer_message_at, first_response_at, human_clock_from, fi
 CREATE SCHEMA woes_bi;
 COMMENT ON SCHEMA woes_bi IS
     'woes for BI tools: metrics and dimensions of your workspace as plain views (see the woes README, "Connect a BI tool")';
+CREATE VIEW woes_bi.workspace WITH (security_invoker = true) AS
+SELECT w.id AS workspace_id, w.slug, w.name, w.created_at
+  FROM @extschema@.workspaces w;
+COMMENT ON VIEW woes_bi.workspace IS
+    'Your workspace (the one your login is bound to), to label reports; key: workspace_id';
+COMMENT ON COLUMN woes_bi.workspace.workspace_id IS 'The workspace (key)';
+COMMENT ON COLUMN woes_bi.workspace.slug IS 'Its short name';
+COMMENT ON COLUMN woes_bi.workspace.name IS 'Its name';
+COMMENT ON COLUMN woes_bi.workspace.created_at IS 'When it was created';
+
 CREATE VIEW woes_bi.conversation_metrics WITH (security_invoker = true) AS
 SELECT c.id AS conversation_id, c.number, c.channel, c.status::text AS status, c.team_id, c.assignee_id,
        c.created_at,

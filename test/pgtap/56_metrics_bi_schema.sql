@@ -16,7 +16,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS woes;
 
-SELECT plan(247);
+SELECT plan(254);
 
 -- the audiences a policy expression admits: the array literal given to
 -- woes.in_audience(), sorted (NULL when the expression has none)
@@ -64,7 +64,8 @@ INSERT INTO bi_views VALUES
     ('tags',                 'tag_id'),
     ('conversation_tags',    'conversation_tag_id'),
     ('status_changes',       'status_change_id'),
-    ('handoffs',             'handoff_id');
+    ('handoffs',             'handoff_id'),
+    ('workspace',            'workspace_id');
 
 --------------------------------------------------------------------------
 -- reply_times: policies.  Exactly these; isolation RESTRICTIVE for every
@@ -387,7 +388,7 @@ SELECT ok(EXISTS (SELECT FROM pg_depend d
                      AND d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'woes')),
           'the schema woes_bi is a member of the extension');
 SELECT ok(coalesce(obj_description(to_regnamespace('woes_bi'), 'pg_namespace'), '') <> '', 'the schema woes_bi has a comment');
-SELECT views_are('woes_bi', array(SELECT v FROM bi_views), 'woes_bi has exactly its eleven views');
+SELECT views_are('woes_bi', array(SELECT v FROM bi_views), 'woes_bi has exactly its twelve views');
 SELECT is_empty($$
     SELECT c.relname || ' (' || c.relkind::text || ')' FROM pg_class c
      WHERE c.relnamespace = to_regnamespace('woes_bi') AND c.relkind <> 'v'
@@ -529,14 +530,14 @@ SELECT is_empty($$
        AND a.attname IN ('body', 'subject', 'note', 'trace', 'email', 'reason', 'thread_ref', 'contact_name')
 $$, 'no column of woes_bi is a body, subject, note, trace, email, reason, thread_ref or contact_name');
 -- every view of a workspace's data ends with workspace_id (channels are
--- global)
+-- global; workspace has it as its key, first)
 SELECT is_empty($$
     SELECT b.v FROM bi_views b
-     WHERE b.v <> 'channels'
+     WHERE b.v NOT IN ('channels', 'workspace')
        AND (SELECT a.attname || ':' || format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
              WHERE a.attrelid = to_regclass('woes_bi.' || b.v) AND a.attnum > 0 AND NOT a.attisdropped
              ORDER BY a.attnum DESC LIMIT 1) IS DISTINCT FROM 'workspace_id:uuid'
-$$, 'every view of woes_bi but channels ends with workspace_id (uuid)');
+$$, 'every view of woes_bi but channels and workspace ends with workspace_id (uuid)');
 
 --------------------------------------------------------------------------
 -- The contracts: the columns of conversation_metrics and response_times
