@@ -70,7 +70,6 @@ static char *workspace_setting = NULL;
 static char *actor_setting = NULL;
 static int	audience_setting = WOES_AUDIENCE_NONE;
 static char *reason_setting = NULL;
-static char *as_of_setting = NULL;
 
 /* parsed copies, kept by the assign hooks */
 typedef struct ParsedId
@@ -230,15 +229,6 @@ woes_context_init(void)
 							   "The reason recorded with status and control changes made in this scope.",
 							   "The API sets it for the duration of a call; SET LOCAL it before a raw UPDATE.",
 							   &reason_setting,
-							   "",
-							   PGC_USERSET,
-							   GUC_NOT_IN_SAMPLE,
-							   NULL, NULL, NULL);
-	DefineCustomStringVariable("woes.as_of",
-							   "The time the changes of this scope happened, for an import of history.",
-							   "SET LOCAL it before each imported status change, assignment or handoff; "
-							   "operator and admin audiences only.",
-							   &as_of_setting,
 							   "",
 							   PGC_USERSET,
 							   GUC_NOT_IN_SAMPLE,
@@ -913,53 +903,4 @@ woes_require_context_trigger(PG_FUNCTION_ARGS)
 	if (!woes_restoring())
 		woes_require_context();
 	return PointerGetDatum(NULL);
-}
-
-
-/*
- * The time of the change being written: what history rows (created_at, by
- * the row writer) and the metrics record.  A message's own time while its
- * trigger moves the conversation (a reopen, an implicit takeover, the
- * reply clocks happen when the message was sent, which an intake with
- * sent_at or an import puts in the past); else, for an import of history,
- * woes.as_of (operator and admin audiences); else the transaction's.  The
- * message trigger sets and restores its time (also on error).
- */
-static bool event_time_set = false;
-static TimestampTz event_time;
-
-TimestampTz
-woes_event_time(void)
-{
-	if (event_time_set)
-		return event_time;
-	if (as_of_setting != NULL && as_of_setting[0] != '\0')
-	{
-		int			audience = woes_context_audience();
-
-		if (audience != WOES_AUDIENCE_OPERATOR && audience != WOES_AUDIENCE_ADMIN)
-			ereport(ERROR,
-					(errcode(ERRCODE_WOES_NOT_ALLOWED),
-					 errmsg("woes.as_of is for imports in the operator or admin audience"),
-					 errhint("RESET woes.as_of, or act in the operator audience.")));
-		return DatumGetTimestampTz(DirectFunctionCall3(timestamptz_in, CStringGetDatum(as_of_setting),
-													   ObjectIdGetDatum(InvalidOid), Int32GetDatum(-1)));
-	}
-	return GetCurrentTransactionStartTimestamp();
-}
-
-void
-woes_event_time_begin(TimestampTz at, bool *was_set, TimestampTz *was)
-{
-	*was_set = event_time_set;
-	*was = event_time;
-	event_time = at;
-	event_time_set = true;
-}
-
-void
-woes_event_time_end(bool was_set, TimestampTz was)
-{
-	event_time_set = was_set;
-	event_time = was;
 }

@@ -32,9 +32,4 @@ extern const pg_uuid_t *woes_context_recorded_actor(void);
 
 extern bool woes_restoring(void);
 
-/* the time of the change being written (history rows, metrics) */
-extern TimestampTz woes_event_time(void);
-extern void woes_event_time_begin(TimestampTz at, bool *was_set, TimestampTz *was);
-extern void woes_event_time_end(bool was_set, TimestampTz was);
-
 #endif							/* WOES_CONTEXT_H */

@@ -62,6 +62,7 @@
 #include "context.h"
 #include "enums.h"
 #include "errcodes.h"
+#include "eventtime.h"
 #include "ids.h"
 #include "intake.h"
 #include "rowwriter.h"
@@ -287,8 +288,9 @@ static struct
 	"operator_id", "agent_id", "external_ref"}, 4, {"id", NULL}},
 };
 
-static void
-probes_relcache_callback(Datum arg, Oid relid)
+/* a relation changed (woes_relcache_callback, woes.c): forget its probes */
+void
+woes_intake_forget(Oid relid)
 {
 	int			i;
 
@@ -297,11 +299,6 @@ probes_relcache_callback(Datum arg, Oid relid)
 			probes[i].valid = false;
 }
 
-void
-woes_intake_init(void)
-{
-	CacheRegisterRelcacheCallback(probes_relcache_callback, (Datum) 0);
-}
 
 static AttrNumber
 probe_attnum(Probe which, Relation heap, const char *column)
@@ -750,6 +747,20 @@ ensure_contact(Delivery *d)
 	d->have_contact = true;
 }
 
+typedef struct
+{
+	Datum	   *values;
+	char	   *nulls;
+} StatementArgs;
+
+static void
+insert_conversation(void *arg)
+{
+	StatementArgs *a = (StatementArgs *) arg;
+
+	run(P_CONVERSATION, a->values, a->nulls, false);
+}
+
 /* the thread's conversation, or a new one for a new thread */
 static void
 ensure_conversation(Delivery *d)
@@ -770,20 +781,10 @@ ensure_conversation(Delivery *d)
 	values[3] = d->sent_at;
 	/* created when its first message was sent (its history row too) */
 	{
-		bool		was_set;
-		TimestampTz was;
-		TimestampTz at = Min(DatumGetTimestampTz(d->sent_at), GetCurrentTransactionStartTimestamp());
+		StatementArgs args = {values, nulls};
 
-		woes_event_time_begin(at, &was_set, &was);
-		PG_TRY();
-		{
-			run(P_CONVERSATION, values, nulls, false);
-		}
-		PG_FINALLY();
-		{
-			woes_event_time_end(was_set, was);
-		}
-		PG_END_TRY();
+		woes_event_time_run(Min(DatumGetTimestampTz(d->sent_at), GetCurrentTransactionStartTimestamp()),
+							insert_conversation, &args);
 	}
 	if (SPI_processed != 1)
 		ereport(ERROR,

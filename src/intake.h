@@ -8,6 +8,6 @@
 #ifndef WOES_INTAKE_H
 #define WOES_INTAKE_H
 
-extern void woes_intake_init(void);
+extern void woes_intake_forget(Oid relid);
 
 #endif							/* WOES_INTAKE_H */

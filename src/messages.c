@@ -31,6 +31,7 @@
 #include "enums.h"
 #include "errcodes.h"
 #include "events.h"
+#include "eventtime.h"
 #include "handoff.h"
 #include "ids.h"
 #include "metrics.h"
@@ -589,6 +590,17 @@ message_created(IncomingMessage *m)
 					m->have_follow_up ? m->follow_up : m->conversation, false, &payload);
 }
 
+/* the conversation's moves: the update, a merge followed, a follow-up */
+static void
+move_conversation(void *arg)
+{
+	IncomingMessage *m = (IncomingMessage *) arg;
+
+	touch_conversation(m);
+	follow_merges(m);
+	start_follow_up(m);
+}
+
 /*
  * message_intake() trigger: BEFORE INSERT ON woes.messages FOR EACH ROW.
  *
@@ -620,13 +632,7 @@ message_intake_body(FunctionCallInfo fcinfo)
 	read_message(&m);
 	apply_grounding(&m);
 	/* a schema older than the library (0.1.0 before its upgrade) has no merges */
-	{
-		Oid			conversations = get_relname_relid("conversations",
-													  RelationGetNamespace(trigdata->tg_relation));
-
-		m.merges = OidIsValid(conversations) &&
-			get_attnum(conversations, "merged_into_id") != InvalidAttrNumber;
-	}
+	m.merges = woes_schema_current(RelationGetNamespace(trigdata->tg_relation));
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -636,28 +642,8 @@ message_intake_body(FunctionCallInfo fcinfo)
 		(void) set_config_option("woes.reason", m.customer_public ? "customer_reply" : "operator_reply",
 								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	woes_metrics_forget_cleared();
-	/* what the message moves, it moves at its own time (woes_event_time) */
-	{
-		bool		was_set;
-		TimestampTz was;
-
-		bool		was_writing;
-
-		woes_event_time_begin(DatumGetTimestampTz(m.created_at), &was_set, &was);
-		woes_metrics_message_begin(&was_writing);
-		PG_TRY();
-		{
-			touch_conversation(&m);
-			follow_merges(&m);
-			start_follow_up(&m);
-		}
-		PG_FINALLY();
-		{
-			woes_metrics_message_end(was_writing);
-			woes_event_time_end(was_set, was);
-		}
-		PG_END_TRY();
-	}
+	/* what the message moves, it moves at its own time (eventtime.c) */
+	woes_event_time_run(DatumGetTimestampTz(m.created_at), move_conversation, &m);
 	AtEOXact_GUC(true, nestlevel);
 	check_conversation(&m);
 	if (!m.author_null)

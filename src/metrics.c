@@ -24,7 +24,9 @@
  *		                            automation, and its takeover)
  *
  * The message columns are set by the message trigger's one update of the
- * conversation (messages.c); the rest by the conversation hook below, in
+ * conversation (messages.c), which runs at the message's time
+ * (woes_event_time_run: that is how the hook tells it from any other
+ * write); the rest by the conversation hook below, in
  * the check pass (it sets columns of the new row, nothing else).  Each
  * public operator reply also gets a woes.reply_times row: the waiting time
  * it ended, which the hook saw cleared (see woes_metrics_cleared_waiting).
@@ -41,10 +43,13 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/datum.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
 #include "context.h"
+#include "eventtime.h"
 #include "conversations.h"
 #include "enums.h"
 #include "ids.h"
@@ -53,7 +58,8 @@
 
 /*
  * The metric columns, by who writes them: the hook below, or the message
- * trigger's update (human_clock_from: both).  Nobody else: a value any
+ * trigger's update and the follow-up it inserts, which run at a time of
+ * woes's own (human_clock_from: both).  Nobody else: a value any
  * other write gives is replaced by the one kept (the old value, or on
  * INSERT none), so no raw INSERT or UPDATE can make a metric up.
  */
@@ -82,10 +88,53 @@ typedef struct MetricsAtts
 	int			human_clock_from;
 } MetricsAtts;
 
+static MetricsAtts atts;
+
+/* the schema this backend read: whether conversations has the 0.2.0 columns */
+static struct
+{
+	bool		valid;
+	Oid			namespace;
+	Oid			conversations;
+	bool		current;
+} schema;
+
+/*
+ * A change to conversations (the upgrade adds the columns: the relation
+ * keeps its oid) forgets what was read of it (woes_relcache_callback,
+ * woes.c).
+ */
+void
+woes_metrics_forget(Oid relid)
+{
+	if (!OidIsValid(relid) || relid == atts.relid)
+		atts.relid = InvalidOid;
+	if (!OidIsValid(relid) || relid == schema.conversations)
+		schema.valid = false;
+}
+
+/*
+ * Does the conversations table of this schema have merges and metrics
+ * (0.2.0's schema), or is it 0.1.0's before its upgrade, which the library
+ * still serves?  Read once, not per message.
+ */
+bool
+woes_schema_current(Oid namespace)
+{
+	if (!schema.valid || schema.namespace != namespace)
+	{
+		schema.namespace = namespace;
+		schema.conversations = get_relname_relid("conversations", namespace);
+		schema.current = OidIsValid(schema.conversations) &&
+			get_attnum(schema.conversations, "merged_into_id") != InvalidAttrNumber;
+		schema.valid = true;
+	}
+	return schema.current;
+}
+
 static const MetricsAtts *
 metrics_atts(Relation rel)
 {
-	static MetricsAtts atts;
 	TupleDesc	tupdesc = RelationGetDescr(rel);
 
 	if (atts.relid != RelationGetRelid(rel))
@@ -111,22 +160,6 @@ metrics_atts(Relation rel)
 		atts.relid = RelationGetRelid(rel);
 	}
 	return &atts;
-}
-
-/* the message trigger's update is running (its columns are its own) */
-static bool message_writing = false;
-
-void
-woes_metrics_message_begin(bool *saved)
-{
-	*saved = message_writing;
-	message_writing = true;
-}
-
-void
-woes_metrics_message_end(bool saved)
-{
-	message_writing = saved;
 }
 
 /*
@@ -215,7 +248,7 @@ woes_metrics_check(WoesConversationRow *row)
 
 		for (i = 0; i < (int) lengthof(hook_columns); i++)
 			keep(row, atts->hook[i]);
-		if (!message_writing)
+		if (!woes_event_time_own())
 			for (i = 0; i < (int) lengthof(message_columns); i++)
 				keep(row, atts->message[i]);
 	}
@@ -225,7 +258,7 @@ woes_metrics_check(WoesConversationRow *row)
 	 * person's clock starts with it unless automation answers the channel
 	 * (the handoff hook, before this one, set the control)
 	 */
-	if (row->insert && message_writing)
+	if (row->insert && woes_event_time_own())
 	{
 		Datum		first = woes_conversation_get(row, atts->message[0], &isnull);
 

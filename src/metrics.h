@@ -11,12 +11,14 @@
 #include "conversations.h"
 #include "datatype/timestamp.h"
 
+/* a relation changed: forget what was read of it */
+extern void woes_metrics_forget(Oid relid);
+
+/* does the schema have 0.2.0's conversations (merges, metrics)? cached */
+extern bool woes_schema_current(Oid namespace);
+
 /* the conversation hook (check pass): sets the metric columns of the new row */
 extern void woes_metrics_check(WoesConversationRow *row);
-
-/* the message trigger: its update of the conversation runs (its metric columns are its own) */
-extern void woes_metrics_message_begin(bool *saved);
-extern void woes_metrics_message_end(bool saved);
 
 /* the message trigger: forget, then read, the waiting time its update cleared */
 extern void woes_metrics_forget_cleared(void);

@@ -62,6 +62,7 @@
 #include "compat.h"
 #include "errcodes.h"
 #include "context.h"
+#include "eventtime.h"
 #include "rowwriter.h"
 #include "shards.h"
 
@@ -145,8 +146,9 @@ static DirectTable tables[] = {
 };
 
 /* any change to a bound table (or a full reset) unbinds it */
-static void
-rowwriter_relcache_callback(Datum arg, Oid relid)
+/* a relation changed (woes_relcache_callback, woes.c): forget its binding */
+void
+woes_rowwriter_forget(Oid relid)
 {
 	int			i;
 
@@ -155,11 +157,6 @@ rowwriter_relcache_callback(Datum arg, Oid relid)
 			tables[i].valid = false;
 }
 
-void
-woes_rowwriter_init(void)
-{
-	CacheRegisterRelcacheCallback(rowwriter_relcache_callback, (Datum) 0);
-}
 
 static bool
 type_is(Oid typid, const char *typname)

@@ -57,7 +57,7 @@ enum
 
 #define WOES_DIRECT_MAX_COLUMNS 32
 
-extern void woes_rowwriter_init(void);
+extern void woes_rowwriter_forget(Oid relid);
 /* a table of schema woes, opened by name under lockmode and bound (see rowwriter.c) */
 extern Relation woes_open_bound(const char *relname, const pg_uuid_t *workspace, LOCKMODE lockmode,
 								bool *valid, Oid *relid, void (*bind) (Relation rel, void *arg),

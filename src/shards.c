@@ -62,8 +62,9 @@ static HTAB *shard_map = NULL;
 /* a cache, not a registry: bounded, refilled on demand */
 #define SHARD_MAP_MAX 4096
 
-static void
-shards_relcache_callback(Datum arg, Oid relid)
+/* a relation changed (woes_relcache_callback, woes.c): forget the shard map */
+void
+woes_shards_forget(Oid relid)
 {
 	node_known = false;
 	if (shard_map != NULL && hash_get_num_entries(shard_map) > 0)
@@ -73,11 +74,6 @@ shards_relcache_callback(Datum arg, Oid relid)
 	}
 }
 
-void
-woes_shards_init(void)
-{
-	CacheRegisterRelcacheCallback(shards_relcache_callback, (Datum) 0);
-}
 
 /* one value of a catalog query run as woes's owner, with a pinned search_path */
 static Datum

@@ -20,7 +20,7 @@ typedef enum WoesNode
 	WOES_NODE_WORKER			/* shells too; this node holds some tenants' shards */
 } WoesNode;
 
-extern void woes_shards_init(void);
+extern void woes_shards_forget(Oid relid);
 extern WoesNode woes_node(void);
 extern Oid	woes_local_table(const char *relname, const pg_uuid_t *workspace);
 extern const char *woes_table_name(Relation rel);

@@ -11,17 +11,34 @@
 
 #include "fmgr.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 
 #include "compat.h"
 #include "context.h"
+#include "eventtime.h"
 #include "events.h"
 #include "intake.h"
+#include "metrics.h"
 #include "rowwriter.h"
 #include "shards.h"
 
 PG_MODULE_MAGIC;
 
 void		_PG_init(void);
+
+/*
+ * A relation changed (or, relid invalid, any): each subsystem forgets what
+ * it bound or read of it.  One callback for all of woes: a backend has
+ * only ten relcache callback slots, and Citus takes most of them.
+ */
+static void
+woes_relcache_callback(Datum arg, Oid relid)
+{
+	woes_rowwriter_forget(relid);
+	woes_intake_forget(relid);
+	woes_shards_forget(relid);
+	woes_metrics_forget(relid);
+}
 
 /*
  * _PG_init
@@ -32,10 +49,9 @@ void
 _PG_init(void)
 {
 	woes_context_init();
+	woes_event_time_init();
 	woes_events_init();
-	woes_rowwriter_init();
-	woes_intake_init();
-	woes_shards_init();
+	CacheRegisterRelcacheCallback(woes_relcache_callback, (Datum) 0);
 	/* after every definition: no placeholder can ever use the prefix */
 	MarkGUCPrefixReserved("woes");
 }
