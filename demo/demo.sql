@@ -728,15 +728,16 @@ RESET ROLE;
 \c "user=metabase password=demo"
 \set QUIET on
 SELECT current_user AS session_user, w.slug AS current_workspace,
-       woes.current_audience() AS current_audience
-  FROM woes.workspaces w;
+       current_setting('woes.audience') AS current_audience
+  FROM woes_bi.workspace w;
 
-\echo '   It reads the routing columns of conversations and the status history ...'
-SELECT number AS "#", channel, status, control FROM woes.conversations ORDER BY number;
+\echo '   It reads its workspace from the schema woes_bi (BI views, chapter 16):'
+\echo '   the conversations without their subjects, and the status history ...'
+SELECT number AS "#", channel, status FROM woes_bi.conversation_metrics ORDER BY number;
 SELECT to_status AS "status changes to", count(*) AS times
-  FROM woes.status_events GROUP BY to_status ORDER BY to_status;
+  FROM woes_bi.status_changes GROUP BY to_status ORDER BY to_status;
 
-\echo '   ... but not what anybody wrote:'
+\echo '   ... but nothing of the schema woes, where what anybody wrote is:'
 \set ON_ERROR_STOP 0
 SELECT body FROM woes.messages;
 \set ON_ERROR_STOP 1

@@ -280,8 +280,9 @@ SELECT woes.set_context(:'acme', 'admin');
 SELECT count(*) AS messages, count(*) FILTER (WHERE visibility::text = 'internal') AS notes FROM woes.messages;
 ROLLBACK;
 RESET ROLE;
--- bi, an analyst role bound to acme: no message bodies (no privilege at
--- all), conversations without subjects
+-- bi, an analyst role bound to acme: no message (no USAGE on schema woes,
+-- and on Citus, where it has, no privilege), the metrics and labels of
+-- acme through woes_bi
 SET ROLE boss;
 BEGIN;
 SELECT woes.set_context(:'acme', 'admin');
@@ -289,14 +290,26 @@ SELECT woes.bind_role('bi', :'acme', 'analyst');
 COMMIT;
 RESET ROLE;
 \c - bi
+\set VERBOSITY sqlstate
+SELECT body FROM woes.messages;
+\set VERBOSITY terse
+SELECT count(*) AS conversations, count(DISTINCT status) AS statuses,
+       count(*) FILTER (WHERE workspace_id <> :'acme') AS other_workspaces
+  FROM woes_bi.conversation_metrics WHERE number > 0;
+SELECT name FROM woes_bi.operators ORDER BY 1;
+-- even with USAGE on schema woes granted by mistake: no message bodies (no
+-- privilege at all), conversations without subjects, no contacts
+\c - :su
+GRANT USAGE ON SCHEMA woes TO bi;
+\c - bi
 SELECT body FROM woes.messages;
 SELECT count(*) FROM woes.messages;
 SELECT subject FROM woes.conversations;
 SELECT * FROM woes.conversations;
-SELECT count(*) AS conversations, count(DISTINCT status) AS statuses FROM woes.conversations
- WHERE number > 0 AND workspace_id = woes.current_workspace();
-SELECT name FROM woes.operators ORDER BY 1;
+SELECT count(*) AS conversations FROM woes.conversations WHERE number > 0;
 SELECT count(*) FROM woes.contacts;
+\c - :su
+REVOKE USAGE ON SCHEMA woes FROM bi;
 \c - boss
 BEGIN;
 SELECT woes.set_context(:'acme', 'admin');

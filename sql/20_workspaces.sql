@@ -29,7 +29,9 @@ SET ROLE boss;
 SELECT woes.create_workspace('api-two', 'API Two') AS two \gset
 RESET ROLE;
 SET ROLE bi;
+\set VERBOSITY sqlstate
 SELECT woes.create_workspace('api-bi', 'BI');
+\set VERBOSITY terse
 RESET ROLE;
 SELECT w.slug, w.name, coalesce(n.last_conversation_number, 0) AS last_conversation_number
   FROM woes.workspaces w LEFT JOIN woes.workspace_counters n ON n.workspace_id = w.id

@@ -497,8 +497,10 @@ COMMIT;
 -- roles outside woes_service / woes_admin cannot call it at all
 RESET ROLE;
 SET ROLE bi;
+\set VERBOSITY sqlstate
 SELECT count(*) FROM woes.events_since(0, 10);
 SELECT woes.event_horizon();
+\set VERBOSITY terse
 SET ROLE rando;
 SELECT count(*) FROM woes.events_since(0, 10);
 SET ROLE app;

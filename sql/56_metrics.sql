@@ -217,7 +217,7 @@ EXECUTE by_status('resolved');
 PREPARE by_channel(varchar) AS SELECT count(*) FROM woes_bi.response_times WHERE channel = $1;
 EXECUTE by_channel('email');
 SELECT conversations_seen, other_workspaces FROM
-  (SELECT count(*) AS conversations_seen, count(*) FILTER (WHERE workspace_id <> woes.current_workspace()) AS other_workspaces
+  (SELECT count(*) AS conversations_seen, count(*) FILTER (WHERE workspace_id <> :'ws') AS other_workspaces
      FROM woes_bi.conversation_metrics) x;
 SELECT day IS NOT NULL AS dated, operator_id IS NOT NULL AS by_operator, sum(assigned) AS assigned, sum(resolved) AS resolved,
        sum(reopened) AS reopened, sum(handed_off) AS handed_off

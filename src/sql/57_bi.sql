@@ -257,3 +257,111 @@ COMMENT ON COLUMN woes_bi.handoffs.operator_id IS 'The operator holding it after
 COMMENT ON COLUMN woes_bi.handoffs.handed_at IS 'When';
 COMMENT ON COLUMN woes_bi.handoffs.workspace_id IS 'The workspace (always yours)';
 
+
+-- Custom fields, for analysts only in aggregate: a text field may hold what
+-- identifies a customer, so no view shows a conversation's own value.  The
+-- values' table has no policy for analysts (nor may a backend in the
+-- analyst audience read it), so the aggregates come from a SECURITY
+-- DEFINER function that reads the caller's workspace only; one query per
+-- field, each on the workspace's shard on Citus.
+CREATE FUNCTION @extschema@.field_stats()
+    RETURNS TABLE (field_key text, field_type text, required boolean, options text, option text,
+                   conversations bigint, conversations_open bigint,
+                   number_min numeric, number_max numeric, number_avg numeric, number_sum numeric,
+                   date_min date, date_max date, created_at timestamptz, workspace_id uuid)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    ws     uuid := @extschema@.current_workspace();
+    d      record;
+    counts jsonb;
+    o      text;
+BEGIN
+    IF ws IS NULL OR NOT @extschema@.in_audience('{analyst,operator,admin}') THEN
+        RETURN;
+    END IF;
+    FOR d IN
+        SELECT fd.key, fd.type, fd.required, fd.options, fd.created_at
+          FROM @extschema@.field_definitions fd
+         WHERE fd.workspace_id = ws
+         ORDER BY fd.key
+    LOOP
+        field_key := d.key; field_type := d.type; required := d.required;
+        options := array_to_string(d.options, ', '); option := NULL;
+        created_at := d.created_at; workspace_id := ws;
+        SELECT count(*), count(*) FILTER (WHERE x.open),
+               min(x.num), max(x.num), avg(x.num), sum(x.num), min(x.day), max(x.day)
+          INTO conversations, conversations_open,
+               number_min, number_max, number_avg, number_sum, date_min, date_max
+          FROM (SELECT CASE WHEN d.type = 'number' THEN (cf.value)::numeric END AS num,
+                       CASE WHEN d.type = 'date' THEN (cf.value #>> '{}')::date END AS day,
+                       c.status::text IN ('open', 'pending', 'snoozed') AS open
+                  FROM @extschema@.conversation_fields cf
+                  JOIN @extschema@.conversations c ON c.workspace_id = cf.workspace_id AND c.id = cf.conversation_id
+                 WHERE cf.workspace_id = ws AND c.workspace_id = ws AND cf.key = d.key) x;
+        RETURN NEXT;
+        -- one row per option (the select types) or per truth value
+        CONTINUE WHEN d.type NOT IN ('select', 'multi_select', 'boolean');
+        SELECT jsonb_object_agg(y.val, jsonb_build_array(y.n, y.n_open)) INTO counts
+          FROM (SELECT e.val, count(*) AS n,
+                       count(*) FILTER (WHERE c.status::text IN ('open', 'pending', 'snoozed')) AS n_open
+                  FROM @extschema@.conversation_fields cf
+                  JOIN @extschema@.conversations c ON c.workspace_id = cf.workspace_id AND c.id = cf.conversation_id
+                 CROSS JOIN LATERAL jsonb_array_elements_text(
+                       CASE WHEN jsonb_typeof(cf.value) = 'array' THEN cf.value
+                            ELSE jsonb_build_array(cf.value) END) e (val)
+                 WHERE cf.workspace_id = ws AND c.workspace_id = ws AND cf.key = d.key
+                 GROUP BY e.val) y;
+        number_min := NULL; number_max := NULL; number_avg := NULL; number_sum := NULL;
+        date_min := NULL; date_max := NULL; required := NULL; options := NULL;
+        FOREACH o IN ARRAY CASE WHEN d.type = 'boolean' THEN '{true,false}'::text[] ELSE d.options END
+        LOOP
+            option := o;
+            conversations := coalesce((counts -> o ->> 0)::bigint, 0);
+            conversations_open := coalesce((counts -> o ->> 1)::bigint, 0);
+            RETURN NEXT;
+        END LOOP;
+    END LOOP;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.field_stats() IS
+    'Internal: the custom fields of the context''s workspace in aggregate, for woes_bi.fields and woes_bi.field_options (no conversation''s own value); analyst, operator and admin audiences';
+
+CREATE VIEW woes_bi.fields WITH (security_invoker = true) AS
+SELECT s.field_key, s.field_type, s.required, s.options, s.conversations, s.conversations_open,
+       s.number_min, s.number_max, s.number_avg, s.number_sum, s.date_min, s.date_max, s.created_at,
+       s.workspace_id
+  FROM @extschema@.field_stats() s
+ WHERE s.option IS NULL;
+COMMENT ON VIEW woes_bi.fields IS
+    'Custom fields, each with how many conversations have a value and, for number and date fields, its range; in aggregate only (no conversation''s own value); key: field_key';
+COMMENT ON COLUMN woes_bi.fields.field_key IS 'The field (key), as the API names it';
+COMMENT ON COLUMN woes_bi.fields.field_type IS 'Its type: text, number, boolean, date, select, multi_select';
+COMMENT ON COLUMN woes_bi.fields.required IS 'Whether a conversation needs it set to be resolved';
+COMMENT ON COLUMN woes_bi.fields.options IS 'The options of a select field, comma separated';
+COMMENT ON COLUMN woes_bi.fields.conversations IS 'Conversations with a value';
+COMMENT ON COLUMN woes_bi.fields.conversations_open IS 'Of those, still open, pending or snoozed';
+COMMENT ON COLUMN woes_bi.fields.number_min IS 'The smallest value (number fields)';
+COMMENT ON COLUMN woes_bi.fields.number_max IS 'The largest value (number fields)';
+COMMENT ON COLUMN woes_bi.fields.number_avg IS 'The average value (number fields)';
+COMMENT ON COLUMN woes_bi.fields.number_sum IS 'The sum of the values (number fields)';
+COMMENT ON COLUMN woes_bi.fields.date_min IS 'The earliest value (date fields)';
+COMMENT ON COLUMN woes_bi.fields.date_max IS 'The latest value (date fields)';
+COMMENT ON COLUMN woes_bi.fields.created_at IS 'When the field was defined';
+COMMENT ON COLUMN woes_bi.fields.workspace_id IS 'The workspace (always yours)';
+
+CREATE VIEW woes_bi.field_options WITH (security_invoker = true) AS
+SELECT s.field_key || '=' || s.option AS field_option_id, s.field_key, s.field_type, s.option,
+       s.conversations, s.conversations_open, s.workspace_id
+  FROM @extschema@.field_stats() s
+ WHERE s.option IS NOT NULL;
+COMMENT ON VIEW woes_bi.field_options IS
+    'Per option of a select or multi-select field (and per true and false of a boolean field): how many conversations have it; key: field_option_id';
+COMMENT ON COLUMN woes_bi.field_options.field_option_id IS 'Key: field=option';
+COMMENT ON COLUMN woes_bi.field_options.field_key IS 'The field (fields.field_key)';
+COMMENT ON COLUMN woes_bi.field_options.field_type IS 'Its type: select, multi_select or boolean';
+COMMENT ON COLUMN woes_bi.field_options.option IS 'The option (true or false for a boolean field)';
+COMMENT ON COLUMN woes_bi.field_options.conversations IS 'Conversations with this option (a multi-select counts under each of its options)';
+COMMENT ON COLUMN woes_bi.field_options.conversations_open IS 'Of those, still open, pending or snoozed';
+COMMENT ON COLUMN woes_bi.field_options.workspace_id IS 'The workspace (always yours)';

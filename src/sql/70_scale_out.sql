@@ -171,6 +171,18 @@ BEGIN
         RETURN NEXT;
     END LOOP;
 
+    -- Analysts read the views of woes_bi, which are security_invoker: on
+    -- Citus their shard queries name the shards, in schema woes, on every
+    -- node (the coordinator holds the reference tables' placements), as the
+    -- analyst.  So on a cluster analysts need USAGE on woes after all; what
+    -- they read there is still what their table and column grants and the
+    -- policies allow (no subject, no message).
+    EXECUTE 'GRANT USAGE ON SCHEMA @extschema@ TO woes_analyst';
+    PERFORM run_command_on_workers('GRANT USAGE ON SCHEMA @extschema@ TO woes_analyst');
+    step := 'privileges';
+    detail := 'USAGE on schema woes to woes_analyst on every node (the shard queries of woes_bi name the shards)';
+    RETURN NEXT;
+
     -- The ids the triggers draw on a worker (events, status and handoff
     -- history) come from that node's copy of the sequences, which CREATE
     -- EXTENSION made on every node starting at 1: each node gets a range of

@@ -6,7 +6,11 @@
 --------------------------------------------------------------------------
 
 REVOKE ALL ON SCHEMA @extschema@ FROM PUBLIC;
-GRANT USAGE ON SCHEMA @extschema@ TO woes_service, woes_admin, woes_analyst;
+-- Analysts (BI tools) get schema woes_bi only: without USAGE here a BI tool
+-- lists exactly what it may read.  Their SELECT grants below are what the
+-- security_invoker views of woes_bi read through (privileges and policies
+-- are checked for the reader; a view's tables need no USAGE on their schema).
+GRANT USAGE ON SCHEMA @extschema@ TO woes_service, woes_admin;
 
 REVOKE ALL ON ALL TABLES IN SCHEMA @extschema@ FROM PUBLIC;
 GRANT SELECT, INSERT, UPDATE, DELETE ON
@@ -26,24 +30,23 @@ GRANT INSERT, UPDATE, DELETE ON @extschema@.field_definitions, @extschema@.conve
     TO woes_service, woes_admin;
 GRANT SELECT, INSERT, UPDATE, DELETE ON @extschema@.macros TO woes_service, woes_admin;
 GRANT INSERT, UPDATE, DELETE ON @extschema@.issues, @extschema@.conversation_issues TO woes_service, woes_admin;
-GRANT SELECT ON @extschema@.issues, @extschema@.conversation_issues, @extschema@.issue_state_events,
-    @extschema@.issue_impact TO woes_service, woes_admin, woes_analyst;
-GRANT SELECT ON @extschema@.merges TO woes_service, woes_admin, woes_analyst;
+GRANT SELECT ON @extschema@.issues, @extschema@.conversation_issues, @extschema@.issue_impact
+    TO woes_service, woes_admin, woes_analyst;
+GRANT SELECT ON @extschema@.issue_state_events, @extschema@.merges TO woes_service, woes_admin;
 GRANT SELECT ON @extschema@.reply_times TO woes_service, woes_admin, woes_analyst;
 -- the BI schema: every view, in full (57_bi.sql)
 GRANT USAGE ON SCHEMA woes_bi TO woes_service, woes_admin, woes_analyst;
 GRANT SELECT ON ALL TABLES IN SCHEMA woes_bi TO woes_service, woes_admin, woes_analyst;
 GRANT SELECT ON @extschema@.role_bindings, @extschema@.workspace_counters TO woes_admin;
 GRANT SELECT ON @extschema@.status_events, @extschema@.handoff_events, @extschema@.assignments,
-    @extschema@.operator_loads, @extschema@.tags, @extschema@.conversation_tags,
-    @extschema@.field_definitions
+    @extschema@.tags, @extschema@.conversation_tags
     TO woes_service, woes_admin, woes_analyst;
+GRANT SELECT ON @extschema@.operator_loads, @extschema@.field_definitions TO woes_service, woes_admin;
 -- custom field values: analysts only in aggregate (the BI schema)
 GRANT SELECT ON @extschema@.conversation_fields TO woes_service, woes_admin;
 GRANT SELECT ON @extschema@.events TO woes_service, woes_admin;
 -- analysts: who and how, never what was said (no subjects, no messages)
-GRANT SELECT ON @extschema@.operators, @extschema@.teams, @extschema@.team_members,
-    @extschema@.agents TO woes_analyst;
+GRANT SELECT ON @extschema@.operators, @extschema@.teams TO woes_analyst;
 GRANT SELECT (workspace_id, id, number, channel, status, control, contact_id, assignee_id, team_id,
               snoozed_until, previous_conversation_id, last_message_at,
               waiting_since, created_at, updated_at, merged_into_id,
@@ -142,6 +145,10 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.shard_policy_offenders(),
     @extschema@.shard_privilege_offenders()
     TO woes_admin;
+
+-- the custom fields in aggregate, for the views of woes_bi (no
+-- conversation's own value)
+GRANT EXECUTE ON FUNCTION @extschema@.field_stats() TO woes_service, woes_admin, woes_analyst;
 
 -- The context settings: woes_service and woes_admin may SET LOCAL them
 -- directly (the path Citus forwards to workers); nobody else may.

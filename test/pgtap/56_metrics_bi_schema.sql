@@ -16,7 +16,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS woes;
 
-SELECT plan(254);
+SELECT plan(281);
 
 -- the audiences a policy expression admits: the array literal given to
 -- woes.in_audience(), sorted (NULL when the expression has none)
@@ -65,6 +65,8 @@ INSERT INTO bi_views VALUES
     ('conversation_tags',    'conversation_tag_id'),
     ('status_changes',       'status_change_id'),
     ('handoffs',             'handoff_id'),
+    ('fields',               'field_key'),
+    ('field_options',        'field_option_id'),
     ('workspace',            'workspace_id');
 
 --------------------------------------------------------------------------
@@ -651,6 +653,48 @@ SELECT ok(coalesce(obj_description(to_regprocedure(f), 'pg_proc'), '') <> '', fo
   FROM unnest(ARRAY['woes.metrics_from_history(uuid)', 'woes.verify_metrics()']) f ORDER BY f;
 SELECT ok(coalesce(obj_description(to_regprocedure('woes.metrics_from_history(uuid)'), 'pg_proc'), '') LIKE 'Internal: _%',
           'woes.metrics_from_history is documented as internal');
+
+--------------------------------------------------------------------------
+-- woes.field_stats(): the custom fields in aggregate for woes_bi.fields and
+-- woes_bi.field_options.  SECURITY DEFINER (analysts have no policy on the
+-- values), so: a pinned search_path, no PUBLIC, and the values' table
+-- stays closed to analysts
+--------------------------------------------------------------------------
+SELECT has_function('woes', 'field_stats', ARRAY[]::name[], 'woes.field_stats() exists');
+SELECT is_definer('woes', 'field_stats', ARRAY[]::name[], 'woes.field_stats is SECURITY DEFINER (analysts have no policy on the values)');
+SELECT volatility_is('woes', 'field_stats', ARRAY[]::name[], 'stable', 'woes.field_stats is STABLE');
+SELECT ok(coalesce((SELECT 'search_path=pg_catalog, pg_temp' = ANY (p.proconfig) FROM pg_proc p
+                     WHERE p.oid = to_regprocedure('woes.field_stats()')), false),
+          'woes.field_stats pins search_path');
+SELECT function_privs_are('woes', 'field_stats', ARRAY[]::name[], r, ARRAY['EXECUTE'],
+                          format('%s may execute woes.field_stats', r))
+  FROM unnest(ARRAY['woes_service', 'woes_admin', 'woes_analyst']) r ORDER BY r;
+SELECT function_privs_are('woes', 'field_stats', ARRAY[]::name[], 'public', ARRAY[]::name[],
+                          'PUBLIC may not execute woes.field_stats');
+SELECT ok(coalesce(obj_description(to_regprocedure('woes.field_stats()'), 'pg_proc'), '') LIKE 'Internal: _%',
+          'woes.field_stats is documented as internal');
+-- no view of woes_bi shows a conversation's own field value: neither has a
+-- conversation column, and both read only field_stats()
+SELECT is_empty($$
+    SELECT c.relname || '.' || a.attname FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid
+     WHERE c.oid IN (to_regclass('woes_bi.fields'), to_regclass('woes_bi.field_options'))
+       AND a.attnum > 0 AND (a.attname LIKE '%conversation\_id' OR a.attname = 'value')
+$$, 'woes_bi.fields and woes_bi.field_options have no conversation id and no value column');
+SELECT is_empty($$
+    SELECT DISTINCT v.relname || ' reads ' || d.refobjid::regclass
+      FROM pg_class v JOIN pg_rewrite r ON r.ev_class = v.oid
+      JOIN pg_depend d ON d.objid = r.oid AND d.classid = 'pg_rewrite'::regclass AND d.refclassid = 'pg_class'::regclass
+     WHERE v.relnamespace = to_regnamespace('woes_bi') AND d.refobjid <> v.oid
+       AND d.refobjid IN (to_regclass('woes.conversation_fields'), to_regclass('woes.field_definitions'))
+$$, 'no view of woes_bi reads the field tables directly');
+SELECT ok(NOT has_table_privilege('woes_analyst', 'woes.conversation_fields', 'SELECT')
+          AND NOT has_any_column_privilege('woes_analyst', 'woes.conversation_fields', 'SELECT'),
+          'woes_analyst may not read woes.conversation_fields');
+SELECT is_empty($$
+    SELECT pol.polname FROM pg_policy pol
+     WHERE pol.polrelid = 'woes.conversation_fields'::regclass AND pol.polcmd IN ('r', '*')
+       AND pg_get_expr(pol.polqual, pol.polrelid) LIKE '%analyst%'
+$$, 'no policy lets the analyst audience read woes.conversation_fields');
 
 SELECT * FROM finish();
 ROLLBACK;

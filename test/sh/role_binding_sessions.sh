@@ -64,17 +64,17 @@ ask() {	# one statement to the held session; its answer (one line) or its error
     done
     echo "$answer"
 }
-before=$(ask "SELECT woes.current_workspace();")
+before=$(ask "SELECT (SELECT workspace_id FROM woes_bi.workspace);")
 [ "$before" = "$ws_a" ] && ok "the held session reads workspace A" || fail "the held session reads '$before', not A"
 bind woes_bind_bi "$ws_b"
 sleep 0.5
-after=$(ask "SELECT woes.current_workspace();")
+after=$(ask "SELECT (SELECT workspace_id FROM woes_bi.workspace);")
 case "$after" in
     *"terminating connection due to administrator command"*|*"server closed the connection"*|"(session gone)"|"")
         ok "after the rebind the held session was ended ($(echo "$after" | cut -c1-60))" ;;
     *) fail "after the rebind the held session still answers: '$after'" ;;
 esac
-fresh=$(q -d "$db" -U woes_bind_bi -c "SELECT woes.current_workspace()")
+fresh=$(q -d "$db" -U woes_bind_bi -c "SELECT (SELECT workspace_id FROM woes_bi.workspace)")
 [ "$fresh" = "$ws_b" ] && ok "a new session reads workspace B" || fail "a new session reads '$fresh', not B"
 [ -n "${BI_PID:-}" ] && { kill "$BI_PID" 2>/dev/null; wait "$BI_PID" 2>/dev/null; }
 
@@ -82,7 +82,7 @@ fresh=$(q -d "$db" -U woes_bind_bi -c "SELECT woes.current_workspace()")
 coproc BI { psql -X -q -At -d "$db" -U woes_bind_bi 2>&1; }
 q -d "$db" -U woes_bind_admin -c "BEGIN" -c "SELECT woes.set_context('$ws_a', 'admin')" \
   -c "SELECT woes.bind_role('woes_bind_bi', '$ws_a', 'analyst')" -c "ROLLBACK" >/dev/null
-still=$(ask "SELECT woes.current_workspace();")
+still=$(ask "SELECT (SELECT workspace_id FROM woes_bi.workspace);")
 [ "$still" = "$ws_b" ] && ok "a rebind rolled back ends no session" || fail "after a rolled-back rebind the session answers '$still'"
 prep=$(psql -X -q -At -d "$db" -U woes_bind_admin -c "BEGIN" -c "SELECT woes.set_context('$ws_a', 'admin')" \
          -c "SELECT woes.bind_role('woes_bind_bi', '$ws_a', 'analyst')" -c "PREPARE TRANSACTION 'woes_bind'" 2>&1)
@@ -90,12 +90,12 @@ case "$prep" in
     *"cannot be prepared"*) ok "a rebind cannot be prepared" ;;
     *) fail "PREPARE TRANSACTION of a rebind: '$prep'"; psql -X -q -d "$db" -c "ROLLBACK PREPARED 'woes_bind'" >/dev/null 2>&1 ;;
 esac
-still=$(ask "SELECT woes.current_workspace();")
+still=$(ask "SELECT (SELECT workspace_id FROM woes_bi.workspace);")
 [ "$still" = "$ws_b" ] && ok "the refused PREPARE ended no session" || fail "after the refused PREPARE the session answers '$still'"
 # a rebind in a savepoint rolled back ends nothing either
 q -d "$db" -U woes_bind_admin -c "BEGIN" -c "SELECT woes.set_context('$ws_a', 'admin')" -c "SAVEPOINT s" \
   -c "SELECT woes.bind_role('woes_bind_bi', '$ws_a', 'analyst')" -c "ROLLBACK TO s" -c "COMMIT" >/dev/null
-still=$(ask "SELECT woes.current_workspace();")
+still=$(ask "SELECT (SELECT workspace_id FROM woes_bi.workspace);")
 [ "$still" = "$ws_b" ] && ok "a rebind in a rolled-back savepoint ends no session" || fail "after a rolled-back savepoint the session answers '$still'"
 # unbinding reaches no further than binding: a superuser is refused, and a
 # role without a binding (the application's) keeps its sessions
@@ -148,7 +148,7 @@ EOF
     done
     [ -n "$up" ] || fail "PgBouncer did not serve a connection: $(tail -3 "$work/pgbouncer.log" 2>/dev/null)"
     pid1=$(pooled "SELECT pg_backend_pid()")
-    ws1=$(pooled "SELECT woes.current_workspace()")
+    ws1=$(pooled "SELECT (SELECT workspace_id FROM woes_bi.workspace)")
     pid2=$(pooled "SELECT pg_backend_pid()")
     if [ "$pid1" = "$pid2" ] && [ "$ws1" = "$ws_b" ]; then
         ok "PgBouncer reuses one server connection (pid $pid1), bound to B"
@@ -164,8 +164,8 @@ EOF
         case "$pid3" in [0-9]*) break ;; esac
         sleep 0.3
     done
-    ws3=$(pooled "SELECT coalesce(woes.current_workspace()::text, 'none')")
-    rows=$(pooled "SELECT count(*) FROM woes.workspaces")
+    ws3=$(pooled "SELECT coalesce((SELECT workspace_id::text FROM woes_bi.workspace), 'none')")
+    rows=$(pooled "SELECT count(*) FROM woes_bi.workspace")
     if [ "$pid3" != "$pid1" ] && [ "$ws3" = none ] && [ "$rows" = 0 ]; then
         ok "after unbind_role the pool's next client has a new server connection (pid $pid3), no context, reads nothing"
     else

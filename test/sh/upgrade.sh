@@ -602,8 +602,9 @@ for released in $releases; do
     if [ -z "$bad" ]; then echo "  doctor(): all ok"; else fail "doctor() after the update from $released: $bad"; fi
 
     # the bound role still gets its context in a new session
-    bound=$(qa -d "$a" -U woes_upgrade_bi -c "SELECT woes.current_audience() || ' ' || (SELECT slug FROM woes.workspaces)
-                                                   || ' ' || (SELECT count(*) FROM woes.conversations)") ||
+    # (through woes_bi: analysts have no USAGE on schema woes since 0.2.0)
+    bound=$(qa -d "$a" -U woes_upgrade_bi -c "SELECT current_setting('woes.audience') || ' ' || (SELECT slug FROM woes_bi.workspace)
+                                                   || ' ' || (SELECT count(*) FROM woes_bi.conversation_metrics)") ||
         bound="(failed)"
     echo "  a new session of woes_upgrade_bi: $bound"
     [ "$bound" = "analyst upgrade-one 5" ] ||

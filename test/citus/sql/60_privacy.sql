@@ -56,14 +56,19 @@ SET ROLE boss;
 SELECT woes.bind_role('bi_acme', :'acme', 'analyst');
 RESET ROLE;
 \c - bi_acme
-SELECT woes.current_workspace() IS NOT NULL AS bound, woes.current_audience();
-SELECT count(*) > 0 AS reads_history, count(DISTINCT workspace_id) AS workspaces FROM woes.status_events;
+SELECT current_setting('woes.audience') AS audience, (SELECT slug FROM woes_bi.workspace) AS bound_to;
+SELECT count(*) > 0 AS reads_history, count(DISTINCT workspace_id) AS workspaces FROM woes_bi.status_changes;
 -- its grant on conversations is by column, which woes.distribute() gives
--- the shards (Citus does not): the columns it may read, and not the subject
+-- the shards (Citus does not): woes_bi reads the columns it may read
 SELECT count(*) > 0 AS reads_conversations, count(DISTINCT workspace_id) AS workspaces
-  FROM woes.conversations;
+  FROM woes_bi.conversation_metrics;
+-- on a cluster analysts have USAGE on schema woes (woes.distribute() grants
+-- it: the shard queries of woes_bi name the shards, as the analyst), and
+-- still no subject and no message
+SELECT has_schema_privilege('woes', 'USAGE') AS uses_woes;
 \set VERBOSITY sqlstate
 SELECT subject FROM woes.conversations LIMIT 1;
+SELECT count(*) FROM woes.messages;
 \set VERBOSITY terse
 \c - postgres
 -- removing staff on the shards: a team and an operator that conversations
