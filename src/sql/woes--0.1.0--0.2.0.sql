@@ -4114,6 +4114,7 @@ COMMENT ON COLUMN woes_bi.field_options.conversations IS 'Conversations with thi
 COMMENT ON COLUMN woes_bi.field_options.conversations_open IS 'Of those, still open, pending or snoozed';
 COMMENT ON COLUMN woes_bi.field_options.workspace_id IS 'The workspace (always yours)';
 
+REVOKE EXECUTE ON FUNCTION @extschema@.field_stats() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.field_stats() TO woes_service, woes_admin, woes_analyst;
 
 GRANT USAGE ON SCHEMA woes_bi TO woes_service, woes_admin, woes_analyst;

@@ -131,7 +131,6 @@ psql -X -q -d postgres -c "CREATE DATABASE $db" >/dev/null || die "cannot create
 psql -X -q -v ON_ERROR_STOP=1 -d "$db" >/dev/null <<'SQL' || die "CREATE EXTENSION woes CASCADE failed"
 SET client_min_messages = warning;
 CREATE EXTENSION woes CASCADE;
-REVOKE USAGE ON SCHEMA woes FROM woes_analyst;  -- TEMPORARY until main revokes it
 SQL
 psql -X -q -d postgres -c "SET client_min_messages = warning" \
     -c "DROP ROLE IF EXISTS $analyst" -c "DROP ROLE IF EXISTS $app" \
