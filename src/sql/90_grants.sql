@@ -46,7 +46,10 @@ GRANT SELECT ON @extschema@.operator_loads, @extschema@.field_definitions TO woe
 GRANT SELECT ON @extschema@.conversation_fields TO woes_service, woes_admin;
 GRANT SELECT ON @extschema@.events TO woes_service, woes_admin;
 -- analysts: who and how, never what was said (no subjects, no messages)
-GRANT SELECT ON @extschema@.operators, @extschema@.teams TO woes_analyst;
+GRANT SELECT ON @extschema@.teams TO woes_analyst;
+-- operators: not their email (on Citus, where analysts have USAGE on schema
+-- woes, the table is within reach by name)
+GRANT SELECT (workspace_id, id, name, active, away, created_at) ON @extschema@.operators TO woes_analyst;
 GRANT SELECT (workspace_id, id, number, channel, status, control, contact_id, assignee_id, team_id,
               snoozed_until, previous_conversation_id, last_message_at,
               waiting_since, created_at, updated_at, merged_into_id,

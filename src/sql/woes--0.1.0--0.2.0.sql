@@ -4124,6 +4124,9 @@ GRANT SELECT ON ALL TABLES IN SCHEMA woes_bi TO woes_service, woes_admin, woes_a
 REVOKE USAGE ON SCHEMA @extschema@ FROM woes_analyst;
 REVOKE SELECT ON @extschema@.merges, @extschema@.issue_state_events, @extschema@.operator_loads,
     @extschema@.field_definitions, @extschema@.team_members, @extschema@.agents FROM woes_analyst;
+-- operators: not their email (on Citus analysts have USAGE on woes)
+REVOKE SELECT ON @extschema@.operators FROM woes_analyst;
+GRANT SELECT (workspace_id, id, name, active, away, created_at) ON @extschema@.operators TO woes_analyst;
 
 -- the conversation trigger fires on a write of a metric column too: the
 -- metrics are the triggers' alone (src/metrics.c)

@@ -3,7 +3,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION woes;
-SELECT plan(116);
+SELECT plan(124);
 
 --------------------------------------------------------------------------
 -- Tables, per role (woes_service, woes_admin, woes_analyst, public)
@@ -18,7 +18,9 @@ SELECT table_privs_are('woes', t, r, ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE
 -- analysts: who and how, never what was said; only what the views of
 -- woes_bi read (they have no USAGE on schema woes: the views are their way in)
 SELECT table_privs_are('woes', t, 'woes_analyst', ARRAY['SELECT'], format('woes_analyst may read woes.%s', t))
-  FROM unnest(ARRAY['operators', 'teams', 'workspaces', 'channels']) t ORDER BY t;
+  FROM unnest(ARRAY['teams', 'workspaces', 'channels']) t ORDER BY t;
+SELECT table_privs_are('woes', 'operators', 'woes_analyst', ARRAY[]::text[],
+                       'woes_analyst has no table-wide privilege on woes.operators (its columns below)');
 SELECT table_privs_are('woes', t, 'woes_analyst', ARRAY[]::text[], format('woes_analyst has no privilege on woes.%s', t))
   FROM unnest(ARRAY['contacts', 'identities', 'conversations', 'participants', 'messages', 'role_bindings',
                     'team_members', 'agents']) t
@@ -56,6 +58,12 @@ SELECT column_privs_are('woes', 'conversations', c, 'woes_analyst', ARRAY['SELEC
   FROM unnest(ARRAY['workspace_id', 'id', 'number', 'channel', 'status', 'control', 'created_at']) c ORDER BY c;
 SELECT column_privs_are('woes', 'conversations', 'subject', 'woes_analyst', ARRAY[]::text[],
                         'woes_analyst may not read conversation subjects');
+SELECT column_privs_are('woes', 'operators', c, 'woes_analyst', ARRAY['SELECT'],
+                        format('woes_analyst may read operators.%s', c))
+  FROM unnest(ARRAY['workspace_id', 'id', 'name', 'active', 'away', 'created_at']) c ORDER BY c;
+SELECT column_privs_are('woes', 'operators', c, 'woes_analyst', ARRAY[]::text[],
+                        format('woes_analyst may not read operators.%s', c))
+  FROM unnest(ARRAY['email', 'capacity']) c ORDER BY c;
 SELECT column_privs_are('woes', 'conversations', 'thread_ref', 'woes_analyst', ARRAY[]::text[],
                         'woes_analyst may not read thread references');
 SELECT column_privs_are('woes', 'workspaces', c, 'woes_admin', ARRAY['SELECT', 'UPDATE'],
