@@ -42,6 +42,7 @@
 
 #include "compat.h"
 #include "context.h"
+#include "plans.h"
 #include "enums.h"
 #include "errcodes.h"
 #include "forward.h"
@@ -143,6 +144,8 @@ assign_workspace(const char *newval, void *extra)
 		ctx_workspace.valid = false;
 	ctx_generation++;
 	woes_forward_context_changed();
+	/* plans made for a workspace of another size are made again (plans.c) */
+	woes_plans_workspace_set(ctx_workspace.valid ? &ctx_workspace.id : NULL);
 }
 
 static void

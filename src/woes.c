@@ -19,6 +19,7 @@
 #include "events.h"
 #include "intake.h"
 #include "metrics.h"
+#include "plans.h"
 #include "rowwriter.h"
 #include "shards.h"
 
@@ -38,6 +39,7 @@ woes_relcache_callback(Datum arg, Oid relid)
 	woes_intake_forget(relid);
 	woes_shards_forget(relid);
 	woes_metrics_forget(relid);
+	woes_plans_forget(relid);
 }
 
 /*
@@ -51,6 +53,7 @@ _PG_init(void)
 	woes_context_init();
 	woes_event_time_init();
 	woes_events_init();
+	woes_plans_init();
 	CacheRegisterRelcacheCallback(woes_relcache_callback, (Datum) 0);
 	/* after every definition: no placeholder can ever use the prefix */
 	MarkGUCPrefixReserved("woes");

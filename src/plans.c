@@ -1,0 +1,314 @@
+/*-------------------------------------------------------------------------
+ *
+ * plans.c
+ *		A session's cached plans are made again when its context moves to a
+ *		workspace of another size.
+ *
+ * Every query on a woes table carries its policy's
+ * "workspace_id = woes.current_workspace()".  The planner folds that stable
+ * function into its estimates (estimate_expression_value), so a plan is
+ * made for the size of the workspace of the moment.  A prepared statement,
+ * a PL/pgSQL function's static SQL and the plans woes's C code keeps have
+ * no parameter for the workspace, so that plan serves every later workspace
+ * of the session.  For a page (ORDER BY ... LIMIT) that is a hazard in one
+ * direction: planned for a small workspace (read every open conversation,
+ * then sort), it reads all of a large workspace's; planned for a large one
+ * (walk the index in order, stop after the page), it serves a small one as
+ * well.
+ *
+ * So each page's plan is marked with the size class of the workspace it was
+ * made for (the rows of conversations the planner expects for it, from the
+ * statistics, in powers of four), as a pg_proc dependency of a hash no
+ * function has.  When the context moves to a workspace of a larger class,
+ * the pg_proc invalidation callbacks with the hashes of the smaller classes
+ * mark those plans invalid, and each is planned again at its next use, for
+ * the workspace then current.  A plan is so made again at most once per
+ * class (about ten), whatever order the workspaces come in; other plans (a
+ * point lookup, an aggregate) are left as they are.  Nothing changes on a
+ * Citus coordinator, whose tables have no statistics (the workers plan each
+ * shard query anew).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_proc.h"
+#include "catalog/pg_type.h"
+#include "catalog/pg_statistic.h"
+#include "nodes/makefuncs.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/planner.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/syscache.h"
+
+#include "context.h"
+#include "ids.h"
+#include "plans.h"
+
+/* size classes: rows < 4 is class 0, then one per power of four */
+#define PLANS_CLASSES 24
+
+typedef struct WorkspaceRows
+{
+	pg_uuid_t	workspace;		/* hash key */
+	double		rows;			/* estimated rows of conversations */
+} WorkspaceRows;
+
+static planner_hook_type prev_planner_hook = NULL;
+
+/* what the session knows of the catalog (forgotten when conversations changes) */
+static Oid	conversations_relid = InvalidOid;
+static uint32 current_workspace_hash;
+/* estimated size per workspace, from the statistics (forgotten likewise) */
+static HTAB *sizes = NULL;
+/* the classes that pages have been planned for (bit c: class c) */
+static uint32 paged_classes = 0;
+
+/* the catalog objects, looked up once (in a transaction) */
+static bool
+plans_catalog(void)
+{
+	Oid			nsp;
+	Oid			fn;
+
+	if (OidIsValid(conversations_relid))
+		return true;
+	nsp = get_namespace_oid("woes", true);
+	if (!OidIsValid(nsp))
+		return false;
+	/* by the catalog, not by name: no USAGE check (an analyst has none on woes) */
+	fn = GetSysCacheOid3(PROCNAMEARGSNSP, Anum_pg_proc_oid, CStringGetDatum("current_workspace"),
+						 PointerGetDatum(buildoidvector(NULL, 0)), ObjectIdGetDatum(nsp));
+	if (!OidIsValid(fn))
+		return false;
+	current_workspace_hash = GetSysCacheHashValue1(PROCOID, ObjectIdGetDatum(fn));
+	conversations_relid = get_relname_relid("conversations", nsp);
+	return OidIsValid(conversations_relid);
+}
+
+/*
+ * The rows of conversations the planner expects for this workspace: as
+ * var_eq_const does, its frequency if it is one of the most common values,
+ * else the share of the rest; 0 without statistics.
+ */
+static double
+estimate_rows(const pg_uuid_t *workspace)
+{
+	HeapTuple	tuple;
+	double		reltuples;
+	double		rows = -1;
+	double		mcv_total = 0;
+	int			mcv_count = 0;
+	AttrNumber	attnum;
+	AttStatsSlot sslot;
+	Form_pg_statistic stats;
+	double		ndistinct;
+
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(conversations_relid));
+	if (!HeapTupleIsValid(tuple))
+		return 0;
+	reltuples = ((Form_pg_class) GETSTRUCT(tuple))->reltuples;
+	ReleaseSysCache(tuple);
+	attnum = get_attnum(conversations_relid, "workspace_id");
+	if (reltuples <= 0 || attnum == InvalidAttrNumber)
+		return 0;
+	tuple = SearchSysCache3(STATRELATTINH, ObjectIdGetDatum(conversations_relid),
+							Int16GetDatum(attnum), BoolGetDatum(false));
+	if (!HeapTupleIsValid(tuple))
+		return 0;
+	stats = (Form_pg_statistic) GETSTRUCT(tuple);
+	if (get_attstatsslot(&sslot, tuple, STATISTIC_KIND_MCV, InvalidOid,
+						 ATTSTATSSLOT_VALUES | ATTSTATSSLOT_NUMBERS))
+	{
+		for (int i = 0; i < sslot.nvalues && i < sslot.nnumbers; i++)
+		{
+			mcv_total += sslot.numbers[i];
+			if (woes_uuid_equal(DatumGetUUIDP(sslot.values[i]), workspace))
+				rows = sslot.numbers[i] * reltuples;
+		}
+		mcv_count = sslot.nvalues;
+		free_attstatsslot(&sslot);
+	}
+	if (rows < 0)
+	{
+		ndistinct = stats->stadistinct < 0 ? -stats->stadistinct * reltuples : stats->stadistinct;
+		rows = ndistinct - mcv_count >= 1
+			? Max(0.0, 1.0 - mcv_total - stats->stanullfrac) * reltuples / (ndistinct - mcv_count)
+			: 0;
+	}
+	ReleaseSysCache(tuple);
+	return rows;
+}
+
+/* the workspace's estimated size, computed once per statistics; < 0: no woes here */
+static double
+workspace_rows(const pg_uuid_t *workspace)
+{
+	WorkspaceRows *entry;
+	bool		found;
+
+	if (!plans_catalog())
+		return -1;
+	if (sizes == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(pg_uuid_t);
+		ctl.entrysize = sizeof(WorkspaceRows);
+		ctl.hcxt = TopMemoryContext;
+		sizes = hash_create("woes workspace sizes", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	entry = hash_search(sizes, workspace, HASH_FIND, &found);
+	if (!found)
+	{
+		double		rows = estimate_rows(workspace);
+
+		entry = hash_search(sizes, workspace, HASH_ENTER, &found);
+		entry->rows = rows;
+	}
+	return entry->rows;
+}
+
+static int
+size_class(double rows)
+{
+	int			c = rows < 4 ? 0 : (int) floor(log(rows) / log(4.0));
+
+	return Min(c, PLANS_CLASSES - 1);
+}
+
+/*
+ * The hash a page planned for a workspace of this class depends on: that
+ * of an object id no function has (the top of the range; a collision would
+ * only make some plans again).
+ */
+static uint32
+class_hash(int c)
+{
+	return GetSysCacheHashValue1(PROCOID, ObjectIdGetDatum((Oid) (0xFFFFFF00u + (uint32) c)));
+}
+
+/*
+ * The context's workspace is now this one (the woes.workspace setting's
+ * assign hook; NULL: none): pages planned for smaller workspaces are made
+ * again.  Only in a transaction: the size may need the catalog, and outside
+ * one (a setting restored at the end of a transaction, a session's
+ * defaults) no plan runs before the next statement sets a context again.
+ */
+void
+woes_plans_workspace_set(const pg_uuid_t *workspace)
+{
+	double		rows;
+	int			k;
+
+	if (workspace == NULL || paged_classes == 0 || !IsTransactionState())
+		return;
+	rows = workspace_rows(workspace);
+	if (rows < 0)
+		return;
+	k = size_class(rows);
+	for (int c = 0; c < k; c++)
+	{
+		if (paged_classes & (1u << c))
+		{
+			CallSyscacheCallbacks(PROCOID, class_hash(c));
+			paged_classes &= ~(1u << c);
+		}
+	}
+}
+
+/* does the plan use current_workspace() (a policy of a woes table)? */
+static bool
+uses_current_workspace(PlannedStmt *plan)
+{
+	ListCell   *lc;
+
+	foreach(lc, plan->invalItems)
+	{
+		PlanInvalItem *item = lfirst_node(PlanInvalItem, lc);
+
+		if (item->cacheId == PROCOID && item->hashValue == current_workspace_hash)
+			return true;
+	}
+	return false;
+}
+
+/* is there a LIMIT anywhere in the query (a page, maybe in a subquery)? */
+static bool
+has_limit(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, Query))
+	{
+		if (((Query *) node)->limitCount != NULL)
+			return true;
+		return query_tree_walker((Query *) node, has_limit, context, 0);
+	}
+	return expression_tree_walker(node, has_limit, context);
+}
+
+/* the planner: a page that reads a workspace is marked with its size class */
+static PlannedStmt *
+woes_planner(Query *parse, const char *query_string, int cursor_options, ParamListInfo bound_params)
+{
+	PlannedStmt *result;
+	const pg_uuid_t *workspace;
+	double		rows;
+	int			c;
+	PlanInvalItem *item;
+
+	if (prev_planner_hook)
+		result = prev_planner_hook(parse, query_string, cursor_options, bound_params);
+	else
+		result = standard_planner(parse, query_string, cursor_options, bound_params);
+	if (result->invalItems == NIL || !has_limit((Node *) parse, NULL))
+		return result;
+	if (!plans_catalog() || !uses_current_workspace(result))
+		return result;
+	workspace = woes_context_workspace();
+	if (workspace == NULL)
+		return result;
+	rows = workspace_rows(workspace);
+	if (rows < 0)
+		return result;
+	c = size_class(rows);
+	item = makeNode(PlanInvalItem);
+	item->cacheId = PROCOID;
+	item->hashValue = class_hash(c);
+	result->invalItems = lappend(result->invalItems, item);
+	paged_classes |= 1u << c;
+	return result;
+}
+
+/* the relcache callback (woes.c): conversations changed, or was analyzed */
+void
+woes_plans_forget(Oid relid)
+{
+	if (!OidIsValid(relid) || relid == conversations_relid)
+	{
+		conversations_relid = InvalidOid;
+		if (sizes != NULL)
+		{
+			hash_destroy(sizes);
+			sizes = NULL;
+		}
+	}
+}
+
+void
+woes_plans_init(void)
+{
+	prev_planner_hook = planner_hook;
+	planner_hook = woes_planner;
+}

@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# A page's cached plan is made again when the session moves to a larger
+# workspace (src/plans.c).  The policy's workspace_id = current_workspace()
+# is folded into the estimates when a statement is planned, and a prepared
+# statement has no parameter for it: without this, a page planned for a
+# small workspace (read all its open conversations, then sort) is reused for
+# a large one, and reads all of the large one's.
+#
+# A database of its own (ANALYZE would move the plans of the other suites):
+# a large workspace (60,000 conversations) and a small one (30), loaded raw,
+# analyzed.  The small workspace's plan is made with index scans off, so
+# that it is the read-all-then-sort plan whatever the data; then index scans
+# are allowed again, and EXPLAIN EXECUTE shows which plan the prepared
+# statement runs after the move (a planner setting alone never makes a
+# cached plan again):
+#   1. small, then large: the page is planned again (the index, in order);
+#   2. large, then small: the large workspace's plan is kept (it serves a
+#      small one in O(page) too);
+#   3. a point lookup (no LIMIT) is not planned again;
+#   4. a page in a subquery, through the woes.inbox view, is planned again
+#      too;
+#   5. between two workspaces of about one size nothing is planned again.
+set -euo pipefail
+db=woes_plans_test
+cleanup() { psql -qX -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+psql -qX -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+psql -qX -v ON_ERROR_STOP=1 -d $db <<'SQL'
+SET client_min_messages = warning;
+CREATE EXTENSION woes;
+DO $$ BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'woes_plans_app') THEN
+        CREATE ROLE woes_plans_app IN ROLE woes_service;
+    END IF;
+END $$;
+SELECT woes.create_workspace('large', 'Large') \g /dev/null
+SELECT woes.create_workspace('small', 'Small') \g /dev/null
+SELECT woes.create_workspace('small2', 'Small 2') \g /dev/null
+-- raw rows, as a restore writes them (the triggers would take minutes)
+SET session_replication_role = replica;
+INSERT INTO woes.contacts (workspace_id, id, name)
+SELECT id, woes.uuid_generate_v7(), 'c' FROM woes.workspaces;
+INSERT INTO woes.conversations (workspace_id, id, number, channel, status, control, contact_id, last_message_at)
+SELECT w.id, woes.uuid_generate_v7(), g, 'api',
+       (CASE WHEN g % 3 = 0 THEN 'open' ELSE 'resolved' END)::woes.status, 'operator',
+       (SELECT c.id FROM woes.contacts c WHERE c.workspace_id = w.id), now() - random() * interval '30 days'
+  FROM woes.workspaces w, generate_series(1, CASE WHEN w.slug = 'large' THEN 60000 ELSE 30 END) g;
+RESET session_replication_role;
+ANALYZE;
+SQL
+
+out=$(psql -qX -v ON_ERROR_STOP=1 -d $db 2>&1 <<'SQL'
+SET client_min_messages = warning;
+SELECT id AS large FROM woes.workspaces WHERE slug = 'large' \gset
+SELECT id AS small FROM woes.workspaces WHERE slug = 'small' \gset
+SELECT id AS small2 FROM woes.workspaces WHERE slug = 'small2' \gset
+SET ROLE woes_plans_app;
+SET search_path = woes, public;
+\pset format unaligned
+\pset tuples_only on
+PREPARE page AS SELECT id FROM woes.conversations WHERE status = 'open'
+                 ORDER BY last_message_at DESC NULLS LAST, id DESC LIMIT 50;
+PREPARE inbox_page AS SELECT count(*) FROM (SELECT id FROM woes.inbox LIMIT 50) p;
+PREPARE point AS SELECT id FROM woes.conversations WHERE number = 7;
+
+\echo == 1. small, then large
+BEGIN;
+SELECT woes.set_context(:'small', 'operator') \g /dev/null
+SET LOCAL enable_indexscan = off;
+EXPLAIN (COSTS OFF) EXECUTE page;
+EXPLAIN (COSTS OFF) EXECUTE inbox_page;
+EXPLAIN (COSTS OFF) EXECUTE point;
+COMMIT;
+BEGIN;
+SELECT woes.set_context(:'large', 'operator') \g /dev/null
+\echo -- page after the move
+EXPLAIN (COSTS OFF, ANALYZE, TIMING OFF, SUMMARY OFF) EXECUTE page;
+\echo -- inbox page after the move
+EXPLAIN (COSTS OFF) EXECUTE inbox_page;
+\echo -- point after the move
+EXPLAIN (COSTS OFF) EXECUTE point;
+COMMIT;
+
+\echo == 2. large, then small
+BEGIN;
+SELECT woes.set_context(:'small', 'operator') \g /dev/null
+SET LOCAL enable_indexscan = off;
+\echo -- page back in the small workspace
+EXPLAIN (COSTS OFF) EXECUTE page;
+COMMIT;
+
+\echo == 5. about one size
+DEALLOCATE page;
+PREPARE page AS SELECT id FROM woes.conversations WHERE status = 'open'
+                 ORDER BY last_message_at DESC NULLS LAST, id DESC LIMIT 50;
+BEGIN;
+SELECT woes.set_context(:'small', 'operator') \g /dev/null
+SET LOCAL enable_indexscan = off;
+EXPLAIN (COSTS OFF) EXECUTE page;
+COMMIT;
+BEGIN;
+SELECT woes.set_context(:'small2', 'operator') \g /dev/null
+\echo -- page in the other small workspace
+EXPLAIN (COSTS OFF) EXECUTE page;
+COMMIT;
+SQL
+) || { echo "$out"; echo "FAIL: psql"; exit 1; }
+echo "$out"
+
+failures=0
+section() {  # section TITLE: the lines after "-- TITLE" up to the next "--" or "==" line
+    awk -v t="-- $1" '$0 == t { on = 1; next } on && /^(--|==)/ { exit } on' <<< "$out"
+}
+check() {  # check WHAT PATTERN TEXT [absent]
+    if { [ "${4:-}" = absent ] && ! grep -qE "$2" <<< "$3"; } || { [ "${4:-}" != absent ] && grep -qE "$2" <<< "$3"; }; then
+        echo "ok   - $1"
+    else
+        echo "FAIL - $1"; failures=$((failures + 1))
+    fi
+}
+small_plans=$(awk '/^== 1\./ { on = 1; next } /^-- page after/ { exit } on' <<< "$out")
+check "in the small workspace (index scans off) the page is planned as a bitmap scan and a sort" \
+      'Bitmap Heap Scan' "$small_plans"
+page=$(section "page after the move")
+check "1. after the move to the large workspace the page is planned again: the inbox index, in order" \
+      '^ *-> +Index Scan using conversations_inbox_idx' "$page"
+check "1. ... and reads one page (50 rows), not every open conversation" \
+      'Index Scan using conversations_inbox_idx on conversations \(actual rows=50 ' "$page"
+check "1. ... no sort" 'Sort' "$page" absent
+check "4. the page through woes.inbox, in a subquery, is planned again (no bitmap scan)" \
+      'Bitmap Heap Scan' "$(section "inbox page after the move")" absent
+check "3. the point lookup (no LIMIT) is not planned again (still its bitmap scan)" \
+      'Bitmap Heap Scan' "$(section "point after the move")"
+check "2. back in the small workspace the large workspace's plan is kept (the index, in order)" \
+      'Index Scan using conversations_inbox_idx' "$(section "page back in the small workspace")"
+check "5. between two small workspaces the page is not planned again (still the bitmap scan)" \
+      'Bitmap Heap Scan' "$(section "page in the other small workspace")"
+echo "plans_by_workspace: $failures failure(s)"
+[ "$failures" -eq 0 ]
