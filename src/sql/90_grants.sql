@@ -69,7 +69,7 @@ BEGIN
         SELECT p.oid FROM pg_catalog.pg_proc p
          WHERE p.pronamespace OPERATOR(pg_catalog.=) '@extschema@'::regnamespace
            AND (p.proname ~ '^(audience|status|visibility|control)_(in|out|recv|send|eq|ne|lt|le|gt|ge|cmp|hash|hash_extended)$'
-                OR p.proname OPERATOR(pg_catalog.=) ANY ('{uuid_generate_v7,uuid_v7_time,context_workspace,current_workspace,current_audience,current_actor,in_audience,can_transition,next_statuses,can_see,email_thread_keys}'))
+                OR p.proname OPERATOR(pg_catalog.=) ANY ('{uuid_generate_v7,uuid_v7_time,context_workspace,current_workspace,current_audience,current_actor,in_audience,can_transition,next_statuses,can_see,email_thread_keys,utc_day}'))
     LOOP
         EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO PUBLIC', f);
     END LOOP;

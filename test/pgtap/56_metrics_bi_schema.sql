@@ -16,7 +16,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS woes;
 
-SELECT plan(281);
+SELECT plan(286);
 
 -- the audiences a policy expression admits: the array literal given to
 -- woes.in_audience(), sorted (NULL when the expression has none)
@@ -695,6 +695,26 @@ SELECT is_empty($$
      WHERE pol.polrelid = 'woes.conversation_fields'::regclass AND pol.polcmd IN ('r', '*')
        AND pg_get_expr(pol.polqual, pol.polrelid) LIKE '%analyst%'
 $$, 'no policy lets the analyst audience read woes.conversation_fields');
+
+--------------------------------------------------------------------------
+-- woes.utc_day(): routing_stats's day, LEAKPROOF so that a day filter runs
+-- before the policies (and can be an index condition); the same day as
+-- (t AT TIME ZONE 'UTC')::date for every time, the infinities included
+--------------------------------------------------------------------------
+SELECT ok((SELECT p.proleakproof AND p.provolatile = 'i' AND p.proisstrict AND p.proparallel = 's'
+             FROM pg_proc p WHERE p.oid = to_regprocedure('woes.utc_day(timestamptz)')),
+          'woes.utc_day is LEAKPROOF, IMMUTABLE, STRICT and PARALLEL SAFE');
+SELECT is_empty($$
+    SELECT t FROM unnest(ARRAY['2026-01-05 00:00:00+00', '2026-01-04 23:59:59.999999+00', '2026-01-05 01:30+02',
+                               '1999-12-31 23:59:59.999999+00', '2000-01-01 00:00+00', '1969-07-20 20:17:40+00',
+                               '4713-11-24 00:00:00+00 BC', '294276-12-31 23:59:59+00', 'infinity', '-infinity']::timestamptz[]) t
+     WHERE woes.utc_day(t) IS DISTINCT FROM (t AT TIME ZONE 'UTC')::date
+$$, 'woes.utc_day(t) is (t AT TIME ZONE ''UTC'')::date, before and after 2000, at midnight, across zones and for the infinities');
+SELECT is(woes.utc_day(NULL), NULL, 'woes.utc_day(NULL) is NULL');
+SELECT function_privs_are('woes', 'utc_day', ARRAY['timestamp with time zone'], 'public', ARRAY['EXECUTE'],
+                          'PUBLIC may execute woes.utc_day (a pure function, as the type support)');
+SELECT ok(pg_get_viewdef('woes_bi.routing_stats'::regclass) LIKE '%utc_day(f.at) AS day%',
+          'woes_bi.routing_stats buckets its days with woes.utc_day');
 
 SELECT * FROM finish();
 ROLLBACK;
