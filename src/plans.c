@@ -57,6 +57,8 @@
 
 /* size classes: rows < 4 is class 0, then one per power of four */
 #define PLANS_CLASSES 24
+/* workspaces whose size a session remembers; past that it starts over (as shards.c's map) */
+#define SIZES_MAX 4096
 
 typedef struct WorkspaceRows
 {
@@ -159,6 +161,11 @@ workspace_rows(const pg_uuid_t *workspace)
 
 	if (!plans_catalog())
 		return -1;
+	if (sizes != NULL && hash_get_num_entries(sizes) >= SIZES_MAX)
+	{
+		hash_destroy(sizes);
+		sizes = NULL;
+	}
 	if (sizes == NULL)
 	{
 		HASHCTL		ctl;
