@@ -22,9 +22,10 @@ CREATE TABLE @extschema@.events (
     PRIMARY KEY (workspace_id, id)
 );
 ALTER SEQUENCE @extschema@.events_id_seq OWNED BY @extschema@.events.id;
--- One index only: the outbox is read as a stream by (workspace_id, id).  A
+-- The outbox is read as a stream by (workspace_id, id), its primary key.  A
 -- conversation's history is status_events and handoff_events, keyed by
--- conversation; a second index here would cost every write and serve no query.
+-- conversation; an index on every event for it would cost every write and
+-- serve no query.
 COMMENT ON TABLE @extschema@.events IS
     'Outbox of everything that happened (conversation.created, message.created, conversation.status_changed, handoff.*), written in the same transaction; read with woes.events_since()';
 CREATE TRIGGER guard_update BEFORE UPDATE ON @extschema@.events
@@ -147,3 +148,15 @@ END;
 $$;
 COMMENT ON FUNCTION @extschema@.resolved_conversations(bigint, integer) IS
     'Incremental warehouse export: each resolution after cursor with the conversation''s fields; pass the last event_id as the next cursor (gap-free like events_since)';
+
+-- A warehouse export reads resolutions only: this index gives them to it in
+-- cursor order, a page at a time, however sparse they are among the
+-- workspace's events (through the primary key a page would read every
+-- event in between, and the planner, with no statistics on payload, may
+-- instead read the whole range after the cursor and sort it).  One entry
+-- per resolution, nothing for other events.
+CREATE INDEX events_resolutions_idx ON @extschema@.events (workspace_id, id)
+    WHERE kind OPERATOR(pg_catalog.=) 'conversation.status_changed'
+      AND payload OPERATOR(pg_catalog.->>) 'to' OPERATOR(pg_catalog.=) 'resolved';
+COMMENT ON INDEX @extschema@.events_resolutions_idx IS
+    'The outbox''s resolutions in cursor order, for woes.resolved_conversations';

@@ -1074,6 +1074,18 @@ END;
 $$;
 ALTER FUNCTION @extschema@.resolved_conversations(bigint, integer) SET row_security = on;
 
+-- A warehouse export reads resolutions only: this index gives them to it in
+-- cursor order, a page at a time, however sparse they are among the
+-- workspace's events (through the primary key a page would read every
+-- event in between, and the planner, with no statistics on payload, may
+-- instead read the whole range after the cursor and sort it).  One entry
+-- per resolution, nothing for other events.
+CREATE INDEX events_resolutions_idx ON @extschema@.events (workspace_id, id)
+    WHERE kind OPERATOR(pg_catalog.=) 'conversation.status_changed'
+      AND payload OPERATOR(pg_catalog.->>) 'to' OPERATOR(pg_catalog.=) 'resolved';
+COMMENT ON INDEX @extschema@.events_resolutions_idx IS
+    'The outbox''s resolutions in cursor order, for woes.resolved_conversations';
+
 -- redact_message and erase_contact name the workspace in every statement
 -- (on Citus: routed to its shards, not sent to all).
 CREATE OR REPLACE FUNCTION @extschema@.redact_message(message uuid, reason text) RETURNS void

@@ -7,7 +7,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS woes;
 
-SELECT plan(59);
+SELECT plan(61);
 
 -- policies: workspace isolation (RESTRICTIVE, every command) and one
 -- read policy each; no policy that would let anyone write
@@ -42,6 +42,12 @@ SELECT table_privs_are('woes', 'status_events', 'woes_service', ARRAY['SELECT'])
 SELECT table_privs_are('woes', 'status_events', 'woes_admin', ARRAY['SELECT']);
 SELECT table_privs_are('woes', 'status_events', 'woes_analyst', ARRAY['SELECT']);
 SELECT table_privs_are('woes', 'status_events', 'public', ARRAY[]::name[]);
+-- the outbox's indexes: its key (the stream) and the resolutions (the
+-- warehouse export), partial, so that other events pay nothing for it
+SELECT indexes_are('woes', 'events', ARRAY['events_pkey', 'events_resolutions_idx'],
+                   'events has its key and the partial resolutions index');
+SELECT ok((SELECT indpred IS NOT NULL FROM pg_index WHERE indexrelid = 'woes.events_resolutions_idx'::regclass),
+          'events_resolutions_idx is partial');
 -- event ids are drawn by the trigger as the owner: nobody else may
 SELECT sequence_privs_are('woes', 'events_id_seq', 'woes_service', ARRAY[]::name[]);
 SELECT sequence_privs_are('woes', 'events_id_seq', 'woes_admin', ARRAY[]::name[]);

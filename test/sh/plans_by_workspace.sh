@@ -19,7 +19,13 @@
 #   3. a point lookup (no LIMIT) is not planned again;
 #   4. a page in a subquery, through the woes.inbox view, is planned again
 #      too;
-#   5. between two workspaces of about one size nothing is planned again.
+#   5. between two workspaces of about one size nothing is planned again;
+#   6. woes's own paging functions (events_since, resolved_conversations:
+#      PL/pgSQL, their plans kept by the session) read one page of the large
+#      workspace's outbox by its key after serving the small workspace from
+#      cursor 0 many times (their workspace and cursor are parameters, so
+#      the plan cache plans them per call or generically, never for the
+#      small workspace's values; auto_explain shows the plan they run).
 set -euo pipefail
 db=woes_plans_test
 cleanup() { psql -qX -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true; }
@@ -45,6 +51,15 @@ SELECT w.id, woes.uuid_generate_v7(), g, 'api',
        (CASE WHEN g % 3 = 0 THEN 'open' ELSE 'resolved' END)::woes.status, 'operator',
        (SELECT c.id FROM woes.contacts c WHERE c.workspace_id = w.id), now() - random() * interval '30 days'
   FROM woes.workspaces w, generate_series(1, CASE WHEN w.slug = 'large' THEN 60000 ELSE 30 END) g;
+-- the outbox: 100,000 events of the large workspace, 20 of a small one,
+-- interleaved as a live outbox is; a tenth of them resolutions
+INSERT INTO woes.events (workspace_id, kind, conversation_id, payload)
+SELECT w.id, CASE WHEN g % 10 = 0 THEN 'conversation.status_changed' ELSE 'message.created' END,
+       (SELECT c.id FROM woes.conversations c WHERE c.workspace_id = w.id AND c.number = 1),
+       CASE WHEN g % 10 = 0 THEN '{"to": "resolved"}' ELSE '{}' END::jsonb
+  FROM woes.workspaces w, generate_series(1, CASE WHEN w.slug = 'large' THEN 100000 ELSE 20 END) g
+ WHERE w.slug <> 'small2'
+ ORDER BY g, w.slug;
 RESET session_replication_role;
 ANALYZE;
 SQL
@@ -103,9 +118,50 @@ SELECT woes.set_context(:'small2', 'operator') \g /dev/null
 \echo -- page in the other small workspace
 EXPLAIN (COSTS OFF) EXECUTE page;
 COMMIT;
+
 SQL
 ) || { echo "$out"; echo "FAIL: psql"; exit 1; }
 echo "$out"
+
+# 6. auto_explain's plans come as notices (stderr), so each function runs in
+# a psql of its own whose stderr is the text checked: seven calls in the
+# small workspace from cursor 0 (past the plan cache's five custom plans),
+# then one page of the large workspace's outbox, near its end
+outbox() {  # outbox FUNCTION CURSOR-OFFSET
+    psql -qX -v ON_ERROR_STOP=1 -d $db -o /dev/null 2>&1 <<SQL
+SET client_min_messages = warning;
+SELECT id AS large FROM woes.workspaces WHERE slug = 'large' \\gset
+SELECT id AS small FROM woes.workspaces WHERE slug = 'small' \\gset
+SELECT max(id) - $2 AS cursor FROM woes.events \\gset
+LOAD 'auto_explain';
+SET auto_explain.log_min_duration = 0;
+SET auto_explain.log_nested_statements = on;
+SET auto_explain.log_analyze = on;
+SET auto_explain.log_timing = off;
+SET auto_explain.log_buffers = off;
+SET auto_explain.log_level = notice;
+SET ROLE woes_plans_app;
+BEGIN;
+SELECT woes.set_context(:'small', 'operator');
+SELECT count(*) FROM woes.$1(0, 50);
+SELECT count(*) FROM woes.$1(0, 50);
+SELECT count(*) FROM woes.$1(0, 50);
+SELECT count(*) FROM woes.$1(0, 50);
+SELECT count(*) FROM woes.$1(0, 50);
+SELECT count(*) FROM woes.$1(0, 50);
+SELECT count(*) FROM woes.$1(0, 50);
+COMMIT;
+BEGIN;
+SELECT woes.set_context(:'large', 'operator');
+SET LOCAL client_min_messages = notice;
+SELECT count(*) FROM woes.$1(:cursor, 50);
+COMMIT;
+SQL
+}
+ev=$(outbox events_since 1000) || { echo "$ev"; echo "FAIL: psql"; exit 1; }
+rc=$(outbox resolved_conversations 99000) || { echo "$rc"; echo "FAIL: psql"; exit 1; }
+echo "-- events_since after the move"; echo "$ev"
+echo "-- resolved_conversations after the move"; echo "$rc"
 
 failures=0
 section() {  # section TITLE: the lines after "-- TITLE" up to the next "--" or "==" line
@@ -136,5 +192,11 @@ check "2. back in the small workspace the large workspace's plan is kept (the in
       'Index Scan using conversations_inbox_idx' "$(section "page back in the small workspace")"
 check "5. between two small workspaces the page is not planned again (still the bitmap scan)" \
       'Bitmap Heap Scan' "$(section "page in the other small workspace")"
+check "6. events_since in the large workspace, after the small one from cursor 0: the outbox key, one page" \
+      'Index Scan using events_pkey on events e .*\(actual rows=50(\.00)? ' "$ev"
+check "6. ... no sort, no filtered rows" 'Sort|Rows Removed' "$ev" absent
+check "6. resolved_conversations in the large workspace, after the small one: the resolutions index, in order" \
+      'Index (Only )?Scan using events_resolutions_idx on events e' "$rc"
+check "6. ... no sort of the workspace's outbox" 'Sort' "$rc" absent
 echo "plans_by_workspace: $failures failure(s)"
 [ "$failures" -eq 0 ]
