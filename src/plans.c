@@ -23,10 +23,21 @@
  * the pg_proc invalidation callbacks with the hashes of the smaller classes
  * mark those plans invalid, and each is planned again at its next use, for
  * the workspace then current.  A plan is so made again at most once per
- * class (about ten), whatever order the workspaces come in; other plans (a
- * point lookup, an aggregate) are left as they are.  Nothing changes on a
- * Citus coordinator, whose tables have no statistics (the workers plan each
- * shard query anew).
+ * class (about ten), whatever order the workspaces come in.
+ *
+ * A plan that reads a share of the workspace rather than a page or a few
+ * rows by key (an aggregate, a hash or merge join, a sequential scan, with
+ * no LIMIT) is a hazard in both directions: planned for a
+ * small workspace (index scans, nested loops), it probes a large one row by
+ * row; planned for a large one (a sequential scan of the table), it reads
+ * every workspace's rows for a small one.  Such a plan is marked likewise,
+ * with hashes of a second range, and is made again whenever the context
+ * moves to a workspace of another class.  That costs a planning per class
+ * change, small beside what such a statement reads.  A plan that only looks
+ * rows up by key (a point lookup) is left as it is: it is the same plan for
+ * every workspace, and planning it again would cost more than running it.
+ * Nothing changes on a Citus coordinator, whose tables have no statistics
+ * (the workers plan each shard query anew).
  *
  *-------------------------------------------------------------------------
  */
@@ -75,6 +86,15 @@ static uint32 current_workspace_hash;
 static HTAB *sizes = NULL;
 /* the classes that pages have been planned for (bit c: class c) */
 static uint32 paged_classes = 0;
+/* the classes that whole-workspace plans have been planned for */
+static uint32 whole_classes = 0;
+
+typedef enum PlanKind
+{
+	PLAN_ANY,					/* the same plan serves every workspace */
+	PLAN_PAGE,					/* a LIMIT: made again for a larger class */
+	PLAN_WHOLE					/* reads a share of the workspace: again for any other class */
+} PlanKind;
 
 /* the catalog objects, looked up once (in a transaction) */
 static bool
@@ -200,14 +220,17 @@ size_class(double rows)
  * only make some plans again).
  */
 static uint32
-class_hash(int c)
+class_hash(PlanKind kind, int c)
 {
-	return GetSysCacheHashValue1(PROCOID, ObjectIdGetDatum((Oid) (0xFFFFFF00u + (uint32) c)));
+	uint32		base = kind == PLAN_PAGE ? 0xFFFFFF00u : 0xFFFFFF40u;
+
+	return GetSysCacheHashValue1(PROCOID, ObjectIdGetDatum((Oid) (base + (uint32) c)));
 }
 
 /*
  * The context's workspace is now this one (the woes.workspace setting's
- * assign hook; NULL: none): pages planned for smaller workspaces are made
+ * assign hook; NULL: none): pages planned for smaller workspaces, and
+ * whole-workspace plans planned for workspaces of another class, are made
  * again.  Only in a transaction: the size may need the catalog, and outside
  * one (a setting restored at the end of a transaction, a session's
  * defaults) no plan runs before the next statement sets a context again.
@@ -218,18 +241,23 @@ woes_plans_workspace_set(const pg_uuid_t *workspace)
 	double		rows;
 	int			k;
 
-	if (workspace == NULL || paged_classes == 0 || !IsTransactionState())
+	if (workspace == NULL || (paged_classes | whole_classes) == 0 || !IsTransactionState())
 		return;
 	rows = workspace_rows(workspace);
 	if (rows < 0)
 		return;
 	k = size_class(rows);
-	for (int c = 0; c < k; c++)
+	for (int c = 0; c < PLANS_CLASSES; c++)
 	{
-		if (paged_classes & (1u << c))
+		if (c < k && (paged_classes & (1u << c)))
 		{
-			CallSyscacheCallbacks(PROCOID, class_hash(c));
+			CallSyscacheCallbacks(PROCOID, class_hash(PLAN_PAGE, c));
 			paged_classes &= ~(1u << c);
+		}
+		if (c != k && (whole_classes & (1u << c)))
+		{
+			CallSyscacheCallbacks(PROCOID, class_hash(PLAN_WHOLE, c));
+			whole_classes &= ~(1u << c);
 		}
 	}
 }
@@ -265,7 +293,66 @@ has_limit(Node *node, void *context)
 	return expression_tree_walker(node, has_limit, context);
 }
 
-/* the planner: a page that reads a workspace is marked with its size class */
+/*
+ * Does the plan read a share of its relations rather than rows by key: an
+ * aggregate, a hash or merge join, a sequential scan?  (Not a bitmap scan
+ * or a sort alone: those also serve lookups by a key other than the
+ * workspace, a customer's conversations, whose plan is the same for any
+ * workspace.)
+ */
+static bool
+reads_a_share(Plan *plan)
+{
+	ListCell   *lc;
+	List	   *children = NIL;
+
+	if (plan == NULL)
+		return false;
+	switch (nodeTag(plan))
+	{
+		case T_Agg:
+		case T_WindowAgg:
+		case T_HashJoin:
+		case T_MergeJoin:
+		case T_SeqScan:
+			return true;
+		case T_Append:
+			children = ((Append *) plan)->appendplans;
+			break;
+		case T_MergeAppend:
+			children = ((MergeAppend *) plan)->mergeplans;
+			break;
+		case T_SubqueryScan:
+			return reads_a_share(((SubqueryScan *) plan)->subplan);
+		default:
+			break;
+	}
+	foreach(lc, children)
+	{
+		if (reads_a_share((Plan *) lfirst(lc)))
+			return true;
+	}
+	return reads_a_share(plan->lefttree) || reads_a_share(plan->righttree);
+}
+
+static PlanKind
+plan_kind(Query *parse, PlannedStmt *plan)
+{
+	ListCell   *lc;
+
+	if (has_limit((Node *) parse, NULL))
+		return PLAN_PAGE;
+	if (reads_a_share(plan->planTree))
+		return PLAN_WHOLE;
+	foreach(lc, plan->subplans)
+	{
+		if (reads_a_share((Plan *) lfirst(lc)))
+			return PLAN_WHOLE;
+	}
+	return PLAN_ANY;
+}
+
+/* the planner: a plan that reads a workspace is marked with its size class */
 static PlannedStmt *
 woes_planner(Query *parse, const char *query_string, int cursor_options, ParamListInfo bound_params)
 {
@@ -274,14 +361,16 @@ woes_planner(Query *parse, const char *query_string, int cursor_options, ParamLi
 	double		rows;
 	int			c;
 	PlanInvalItem *item;
+	PlanKind	kind;
 
 	if (prev_planner_hook)
 		result = prev_planner_hook(parse, query_string, cursor_options, bound_params);
 	else
 		result = standard_planner(parse, query_string, cursor_options, bound_params);
-	if (result->invalItems == NIL || !has_limit((Node *) parse, NULL))
+	if (result->invalItems == NIL || !plans_catalog() || !uses_current_workspace(result))
 		return result;
-	if (!plans_catalog() || !uses_current_workspace(result))
+	kind = plan_kind(parse, result);
+	if (kind == PLAN_ANY)
 		return result;
 	workspace = woes_context_workspace();
 	if (workspace == NULL)
@@ -292,9 +381,12 @@ woes_planner(Query *parse, const char *query_string, int cursor_options, ParamLi
 	c = size_class(rows);
 	item = makeNode(PlanInvalItem);
 	item->cacheId = PROCOID;
-	item->hashValue = class_hash(c);
+	item->hashValue = class_hash(kind, c);
 	result->invalItems = lappend(result->invalItems, item);
-	paged_classes |= 1u << c;
+	if (kind == PLAN_PAGE)
+		paged_classes |= 1u << c;
+	else
+		whole_classes |= 1u << c;
 	return result;
 }
 

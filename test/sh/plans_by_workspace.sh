@@ -20,6 +20,9 @@
 #   4. a page in a subquery, through the woes.inbox view, is planned again
 #      too;
 #   5. between two workspaces of about one size nothing is planned again;
+#   7. a plan that reads a share of the workspace (an aggregate) is planned
+#      again in both directions: for the large workspace (a sequential scan)
+#      and back for a small one (by index, not every workspace's rows);
 #   6. woes's own paging functions (events_since, resolved_conversations:
 #      PL/pgSQL, their plans kept by the session) read one page of the large
 #      workspace's outbox by its key after serving the small workspace from
@@ -119,6 +122,24 @@ SELECT woes.set_context(:'small2', 'operator') \g /dev/null
 EXPLAIN (COSTS OFF) EXECUTE page;
 COMMIT;
 
+\echo == 7. an aggregate, both ways
+PREPARE agg AS SELECT status, count(*) FROM woes.conversations GROUP BY status;
+BEGIN;
+SELECT woes.set_context(:'small', 'operator') \g /dev/null
+\echo -- aggregate in the small workspace
+EXPLAIN (COSTS OFF) EXECUTE agg;
+COMMIT;
+BEGIN;
+SELECT woes.set_context(:'large', 'operator') \g /dev/null
+\echo -- aggregate after the move to the large workspace
+EXPLAIN (COSTS OFF) EXECUTE agg;
+COMMIT;
+BEGIN;
+SELECT woes.set_context(:'small2', 'operator') \g /dev/null
+\echo -- aggregate back in a small workspace
+EXPLAIN (COSTS OFF) EXECUTE agg;
+COMMIT;
+
 SQL
 ) || { echo "$out"; echo "FAIL: psql"; exit 1; }
 echo "$out"
@@ -198,5 +219,11 @@ check "6. ... no sort, no filtered rows" 'Sort|Rows Removed' "$ev" absent
 check "6. resolved_conversations in the large workspace, after the small one: the resolutions index, in order" \
       'Index (Only )?Scan using events_resolutions_idx on events e' "$rc"
 check "6. ... no sort of the workspace's outbox" 'Sort' "$rc" absent
+check "7. an aggregate planned for the small workspace reads it by index" \
+      'Seq Scan' "$(section "aggregate in the small workspace")" absent
+check "7. ... after the move to the large workspace it is planned again: a sequential scan" \
+      'Seq Scan on conversations' "$(section "aggregate after the move to the large workspace")"
+check "7. ... and back in a small workspace planned again: by index, not every workspace's rows" \
+      'Seq Scan' "$(section "aggregate back in a small workspace")" absent
 echo "plans_by_workspace: $failures failure(s)"
 [ "$failures" -eq 0 ]

@@ -57,6 +57,9 @@
 #   MIN_MESSAGES, MAX_MESSAGES   messages per conversation (default 20, 300)
 #   SKIP_DIAG=1  only the two pairs
 #   PROFILE=0    no perf profile in the diagnosis
+#   PROFILE_TXNS transactions profiled (default 8000; quick 2000)
+#   PROFILE_TOP  functions listed by self time (default 25)
+#   PROFILE_KEEP a file to keep the profile in (perf report -i FILE)
 #   WOES_PG      the PostgreSQL major (default: test/pg-major)
 # Everything is printed to stdout; the scratch files (in the cluster's
 # private /tmp) are deleted at exit.
@@ -68,7 +71,7 @@ quick=0
 for arg in "$@"; do
     case $arg in
         --quick) quick=1 ;;
-        -h|--help) sed -n '2,62p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,65p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "run.sh: unknown argument $arg (try --help)" >&2; exit 2 ;;
     esac
 done
@@ -468,7 +471,7 @@ PGUSER=$APP psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -v ws="$WS_INTAKE" -v threads
     -v tag=steps -f "$HERE/steps.sql" | sed 's/^/   /'
 
 if [ "${PROFILE:-1}" = 1 ] && command -v perf >/dev/null; then
-    PN=$([ $quick = 1 ] && echo 2000 || echo 8000)
+    PN=${PROFILE_TXNS:-$([ $quick = 1 ] && echo 2000 || echo 8000)}
     echo "== diagnosis, intake: CPU profile of one backend running $PN transactions of intake_woes (perf, 1 client)"
     echo "   (share of the backend's CPU samples whose call chain passes through the function, and CPU"
     echo "   time per message; a lower bound where chains through libc are cut; PROFILE=0 skips this)"
@@ -514,6 +517,18 @@ if [ "${PROFILE:-1}" = 1 ] && command -v perf >/dev/null; then
                 printf "   %-58s %6.1f%% %9.0f\n", "all samples of the backend", 100, total / f * 1e6 / n;
                 for (i = 1; i in order; i++) { s = order[i]; if (!(s in pct)) continue;
                     printf "   %-58s %6.1f%% %9.0f\n", d[s], pct[s], pct[s] / 100 * total / f * 1e6 / n } }'
+        [ -z "${PROFILE_KEEP:-}" ] || cp "$OUT/perf.data" "$PROFILE_KEEP"
+        echo "   the functions with the most samples of their own (self time, share of the backend's samples):"
+        perf report -i "$OUT/perf.data" --no-children --sort dso,symbol --stdio -g none 2>/dev/null |
+            awk -v top="${PROFILE_TOP:-25}" '$1 ~ /%$/ && n++ < top { for (i = 3; i < NF; i++) if ($i ~ /^\[.\]$/) break
+                                                          printf "     %7s %-12s %s\n", $1, $2, $(i + 1) }'
+        echo "   woes's own functions, with what they call (share of the backend's samples):"
+        perf report -i "$OUT/perf.data" --children --sort dso,symbol --stdio -g none 2>/dev/null |
+            awk -v top="${PROFILE_TOP:-25}" '$1 ~ /%$/ && $3 == "woes.so" && n++ < top { printf "     %7s %s\n", $1, $5 }'
+        echo "   PostgreSQL's functions, with what they call (share of the backend's samples):"
+        perf report -i "$OUT/perf.data" --children --sort dso,symbol --stdio -g none 2>/dev/null |
+            awk -v top="${PROFILE_TOP:-25}" '$1 ~ /%$/ && $3 == "postgres" && n++ < top { printf "     %7s %s\n", $1, $5 }'
+
     else
         wait $PGB_PID || true
         echo "   (perf record failed or the backend was not found: no profile)"
