@@ -22,6 +22,11 @@
 --     first run for the smallest workspace of bench.inbox_ws: the policy's
 --     current_workspace() is folded into the estimates when a statement is
 --     planned, and a cached plan is reused for every workspace after
+--   counts_after_top: the per-status counts of the smallest workspace of
+--     bench.inbox_ws (an aggregate, no LIMIT), with the plan cached by a
+--     first run for the largest: planned for the largest workspace it is a
+--     sequential scan of the table, which a small workspace must not pay
+--     for (src/plans.c makes it again); simple mode is the fresh plan
 -- Modes: prepared (plpgsql static SQL: a cached plan) and simple (EXECUTE:
 -- parsed and planned every time).
 
@@ -45,8 +50,8 @@ DECLARE
     r record;
     dummy int;
 BEGIN
-    IF kind = 'top_after_small' AND mode = 'prepared' THEN
-        iters := greatest(iters / 20, 3);   -- each one reads a whole workspace's open conversations
+    IF kind IN ('top_after_small', 'counts_after_top') AND mode = 'prepared' THEN
+        iters := greatest(iters / 20, 3);   -- each one may read a whole workspace, or the table
     END IF;
     t0 := pg_catalog.clock_timestamp();
     FOR i IN 1..iters LOOP
@@ -68,6 +73,32 @@ BEGIN
             END IF;
             IF r IS NULL THEN
                 RAISE EXCEPTION 'bench.micro: no row for bench.ids n = %', k;
+            END IF;
+        ELSIF kind = 'counts_after_top' THEN
+            IF pg_catalog.current_setting('bench.primed_' || kind || variant || '_' || mode, true) IS NULL THEN
+                -- the very first run is the largest workspace, every later one the smallest
+                k := 1;
+                PERFORM pg_catalog.set_config('bench.primed_' || kind || variant || '_' || mode, 'yes', false);
+            ELSE
+                k := ninbox;
+            END IF;
+            PERFORM woes.set_context(w.workspace_id, 'operator') FROM bench.inbox_ws w WHERE w.n = k;
+            IF mode = 'prepared' AND variant = 'rls' THEN
+                SELECT sum(s.n) INTO dummy FROM (
+                    SELECT status, count(*) AS n FROM woes.conversations GROUP BY status) s;
+            ELSIF mode = 'prepared' THEN
+                SELECT sum(s.n) INTO dummy FROM (
+                    SELECT status, count(*) AS n FROM woes.conversations
+                     WHERE workspace_id = woes.current_workspace() GROUP BY status) s;
+            ELSE
+                EXECUTE format(
+                    'SELECT sum(s.n) FROM (SELECT status, count(*) AS n FROM woes.conversations %s '
+                    'GROUP BY status) s',
+                    CASE variant WHEN 'base' THEN 'WHERE workspace_id = woes.current_workspace()' ELSE '' END)
+                    INTO dummy;
+            END IF;
+            IF dummy IS NULL OR dummy < 50 THEN
+                RAISE EXCEPTION 'bench.micro: % conversations counted for bench.inbox_ws n = %', dummy, k;
             END IF;
         ELSE
             IF kind = 'inbox' THEN
@@ -168,12 +199,13 @@ $$;
 
 -- warm-up (plans, caches), not recorded
 SELECT pg_temp.batch(k, m, 0, 20), pg_temp.batch(k, m, 1, 20)
-  FROM unnest(ARRAY['point', 'inbox', 'inbox_top', 'top_after_small']) k, unnest(ARRAY['prepared', 'simple']) m \g /dev/null
+  FROM unnest(ARRAY['point', 'inbox', 'inbox_top', 'top_after_small', 'counts_after_top']) k,
+       unnest(ARRAY['prepared', 'simple']) m \g /dev/null
 TRUNCATE micro_result;
 
 SELECT pg_temp.batch(k, m, b, :iters)
   FROM generate_series(1, :batches) b,
-       unnest(ARRAY['point', 'inbox', 'inbox_top', 'top_after_small']) k,
+       unnest(ARRAY['point', 'inbox', 'inbox_top', 'top_after_small', 'counts_after_top']) k,
        unnest(ARRAY['prepared', 'simple']) m
  ORDER BY b, k, m \g /dev/null
 

@@ -4,7 +4,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION woes;
-SELECT plan(31);
+SELECT plan(32);
 
 -- the tables of the schema; channels is global lookup data, every other
 -- table belongs to a workspace
@@ -150,6 +150,12 @@ SELECT policy_cmd_is('woes', 'conversations', 'workspace_isolation', 'all',
 SELECT ok(pg_get_expr(p.polqual, p.polrelid) LIKE '%contact_id = woes.current_actor()%',
           'a customer reads the conversations of its own contact only')
   FROM pg_policy p WHERE p.polrelid = 'woes.conversations'::regclass AND p.polname = 'conversations_customer_read';
+
+-- the planner knows the sizes of up to a thousand workspaces (the inbox
+-- page's plan and src/plans.c's size classes depend on it)
+SELECT is((SELECT a.attstattarget::int FROM pg_attribute a
+            WHERE a.attrelid = 'woes.conversations'::regclass AND a.attname = 'workspace_id'),
+          1000, 'conversations.workspace_id has statistics target 1000');
 
 SELECT * FROM finish();
 ROLLBACK;
