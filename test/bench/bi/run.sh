@@ -33,6 +33,8 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../../.." && pwd)
+# shellcheck source=test/bench/lib/result.sh
+. "$HERE/../lib/result.sh"
 
 if [ -z "${WOES_BI_INNER:-}" ]; then
     major=$("$REPO/test/pg-major")
@@ -217,6 +219,9 @@ awk -v o="${TPS_SUM[owner]}" -v v="${TPS_SUM[view]}" -v co="${CPU_SUM[owner]}" -
 echo "   median of the rounds' ratios view/owner: $(echo "$ROUND_RATIOS" | tr ' ' '\n' | grep . | sort -n |
       awk '{ a[NR] = $1 } END { printf "%.2f", NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }')" \
      "(rounds:$ROUND_RATIOS)"
+# for test/bench/run-all (lib/result.sh): the RATIO line's figure
+bench_result "BI: woes_bi.routing_stats, 30 days (analyst, RLS)" "owner's query, explicit filters" \
+    "$(bench_ratio "${TPS_SUM[view]}" "${TPS_SUM[owner]}")" ">=0.90"
 
 echo "== plans (EXPLAIN (ANALYZE, BUFFERS, COSTS OFF))"
 explain_sql() { printf 'EXPLAIN (ANALYZE, BUFFERS, COSTS OFF)\n%s\n;\n' "$(rows_of "$1")"; }

@@ -35,6 +35,8 @@
 # WORKSPACES (20), MESSAGES (messages in each read conversation; 60).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../../.." && pwd)
+# shellcheck source=test/bench/lib/result.sh
+. "$root/test/bench/lib/result.sh"
 quick=false
 [ "${1:-}" = "--quick" ] && quick=true
 if [ -z "${WOES_BENCH_INSIDE:-}" ]; then
@@ -133,6 +135,7 @@ COMMIT;
 EOF
 
 run=0
+declare -A ratios
 tps() {    # tps DB SCRIPT...: one pgbench run, its TPS (a failure: on stderr, and the run stops)
     local db=$1; shift
     local args=() f
@@ -160,6 +163,7 @@ for s in intake status read read_all; do
     done
     printf '   %-9s %10.1f %10.1f %8.2f\n' "$s" "$(echo "$single / $ROUNDS" | bc -l)" \
         "$(echo "$citus / $ROUNDS" | bc -l)" "$(echo "$citus / $single" | bc -l)"
+    ratios[$s]=$(bench_ratio "$citus" "$single")
 done
 
 echo "== 2. throughput, $WORKSPACES workspaces, intake and status mixed: one worker, then two"
@@ -178,3 +182,13 @@ printf '   %-9s %10.1f %10.1f %8.2f\n' mixed "$(echo "$one / $ROUNDS" | bc -l)" 
     "$(echo "$two / $one" | bc -l)"
 problems=$(qa -c "SELECT count(*) FROM woes.doctor() WHERE NOT ok")
 echo "== doctor after the rebalance: $problems problems"
+
+# for test/bench/run-all (lib/result.sh): no goal (see README.md: on one
+# 2-core machine the ratios are the price of the indirection, not a forecast)
+echo "== results"
+single_node="single node, same data and scripts"
+bench_result "Citus: intake (woes.receive_message) through the coordinator" "$single_node" "${ratios[intake]}" -
+bench_result "Citus: status change (set_pending + reopen) through the coordinator" "$single_node" "${ratios[status]}" -
+bench_result "Citus: customer's last 50 messages, workspace named" "$single_node" "${ratios[read]}" -
+bench_result "Citus: customer's last 50 messages, workspace not named" "$single_node" "${ratios[read_all]}" -
+bench_result "Citus: intake + status, shards over 2 workers" "shards on 1 worker" "$(bench_ratio "$two" "$one")" -

@@ -47,6 +47,8 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../../.." && pwd)
+# shellcheck source=test/bench/lib/result.sh
+. "$HERE/../lib/result.sh"
 
 if [ -z "${WOES_EV_INNER:-}" ]; then
     major=$("$REPO/test/pg-major")
@@ -115,7 +117,7 @@ CREATE ROLE bench_consumer LOGIN PASSWORD :'pw';
 GRANT USAGE ON SCHEMA woes TO bench_consumer;
 GRANT SELECT ON woes.events TO bench_consumer;
 GRANT EXECUTE ON FUNCTION woes.events_since(bigint, integer), woes.outbox_horizon(text, integer),
-    woes.require_audience(woes.audience[], text), woes.require_read_committed(), woes.event_horizon()
+    woes.require_audience(woes.audience[], text), woes.require_read_committed(), woes.event_horizon(uuid)
     TO bench_consumer;
 SELECT woes.bind_role('bench_consumer', :'ws', 'operator') \g /dev/null
 -- the application: a LOGIN member of woes_service, no binding; it sets the
@@ -221,6 +223,9 @@ awk -v p="${TPS_SUM[plain]}" -v e="${TPS_SUM[events_since]}" -v t="${TPS_SUM[eve
         printf "   RATIO events_since/plain = %.2f  (target >= 0.8: %s)\n", e / p, (e / p >= 0.8 ? "met" : "NOT met");
         printf "   ratio events_since_tx/plain = %.2f;  CPU ratio plain/events_since = %.2f\n", t / p, cp / ce;
     }'
+# for test/bench/run-all (lib/result.sh)
+bench_result "outbox page of $PAGE: woes.events_since (bound consumer, RLS)" "owner's SELECT ... WHERE id > cursor" \
+    "$(bench_ratio "${TPS_SUM[events_since]}" "${TPS_SUM[plain]}")" ">=0.80"
 
 if [ -n "${WHATIF:-}" ]; then
     echo "== what-if: events_read policy USING (true) (throwaway cluster only)"

@@ -23,6 +23,8 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../../.." && pwd)
+# shellcheck source=test/bench/lib/result.sh
+. "$HERE/../lib/result.sh"
 
 if [ -z "${WOES_II_INNER:-}" ]; then
     major=$("$REPO/test/pg-major")
@@ -113,6 +115,9 @@ awk -v o="${TPS_SUM[owner]}" -v v="${TPS_SUM[impact]}" -v co="${CPU_SUM[owner]}"
     printf "   RATIO impact/owner = %.2f  (target >= 0.9: %s)\n", v / o, (v / o >= 0.9 ? "met" : "NOT met");
     printf "   CPU ratio owner/impact = %.2f\n", co / cv;
 }'
+# for test/bench/run-all (lib/result.sh)
+bench_result "issue impact: woes.issue_impact, top 20 (RLS)" "owner's aggregate, explicit filters" \
+    "$(bench_ratio "${TPS_SUM[impact]}" "${TPS_SUM[owner]}")" ">=0.90"
 echo "== plans"
 echo "-- woes.issue_impact as bench_app (operator context)"
 PGUSER=bench_app PGPASSWORD=$APP_PASSWORD psql_ -At <<SQL | sed 's/^/   /'

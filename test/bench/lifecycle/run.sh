@@ -36,6 +36,8 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../../.." && pwd)
+# shellcheck source=test/bench/lib/result.sh
+. "$HERE/../lib/result.sh"
 
 if [ -z "${WOES_LC_INNER:-}" ]; then
     major=$("$REPO/test/pg-major")
@@ -164,6 +166,12 @@ if [ -z "${SKIP_PGBENCH:-}" ]; then
             printf "   ratio shorthand/baseline  = %.2f\n", s / b;
             printf "   CPU ratio baseline/transition = %.2f (the same comparison by server CPU per transaction)\n", cb / ct;
         }'
+    # for test/bench/run-all (lib/result.sh), with the goal of the
+    # performance issue (>= 0.70; the line above names the first target)
+    bench_result "status change: woes.transition" "raw UPDATE of an equal table" \
+        "$(bench_ratio "${TPS_SUM[woes_transition]}" "${TPS_SUM[baseline]}")" ">=0.70"
+    bench_result "status change: woes.set_pending + woes.reopen" "raw UPDATE of an equal table" \
+        "$(bench_ratio "${TPS_SUM[woes_shorthand]}" "${TPS_SUM[baseline]}")" ">=0.70"
 fi
 
 if [ -z "${SKIP_CHECK:-}" ]; then

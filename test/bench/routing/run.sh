@@ -25,6 +25,8 @@
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../../.." && pwd)
+# shellcheck source=test/bench/lib/result.sh
+. "$HERE/../lib/result.sh"
 
 if [ -z "${WOES_RT_INNER:-}" ]; then
     major=$("$REPO/test/pg-major")
@@ -115,3 +117,6 @@ awk -v a="${TPS_SUM[assign]}" -v r="${TPS_SUM[route]}" -v ca="${CPU_SUM[assign]}
     printf "   RATIO route/assign = %.2f  (target >= 0.5: %s)\n", r / a, (r / a >= 0.5 ? "met" : "NOT met");
     printf "   CPU ratio assign/route = %.2f\n", ca / cr;
 }'
+# for test/bench/run-all (lib/result.sh)
+bench_result "routing: woes.route to a team" "woes.assign to an operator" \
+    "$(bench_ratio "${TPS_SUM[route]}" "${TPS_SUM[assign]}")" ">=0.50"
