@@ -444,3 +444,7 @@ bench_result "inbox page of the largest workspace, plan cached for a small one, 
     "a fresh plan (micro.sql inbox_top)" \
     "$(bench_ratio "$(awk '$1 == "top_after_small" && $2 == "prepared" { print $6 }' "$RESULTS/micro_large")" \
                    "$(awk '$1 == "inbox_top" && $2 == "prepared" { print $6 }' "$RESULTS/micro_large")")" "<=1.5"
+bench_result "a small workspace's per-status counts, plan cached for the largest, prepared, RLS" \
+    "a fresh plan (micro.sql counts_after_top, simple)" \
+    "$(bench_ratio "$(awk '$1 == "counts_after_top" && $2 == "prepared" { print $6 }' "$RESULTS/micro_large")" \
+                   "$(awk '$1 == "counts_after_top" && $2 == "simple" { print $6 }' "$RESULTS/micro_large")")" "<=1.5"
