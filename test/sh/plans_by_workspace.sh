@@ -218,7 +218,9 @@ check "6. events_since in the large workspace, after the small one from cursor 0
 check "6. ... no sort, no filtered rows" 'Sort|Rows Removed' "$ev" absent
 check "6. resolved_conversations in the large workspace, after the small one: the resolutions index, in order" \
       'Index (Only )?Scan using events_resolutions_idx on events e' "$rc"
-check "6. ... no sort of the workspace's outbox" 'Sort' "$rc" absent
+# (from PostgreSQL 16 the fields' ordered jsonb_object_agg shows a Sort of
+# its own, by v.key: only a sort of the events would be wrong)
+check "6. ... no sort of the workspace's outbox" 'Sort Key: .*\be\.id' "$rc" absent
 check "7. an aggregate planned for the small workspace reads it by index" \
       'Seq Scan' "$(section "aggregate in the small workspace")" absent
 check "7. ... after the move to the large workspace it is planned again: a sequential scan" \
