@@ -64,10 +64,22 @@ ask() {	# one statement to the held session; its answer (one line) or its error
     done
     echo "$answer"
 }
+# a session is ended by a signal (as pg_terminate_backend ends it), which
+# the backend acts on a moment after the COMMIT returns: wait for it to be
+# gone (up to 10 s on a loaded machine) rather than for a fixed time
+gone() {	# gone PID: wait until no backend has this pid
+    case "$1" in ''|*[!0-9]*) return 1 ;; esac
+    for _ in $(seq 1 100); do
+        [ "$(q -d postgres -c "SELECT count(*) FROM pg_stat_activity WHERE pid = $1")" = 0 ] && return 0
+        sleep 0.1
+    done
+    return 1
+}
+held_pid=$(ask "SELECT pg_backend_pid();")
 before=$(ask "SELECT (SELECT workspace_id FROM woes_bi.workspace);")
 [ "$before" = "$ws_a" ] && ok "the held session reads workspace A" || fail "the held session reads '$before', not A"
 bind woes_bind_bi "$ws_b"
-sleep 0.5
+gone "$held_pid" || true     # (if it is not, the next answer says so)
 after=$(ask "SELECT (SELECT workspace_id FROM woes_bi.workspace);")
 case "$after" in
     *"terminating connection due to administrator command"*|*"server closed the connection"*|"(session gone)"|"")
@@ -157,7 +169,7 @@ EOF
     fi
     q -d "$db" -U woes_bind_admin -c "BEGIN" -c "SELECT woes.set_context('$ws_b', 'admin')" \
       -c "SELECT woes.unbind_role('woes_bind_bi')" -c "COMMIT" >/dev/null
-    sleep 0.5
+    gone "$pid1" || true
     # the pool's connection was ended: PgBouncer opens a new one, which has no context
     for _ in 1 2 3; do
         pid3=$(pooled "SELECT pg_backend_pid()")
