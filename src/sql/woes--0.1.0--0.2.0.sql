@@ -1023,6 +1023,11 @@ CREATE OR REPLACE FUNCTION @extschema@.events_since("cursor" bigint, max integer
 AS $$
 DECLARE
     ws      uuid := @extschema@.current_workspace();   -- a value: see upsert_contact
+    -- the cursor as a plain value too: under row-level security a generic
+    -- plan keeps an expression such as coalesce($1, 0), which PostgreSQL
+    -- cannot prove leakproof, out of the index condition (a filter after
+    -- the policies: every earlier event of the workspace read)
+    past    bigint := coalesce(events_since."cursor", 0);
     horizon bigint;
 BEGIN
     -- its own statement: the horizon is taken before the snapshot below
@@ -1031,7 +1036,7 @@ BEGIN
     RETURN QUERY
         SELECT e.* FROM @extschema@.events e
          WHERE e.workspace_id OPERATOR(pg_catalog.=) ws
-           AND e.id OPERATOR(pg_catalog.>) coalesce(events_since."cursor", 0)
+           AND e.id OPERATOR(pg_catalog.>) past
            AND e.id OPERATOR(pg_catalog.<) horizon
          ORDER BY e.id
          LIMIT events_since.max;
@@ -1048,6 +1053,11 @@ CREATE OR REPLACE FUNCTION @extschema@.resolved_conversations("cursor" bigint DE
 AS $$
 DECLARE
     ws      uuid := @extschema@.current_workspace();   -- a value: see upsert_contact
+    -- the cursor as a plain value too: under row-level security a generic
+    -- plan keeps an expression such as coalesce($1, 0), which PostgreSQL
+    -- cannot prove leakproof, out of the index condition (a filter after
+    -- the policies: every earlier event of the workspace read)
+    past    bigint := coalesce(resolved_conversations."cursor", 0);
     horizon bigint;
 BEGIN
     horizon := @extschema@.outbox_horizon('exporting resolved conversations', resolved_conversations.max);
@@ -1064,7 +1074,7 @@ BEGIN
             ON c.workspace_id OPERATOR(pg_catalog.=) e.workspace_id
            AND c.id OPERATOR(pg_catalog.=) e.conversation_id
          WHERE e.workspace_id OPERATOR(pg_catalog.=) ws
-           AND e.id OPERATOR(pg_catalog.>) coalesce(resolved_conversations."cursor", 0)
+           AND e.id OPERATOR(pg_catalog.>) past
            AND e.id OPERATOR(pg_catalog.<) horizon
            AND e.kind OPERATOR(pg_catalog.=) 'conversation.status_changed'
            AND e.payload OPERATOR(pg_catalog.->>) 'to' OPERATOR(pg_catalog.=) 'resolved'

@@ -148,9 +148,10 @@ echo "$out"
 # a psql of its own whose stderr is the text checked: seven calls in the
 # small workspace from cursor 0 (past the plan cache's five custom plans),
 # then one page of the large workspace's outbox, near its end
-outbox() {  # outbox FUNCTION CURSOR-OFFSET
+outbox() {  # outbox FUNCTION CURSOR-OFFSET [PLAN-CACHE-MODE]
     psql -qX -v ON_ERROR_STOP=1 -d $db -o /dev/null 2>&1 <<SQL
 SET client_min_messages = warning;
+SET plan_cache_mode = ${3:-auto};
 SELECT id AS large FROM woes.workspaces WHERE slug = 'large' \\gset
 SELECT id AS small FROM woes.workspaces WHERE slug = 'small' \\gset
 SELECT max(id) - $2 AS cursor FROM woes.events \\gset
@@ -181,7 +182,12 @@ SQL
 }
 ev=$(outbox events_since 1000) || { echo "$ev"; echo "FAIL: psql"; exit 1; }
 rc=$(outbox resolved_conversations 99000) || { echo "$rc"; echo "FAIL: psql"; exit 1; }
+# the same with the generic plan (a driver's or a pooler's plan_cache_mode,
+# or the plan cache's own choice after five calls): the cursor must still be
+# an index condition under the policies
+evg=$(outbox events_since 1000 force_generic_plan) || { echo "$evg"; echo "FAIL: psql"; exit 1; }
 echo "-- events_since after the move"; echo "$ev"
+echo "-- events_since after the move, generic plan"; echo "$evg"
 echo "-- resolved_conversations after the move"; echo "$rc"
 
 failures=0
@@ -216,6 +222,9 @@ check "5. between two small workspaces the page is not planned again (still the 
 check "6. events_since in the large workspace, after the small one from cursor 0: the outbox key, one page" \
       'Index Scan using events_pkey on events e .*\(actual rows=50(\.00)? ' "$ev"
 check "6. ... no sort, no filtered rows" 'Sort|Rows Removed' "$ev" absent
+check "6. events_since with a generic plan: the outbox key, one page" \
+      'Index Scan using events_pkey on events e .*\(actual rows=50(\.00)? ' "$evg"
+check "6. ... the cursor in the index condition, no filtered rows" 'Rows Removed' "$evg" absent
 check "6. resolved_conversations in the large workspace, after the small one: the resolutions index, in order" \
       'Index (Only )?Scan using events_resolutions_idx on events e' "$rc"
 # (from PostgreSQL 16 the fields' ordered jsonb_object_agg shows a Sort of
