@@ -127,11 +127,7 @@ CREATE FUNCTION @extschema@.resolved_conversations("cursor" bigint DEFAULT 0, ma
 AS $$
 DECLARE
     ws      uuid := @extschema@.current_workspace();   -- a value: see upsert_contact
-    -- the cursor as a plain value too: under row-level security a generic
-    -- plan keeps an expression such as coalesce($1, 0), which PostgreSQL
-    -- cannot prove leakproof, out of the index condition (a filter after
-    -- the policies: every earlier event of the workspace read)
-    past    bigint := coalesce(resolved_conversations."cursor", 0);
+    past    bigint := coalesce(resolved_conversations."cursor", 0);   -- a value: see events_since
     horizon bigint;
 BEGIN
     horizon := @extschema@.outbox_horizon('exporting resolved conversations', resolved_conversations.max);

@@ -186,9 +186,11 @@ rc=$(outbox resolved_conversations 99000) || { echo "$rc"; echo "FAIL: psql"; ex
 # or the plan cache's own choice after five calls): the cursor must still be
 # an index condition under the policies
 evg=$(outbox events_since 1000 force_generic_plan) || { echo "$evg"; echo "FAIL: psql"; exit 1; }
+rcg=$(outbox resolved_conversations 99000 force_generic_plan) || { echo "$rcg"; echo "FAIL: psql"; exit 1; }
 echo "-- events_since after the move"; echo "$ev"
 echo "-- events_since after the move, generic plan"; echo "$evg"
 echo "-- resolved_conversations after the move"; echo "$rc"
+echo "-- resolved_conversations after the move, generic plan"; echo "$rcg"
 
 failures=0
 section() {  # section TITLE: the lines after "-- TITLE" up to the next "--" or "==" line
@@ -230,6 +232,8 @@ check "6. resolved_conversations in the large workspace, after the small one: th
 # (from PostgreSQL 16 the fields' ordered jsonb_object_agg shows a Sort of
 # its own, by v.key: only a sort of the events would be wrong)
 check "6. ... no sort of the workspace's outbox" 'Sort Key: .*\be\.id' "$rc" absent
+check "6. resolved_conversations with a generic plan: the resolutions index, the cursor in its condition" \
+      'Index Cond: \(\(workspace_id = \$[0-9]+\) AND \(id > \$[0-9]+\)' "$rcg"
 check "7. an aggregate planned for the small workspace reads it by index" \
       'Seq Scan' "$(section "aggregate in the small workspace")" absent
 check "7. ... after the move to the large workspace it is planned again: a sequential scan" \
