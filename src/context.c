@@ -77,6 +77,7 @@ typedef struct ParsedId
 {
 	bool		valid;
 	pg_uuid_t	id;
+	int			size_class;		/* woes.workspace: the workspace's size class (plans.c), -1 unknown */
 } ParsedId;
 
 static ParsedId ctx_workspace;
@@ -111,28 +112,61 @@ static const struct config_enum_entry audience_options[] = {
 };
 #undef WOES_AUDIENCE_OPTION
 
-/* check hook of the uuid settings: empty, or a uuid */
+/* the uuid settings: empty, or a uuid */
 static bool
-check_id_setting(char **newval, void **extra, GucSource source)
+parse_id_setting(const char *value, ParsedId *parsed)
 {
-	ParsedId   *parsed = woes_guc_extra_alloc(sizeof(ParsedId));
-
-	if (parsed == NULL)
-		return false;
 	memset(parsed, 0, sizeof(ParsedId));
-	if (*newval != NULL && (*newval)[0] != '\0')
+	parsed->size_class = -1;
+	if (value != NULL && value[0] != '\0')
 	{
-		if (!woes_uuid_parse(*newval, &parsed->id))
+		if (!woes_uuid_parse(value, &parsed->id))
 		{
-			woes_guc_extra_free(parsed);
 			GUC_check_errcode(ERRCODE_INVALID_TEXT_REPRESENTATION);
 			GUC_check_errdetail("The value must be a uuid, or empty for none.");
 			return false;
 		}
 		parsed->valid = true;
 	}
-	*extra = parsed;
 	return true;
+}
+
+static bool
+keep_parsed(const ParsedId *parsed, void **extra)
+{
+	ParsedId   *kept = woes_guc_extra_alloc(sizeof(ParsedId));
+
+	if (kept == NULL)
+		return false;
+	*kept = *parsed;
+	*extra = kept;
+	return true;
+}
+
+/* check hook of woes.actor */
+static bool
+check_id_setting(char **newval, void **extra, GucSource source)
+{
+	ParsedId	parsed;
+
+	return parse_id_setting(*newval, &parsed) && keep_parsed(&parsed, extra);
+}
+
+/*
+ * check hook of woes.workspace: also the workspace's size class, for the
+ * assign hook, which must not read the catalog (plans.c).  Found before
+ * the extra is allocated: the lookup may fail, and leaves nothing behind.
+ */
+static bool
+check_workspace_setting(char **newval, void **extra, GucSource source)
+{
+	ParsedId	parsed;
+
+	if (!parse_id_setting(*newval, &parsed))
+		return false;
+	if (parsed.valid)
+		parsed.size_class = woes_plans_size_class(&parsed.id);
+	return keep_parsed(&parsed, extra);
 }
 
 static void
@@ -145,7 +179,7 @@ assign_workspace(const char *newval, void *extra)
 	ctx_generation++;
 	woes_forward_context_changed();
 	/* plans made for a workspace of another size are made again (plans.c) */
-	woes_plans_workspace_set(ctx_workspace.valid ? &ctx_workspace.id : NULL);
+	woes_plans_class_set(ctx_workspace.valid, ctx_workspace.size_class);
 }
 
 static void
@@ -210,7 +244,7 @@ woes_context_init(void)
 							   "",
 							   PGC_SUSET,
 							   GUC_NOT_IN_SAMPLE,
-							   check_id_setting, assign_workspace, NULL);
+							   check_workspace_setting, assign_workspace, NULL);
 	DefineCustomEnumVariable("woes.audience",
 							 "The audience the current transaction acts for.",
 							 "One of customer, agent, operator, analyst, admin; none means no context.",

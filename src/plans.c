@@ -46,6 +46,7 @@
 #include <math.h>
 
 #include "access/htup_details.h"
+#include "access/parallel.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
@@ -88,6 +89,8 @@ static HTAB *sizes = NULL;
 static uint32 paged_classes = 0;
 /* the classes that whole-workspace plans have been planned for */
 static uint32 whole_classes = 0;
+/* bumped by woes_plans_forget: an estimate made across it is not kept */
+static uint64 forget_count = 0;
 
 typedef enum PlanKind
 {
@@ -124,7 +127,7 @@ plans_catalog(void)
  * else the share of the rest; 0 without statistics.
  */
 static double
-estimate_rows(const pg_uuid_t *workspace)
+estimate_rows(Oid relid, const pg_uuid_t *workspace)
 {
 	HeapTuple	tuple;
 	double		reltuples;
@@ -136,15 +139,15 @@ estimate_rows(const pg_uuid_t *workspace)
 	Form_pg_statistic stats;
 	double		ndistinct;
 
-	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(conversations_relid));
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
 	if (!HeapTupleIsValid(tuple))
 		return 0;
 	reltuples = ((Form_pg_class) GETSTRUCT(tuple))->reltuples;
 	ReleaseSysCache(tuple);
-	attnum = get_attnum(conversations_relid, "workspace_id");
+	attnum = get_attnum(relid, "workspace_id");
 	if (reltuples <= 0 || attnum == InvalidAttrNumber)
 		return 0;
-	tuple = SearchSysCache3(STATRELATTINH, ObjectIdGetDatum(conversations_relid),
+	tuple = SearchSysCache3(STATRELATTINH, ObjectIdGetDatum(relid),
 							Int16GetDatum(attnum), BoolGetDatum(false));
 	if (!HeapTupleIsValid(tuple))
 		return 0;
@@ -172,15 +175,34 @@ estimate_rows(const pg_uuid_t *workspace)
 	return rows;
 }
 
-/* the workspace's estimated size, computed once per statistics; < 0: no woes here */
+/*
+ * The workspace's estimated size, computed once per statistics; < 0: no
+ * woes here.  The catalog lookups of an estimate may take a lock and so
+ * take in invalidations, among them one of conversations (an ANALYZE just
+ * committed) that makes woes_plans_forget drop the sizes and the relation's
+ * oid: the estimate works on its own copy of the oid, and one made across
+ * such a reset is used but not kept.
+ */
 static double
 workspace_rows(const pg_uuid_t *workspace)
 {
 	WorkspaceRows *entry;
 	bool		found;
+	double		rows;
+	uint64		before;
 
 	if (!plans_catalog())
 		return -1;
+	if (sizes != NULL)
+	{
+		entry = hash_search(sizes, workspace, HASH_FIND, &found);
+		if (found)
+			return entry->rows;
+	}
+	before = forget_count;
+	rows = estimate_rows(conversations_relid, workspace);
+	if (forget_count != before)
+		return rows;
 	if (sizes != NULL && hash_get_num_entries(sizes) >= SIZES_MAX)
 	{
 		hash_destroy(sizes);
@@ -195,15 +217,9 @@ workspace_rows(const pg_uuid_t *workspace)
 		ctl.hcxt = TopMemoryContext;
 		sizes = hash_create("woes workspace sizes", 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
-	entry = hash_search(sizes, workspace, HASH_FIND, &found);
-	if (!found)
-	{
-		double		rows = estimate_rows(workspace);
-
-		entry = hash_search(sizes, workspace, HASH_ENTER, &found);
-		entry->rows = rows;
-	}
-	return entry->rows;
+	entry = hash_search(sizes, workspace, HASH_ENTER, &found);
+	entry->rows = rows;
+	return rows;
 }
 
 static int
@@ -228,28 +244,47 @@ class_hash(PlanKind kind, int c)
 }
 
 /*
- * The context's workspace is now this one (the woes.workspace setting's
- * assign hook; NULL: none): pages planned for smaller workspaces, and
- * whole-workspace plans planned for workspaces of another class, are made
- * again.  Only in a transaction: the size may need the catalog, and outside
- * one (a setting restored at the end of a transaction, a session's
- * defaults) no plan runs before the next statement sets a context again.
+ * The size class of a workspace the context is about to move to, for the
+ * check hook of the woes.workspace setting, which keeps it with the value
+ * (so that the value's undo at the end of a transaction or subtransaction,
+ * or a role's default coming back, knows it too); -1 when it is not known
+ * here: no transaction (the catalog cannot be read: a configuration file),
+ * a parallel worker (it plans nothing), no woes in this database.  It may
+ * read the catalog, and so fail, as a check hook may: before anything has
+ * changed.  Once per workspace and statistics; then a hash lookup.
  */
-void
-woes_plans_workspace_set(const pg_uuid_t *workspace)
+int
+woes_plans_size_class(const pg_uuid_t *workspace)
 {
 	double		rows;
-	int			k;
 
-	if (workspace == NULL || (paged_classes | whole_classes) == 0 || !IsTransactionState())
-		return;
+	if (!IsTransactionState() || IsParallelWorker())
+		return -1;
 	rows = workspace_rows(workspace);
-	if (rows < 0)
+	return rows < 0 ? -1 : size_class(rows);
+}
+
+/*
+ * The context's workspace is now one of this size class (the woes.workspace
+ * setting's assign hook, with the class its check hook found; -1: not
+ * known): pages planned for smaller workspaces, and whole-workspace plans
+ * planned for workspaces of another class, are made again.  With no
+ * workspace nothing is (no row is visible to any plan).  An assign hook
+ * must not fail, and runs where the catalog cannot be read (the undo of a
+ * setting when a transaction or a subtransaction ends): this only calls the
+ * plan cache's invalidation callbacks, which touch memory only.  A class
+ * not known makes every marked plan again.  Not outside a transaction (a
+ * configuration reload): no plan runs before the next statement sets a
+ * context again.
+ */
+void
+woes_plans_class_set(bool has_workspace, int k)
+{
+	if (!has_workspace || (paged_classes | whole_classes) == 0 || GetCurrentTransactionNestLevel() == 0)
 		return;
-	k = size_class(rows);
 	for (int c = 0; c < PLANS_CLASSES; c++)
 	{
-		if (c < k && (paged_classes & (1u << c)))
+		if ((k < 0 || c < k) && (paged_classes & (1u << c)))
 		{
 			CallSyscacheCallbacks(PROCOID, class_hash(PLAN_PAGE, c));
 			paged_classes &= ~(1u << c);
@@ -336,11 +371,11 @@ reads_a_share(Plan *plan)
 }
 
 static PlanKind
-plan_kind(Query *parse, PlannedStmt *plan)
+plan_kind(bool limit, PlannedStmt *plan)
 {
 	ListCell   *lc;
 
-	if (has_limit((Node *) parse, NULL))
+	if (limit)
 		return PLAN_PAGE;
 	if (reads_a_share(plan->planTree))
 		return PLAN_WHOLE;
@@ -352,7 +387,13 @@ plan_kind(Query *parse, PlannedStmt *plan)
 	return PLAN_ANY;
 }
 
-/* the planner: a plan that reads a workspace is marked with its size class */
+/*
+ * The planner: a plan that reads a workspace is marked with its size class.
+ * Whether the query has a LIMIT is seen before planning: the planner turns
+ * a sublink's query into a subplan in place, and its LIMIT with it.  A
+ * plan made with no workspace set (it sees no row) is marked as made for
+ * the smallest class.
+ */
 static PlannedStmt *
 woes_planner(Query *parse, const char *query_string, int cursor_options, ParamListInfo bound_params)
 {
@@ -362,6 +403,7 @@ woes_planner(Query *parse, const char *query_string, int cursor_options, ParamLi
 	int			c;
 	PlanInvalItem *item;
 	PlanKind	kind;
+	bool		limit = has_limit((Node *) parse, NULL);
 
 	if (prev_planner_hook)
 		result = prev_planner_hook(parse, query_string, cursor_options, bound_params);
@@ -369,16 +411,19 @@ woes_planner(Query *parse, const char *query_string, int cursor_options, ParamLi
 		result = standard_planner(parse, query_string, cursor_options, bound_params);
 	if (result->invalItems == NIL || !plans_catalog() || !uses_current_workspace(result))
 		return result;
-	kind = plan_kind(parse, result);
+	kind = plan_kind(limit, result);
 	if (kind == PLAN_ANY)
 		return result;
 	workspace = woes_context_workspace();
 	if (workspace == NULL)
-		return result;
-	rows = workspace_rows(workspace);
-	if (rows < 0)
-		return result;
-	c = size_class(rows);
+		c = 0;
+	else
+	{
+		rows = workspace_rows(workspace);
+		if (rows < 0)
+			return result;
+		c = size_class(rows);
+	}
 	item = makeNode(PlanInvalItem);
 	item->cacheId = PROCOID;
 	item->hashValue = class_hash(kind, c);
@@ -396,6 +441,7 @@ woes_plans_forget(Oid relid)
 {
 	if (!OidIsValid(relid) || relid == conversations_relid)
 	{
+		forget_count++;
 		conversations_relid = InvalidOid;
 		if (sizes != NULL)
 		{

@@ -12,7 +12,8 @@
 #include "utils/uuid.h"
 
 extern void woes_plans_init(void);
-extern void woes_plans_workspace_set(const pg_uuid_t *workspace);
+extern int	woes_plans_size_class(const pg_uuid_t *workspace);
+extern void woes_plans_class_set(bool has_workspace, int size_class);
 extern void woes_plans_forget(Oid relid);
 
 #endif							/* WOES_PLANS_H */

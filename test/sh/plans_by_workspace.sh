@@ -23,6 +23,11 @@
 #   7. a plan that reads a share of the workspace (an aggregate) is planned
 #      again in both directions: for the large workspace (a sequential scan)
 #      and back for a small one (by index, not every workspace's rows);
+#   8. ... also when the workspace comes back by ROLLBACK TO SAVEPOINT (the
+#      setting's undo, where the catalog cannot be read);
+#   9. a page planned with no workspace set is planned again for one;
+#  10. a page inside a sublink (the planner makes it a subplan) is planned
+#      again too;
 #   6. woes's own paging functions (events_since, resolved_conversations:
 #      PL/pgSQL, their plans kept by the session) read one page of the large
 #      workspace's outbox by its key after serving the small workspace from
@@ -140,6 +145,49 @@ SELECT woes.set_context(:'small2', 'operator') \g /dev/null
 EXPLAIN (COSTS OFF) EXECUTE agg;
 COMMIT;
 
+\echo == 8. back to a workspace by the undo of a savepoint
+PREPARE agg2 AS SELECT status, count(*) FROM woes.conversations GROUP BY status;
+BEGIN;
+SELECT woes.set_context(:'large', 'operator') \g /dev/null
+EXPLAIN (COSTS OFF) EXECUTE agg2;
+SAVEPOINT s;
+SELECT woes.set_context(:'small', 'operator') \g /dev/null
+\echo -- aggregate in the savepoint, small workspace
+EXPLAIN (COSTS OFF) EXECUTE agg2;
+ROLLBACK TO SAVEPOINT s;
+\echo -- aggregate after the undo of the savepoint, large workspace
+EXPLAIN (COSTS OFF) EXECUTE agg2;
+COMMIT;
+
+\echo == 9. planned with no workspace set
+PREPARE page0 AS SELECT id FROM woes.conversations WHERE status = 'open'
+                 ORDER BY last_message_at DESC NULLS LAST, id DESC LIMIT 50;
+BEGIN;
+SET LOCAL enable_indexscan = off;
+\echo -- page with no workspace
+EXPLAIN (COSTS OFF) EXECUTE page0;
+COMMIT;
+BEGIN;
+SELECT woes.set_context(:'large', 'operator') \g /dev/null
+\echo -- page planned with no workspace, after the move to the large workspace
+EXPLAIN (COSTS OFF) EXECUTE page0;
+COMMIT;
+
+\echo == 10. a page in a sublink
+PREPARE sub AS SELECT array_length(ARRAY(SELECT id FROM woes.conversations WHERE status = 'open'
+                 ORDER BY last_message_at DESC NULLS LAST, id DESC LIMIT 50), 1);
+BEGIN;
+SELECT woes.set_context(:'small', 'operator') \g /dev/null
+SET LOCAL enable_indexscan = off;
+\echo -- page in a sublink, small workspace
+EXPLAIN (COSTS OFF) EXECUTE sub;
+COMMIT;
+BEGIN;
+SELECT woes.set_context(:'large', 'operator') \g /dev/null
+\echo -- page in a sublink after the move to the large workspace
+EXPLAIN (COSTS OFF) EXECUTE sub;
+COMMIT;
+
 SQL
 ) || { echo "$out"; echo "FAIL: psql"; exit 1; }
 echo "$out"
@@ -240,5 +288,17 @@ check "7. ... after the move to the large workspace it is planned again: a seque
       'Seq Scan on conversations' "$(section "aggregate after the move to the large workspace")"
 check "7. ... and back in a small workspace planned again: by index, not every workspace's rows" \
       'Seq Scan' "$(section "aggregate back in a small workspace")" absent
+check "8. inside a savepoint, in the small workspace, the aggregate is planned again: by index" \
+      'Seq Scan' "$(section "aggregate in the savepoint, small workspace")" absent
+check "8. ... after ROLLBACK TO SAVEPOINT, back in the large workspace, it is planned again: a sequential scan" \
+      'Seq Scan on conversations' "$(section "aggregate after the undo of the savepoint, large workspace")"
+check "9. a page planned with no workspace set (index scans off) is a bitmap scan and a sort" \
+      'Bitmap Heap Scan' "$(section "page with no workspace")"
+check "9. ... in the large workspace it is planned again: the inbox index, in order" \
+      'Index Scan using conversations_inbox_idx' "$(section "page planned with no workspace, after the move to the large workspace")"
+check "10. a page in a sublink, planned for the small workspace (index scans off), is a bitmap scan" \
+      'Bitmap Heap Scan' "$(section "page in a sublink, small workspace")"
+check "10. ... in the large workspace it is planned again: the inbox index, in order" \
+      'Index Scan using conversations_inbox_idx' "$(section "page in a sublink after the move to the large workspace")"
 echo "plans_by_workspace: $failures failure(s)"
 [ "$failures" -eq 0 ]
