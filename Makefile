@@ -16,7 +16,7 @@ woes_src = $(sort $(patsubst $(woes_srcdir)/%,%,$(wildcard $(woes_srcdir)/$(1)))
 EXTVERSION := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" '$(woes_srcdir)/woes.control')
 
 MODULE_big = woes
-OBJS = src/woes.o src/context.o src/session.o src/scope.o src/ids.o src/enums.o src/guard.o src/visibility.o \
+OBJS = src/woes.o src/context.o src/context_check.o src/session.o src/scope.o src/ids.o src/enums.o src/guard.o src/visibility.o \
        src/rowwriter.o src/events.o src/conversations.o src/lifecycle.o src/handoff.o \
        src/messages.o src/intake.o src/shards.o src/forward.o src/assignment.o src/routing.o src/links.o src/fields.o src/bindings.o src/merge.o src/metrics.o src/eventtime.o src/plans.o src/bi.o
 
