@@ -65,8 +65,9 @@ RESET ROLE;
 -- messages that could judge its INSERT is woes's own (told by its comment,
 -- whatever its name), through the INSERT statement once a DBA adds one or
 -- makes one under woes's name.  The statement fires woes's statement
--- trigger on messages: one require_context() call more than the
--- conversation's UPDATE alone.
+-- trigger on messages: one require_context() call, where the direct write
+-- makes none (the conversation's update is written directly too: no
+-- statement; see test/sh/direct_update.sh).
 CREATE FUNCTION public.intake_statements(ws uuid, ext text) RETURNS bigint
     LANGUAGE plpgsql AS $$
 DECLARE

@@ -92,19 +92,25 @@ woes_identity_sequence(Relation rel, AttrNumber attnum)
 }
 
 /*
- * The executor's range table for a direct insert into one relation.  Since
- * 16 each relation entry points at its RTEPermissionInfo, which the executor
- * reads (a CHECK violation's detail looks up the columns' privileges there):
- * build it as PostgreSQL's logical replication worker does.  Since 18 the
- * range table also names the entries left after pruning: the one entry.
+ * The executor's range table for a direct write to one relation, and the
+ * columns an update sets (NULL for an insert): row triggers declared
+ * UPDATE OF a column fire by them, as they would for the statement's SET
+ * list.  Since 16 each relation entry points at its RTEPermissionInfo,
+ * which the executor reads (a CHECK violation's detail looks up the
+ * columns' privileges there; the updated columns live there too): build it
+ * as PostgreSQL's logical replication worker does.  Since 18 the range
+ * table also names the entries left after pruning: the one entry.
  */
 static inline void
-woes_init_range_table(EState *estate, RangeTblEntry *rte)
+woes_init_range_table(EState *estate, RangeTblEntry *rte, Bitmapset *updated)
 {
 #if PG_VERSION_NUM >= 160000
 	List	   *perminfos = NIL;
+	RTEPermissionInfo *perminfo = addRTEPermissionInfo(&perminfos, rte);
 
-	addRTEPermissionInfo(&perminfos, rte);
+	perminfo->updatedCols = updated;
+#else
+	rte->updatedCols = updated;
 #endif
 #if PG_VERSION_NUM >= 180000
 	ExecInitRangeTable(estate, list_make1(rte), perminfos, bms_make_singleton(1));
@@ -112,6 +118,17 @@ woes_init_range_table(EState *estate, RangeTblEntry *rte)
 	ExecInitRangeTable(estate, list_make1(rte), perminfos);
 #else
 	ExecInitRangeTable(estate, list_make1(rte));
+#endif
+}
+
+/* an EvalPlanQual state with no plan, for a single-row update (16 added an argument) */
+static inline void
+woes_epq_init(EPQState *epqstate, EState *estate)
+{
+#if PG_VERSION_NUM >= 160000
+	EvalPlanQualInit(epqstate, estate, NULL, NIL, -1, NIL);
+#else
+	EvalPlanQualInit(epqstate, estate, NULL, NIL, -1);
 #endif
 }
 

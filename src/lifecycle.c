@@ -28,6 +28,7 @@
 #include "errcodes.h"
 #include "events.h"
 #include "lifecycle.h"
+#include "rowupdate.h"
 #include "rowwriter.h"
 #include "scope.h"
 #include "shards.h"
@@ -293,7 +294,9 @@ woes_lifecycle_record(WoesConversationRow *row)
  * The status API: woes.transition() and its shorthands.
  *
  * One compare-and-set UPDATE, run as the caller (row-level security
- * decides what it may touch), with a plan kept per backend.  The trigger
+ * decides what it may touch), with a plan kept per backend -- or the same
+ * update written directly where the statement could do no more (see
+ * change_update below and rowupdate.c).  The trigger
  * above judges the change on the locked, latest row version and writes the
  * history; this function only checks its arguments, hands the reason to the
  * trigger (in woes.reason, set in the call's one GUC scope with the pinned
@@ -308,6 +311,58 @@ PG_FUNCTION_INFO_V1(woes_reopen);
 PG_FUNCTION_INFO_V1(woes_close);
 PG_FUNCTION_INFO_V1(woes_set_pending);
 PG_FUNCTION_INFO_V1(woes_snooze);
+
+/*
+ * The compare-and-set below, written directly (rowupdate.c) where it can
+ * be: the new status and snooze time, unless the row already has them.
+ * The audience check of status_change admits exactly the audiences that
+ * woes's own UPDATE policy on conversations admits, each of which may read
+ * every conversation of the workspace: so where all the table's policies
+ * are woes's own, the statement's policies would let the row through, and
+ * the update vouches for them (policies_vouched).
+ */
+typedef struct StatusChange
+{
+	int			to;
+	Datum		until;
+	bool		until_null;
+} StatusChange;
+
+enum
+{
+	CHANGE_STATUS,
+	CHANGE_SNOOZED_UNTIL,
+	CHANGE_NCOLUMNS
+};
+
+static const WoesUpdateColumn change_columns[CHANGE_NCOLUMNS] = {
+	[CHANGE_STATUS] = {"status", "status"},
+	[CHANGE_SNOOZED_UNTIL] = {"snoozed_until", "timestamptz"},
+};
+
+/* WHERE status <> $3 OR ($3 = 'snoozed' AND snoozed_until IS DISTINCT FROM $4) */
+static bool
+change_compute(const Datum *old, const bool *oldnull, Datum *v, bool *n, void *arg)
+{
+	StatusChange *c = (StatusChange *) arg;
+	bool		other_status = !oldnull[CHANGE_STATUS] &&
+		(uint8) DatumGetChar(old[CHANGE_STATUS]) != c->to;
+	bool		other_until = oldnull[CHANGE_SNOOZED_UNTIL] != c->until_null ||
+		(!c->until_null &&
+		 DatumGetTimestampTz(old[CHANGE_SNOOZED_UNTIL]) != DatumGetTimestampTz(c->until));
+
+	if (!other_status && !(c->to == WOES_STATUS_SNOOZED && other_until))
+		return false;
+	v[CHANGE_STATUS] = CharGetDatum((char) c->to);
+	n[CHANGE_STATUS] = false;
+	v[CHANGE_SNOOZED_UNTIL] = c->until;
+	n[CHANGE_SNOOZED_UNTIL] = c->until_null;
+	return true;
+}
+
+static WoesRowUpdate change_update = {
+	"conversations", CHANGE_NCOLUMNS, CHANGE_NCOLUMNS, change_columns, change_compute
+};
 
 static bool
 status_change(FunctionCallInfo fcinfo, Datum conversation, bool conversation_null, int to,
@@ -357,6 +412,20 @@ status_change(FunctionCallInfo fcinfo, Datum conversation, bool conversation_nul
 		elog(ERROR, "SPI_connect failed");
 	nestlevel = woes_api_begin(true, reason_null ? NULL : TextDatumGetCString(reason));
 	{
+		StatusChange change = {to, until, until_null};
+
+		switch (woes_update_direct(&change_update, &workspace, conversation, true, &change,
+								   CurrentMemoryContext, NULL, NULL, &found))
+		{
+			case WOES_UPDATE_DONE:
+				changed = true;
+				goto done;
+			case WOES_UPDATE_NONE:
+				goto done;
+			case WOES_UPDATE_USE_SQL:
+				found = true;
+				break;
+		}
 		if (update_plan == NULL)
 		{
 			/* built-in parameter types only: a kept plan outlives a re-created extension's types */
@@ -407,6 +476,7 @@ status_change(FunctionCallInfo fcinfo, Datum conversation, bool conversation_nul
 			found = SPI_processed > 0;
 		}
 	}
+done:
 	woes_api_end(nestlevel);
 	SPI_finish();
 

@@ -16,6 +16,7 @@
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
+#include "common/int.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
@@ -35,6 +36,7 @@
 #include "handoff.h"
 #include "ids.h"
 #include "metrics.h"
+#include "rowupdate.h"
 #include "scope.h"
 
 PG_FUNCTION_INFO_V1(woes_message_intake_trigger);
@@ -257,13 +259,166 @@ apply_grounding(IncomingMessage *m)
 }
 
 /*
+ * The message's update of its conversation, written directly (rowupdate.c)
+ * where no policy, rule or statement trigger could act on the statement.
+ * The columns: the SET list of the statement in touch_conversation, in
+ * its order, then what its WHERE clause reads and what it returns.
+ */
+enum
+{
+	TOUCH_STATUS,
+	TOUCH_LAST_MESSAGE_AT,
+	TOUCH_WAITING_SINCE,
+	TOUCH_UNANSWERED_COUNT,
+	TOUCH_CONTROL,
+	TOUCH_CONTROLLER_ID,
+	TOUCH_FIRST_CUSTOMER_MESSAGE_AT,
+	TOUCH_HUMAN_CLOCK_FROM,
+	TOUCH_FIRST_RESPONSE_AT,
+	TOUCH_FIRST_HUMAN_RESPONSE_AT,
+	TOUCH_FIRST_OPERATOR_MESSAGE_AT,
+	TOUCH_NSET,
+	TOUCH_MERGED_INTO_ID = TOUCH_NSET,
+	TOUCH_CONTACT_ID,
+	TOUCH_TEAM_ID,
+	TOUCH_CHANNEL,
+	TOUCH_NCOLUMNS
+};
+
+static const WoesUpdateColumn touch_columns[TOUCH_NCOLUMNS] = {
+	[TOUCH_STATUS] = {"status", "status"},
+	[TOUCH_LAST_MESSAGE_AT] = {"last_message_at", "timestamptz"},
+	[TOUCH_WAITING_SINCE] = {"waiting_since", "timestamptz"},
+	[TOUCH_UNANSWERED_COUNT] = {"unanswered_count", "int4"},
+	[TOUCH_CONTROL] = {"control", "control"},
+	[TOUCH_CONTROLLER_ID] = {"controller_id", "uuid"},
+	[TOUCH_FIRST_CUSTOMER_MESSAGE_AT] = {"first_customer_message_at", "timestamptz"},
+	[TOUCH_HUMAN_CLOCK_FROM] = {"human_clock_from", "timestamptz"},
+	[TOUCH_FIRST_RESPONSE_AT] = {"first_response_at", "timestamptz"},
+	[TOUCH_FIRST_HUMAN_RESPONSE_AT] = {"first_human_response_at", "timestamptz"},
+	[TOUCH_FIRST_OPERATOR_MESSAGE_AT] = {"first_operator_message_at", "timestamptz"},
+	[TOUCH_MERGED_INTO_ID] = {"merged_into_id", "uuid"},
+	[TOUCH_CONTACT_ID] = {"contact_id", "uuid"},
+	[TOUCH_TEAM_ID] = {"team_id", "uuid"},
+	[TOUCH_CHANNEL] = {"channel", "text"},
+};
+
+static bool touch_compute(const Datum *old, const bool *oldnull, Datum *v, bool *n, void *arg);
+
+static WoesRowUpdate touch_update = {
+	"conversations", TOUCH_NCOLUMNS, TOUCH_NSET, touch_columns, touch_compute
+};
+
+/* v[col] := value, not null */
+#define TOUCH_SET(col, value) (v[(col)] = (value), n[(col)] = false)
+
+/*
+ * touch_compute
+ *		The statement's WHERE clause and SET list of touch_conversation,
+ *		expression by expression, on the old row (every SET expression of an
+ *		UPDATE reads the old row).  A NULL status or control compares as
+ *		neither true nor false, as in SQL: the CASE takes its ELSE.
+ */
+static bool
+touch_compute(const Datum *old, const bool *oldnull, Datum *v, bool *n, void *arg)
+{
+	IncomingMessage *m = (IncomingMessage *) arg;
+	int			status = oldnull[TOUCH_STATUS] ? -1 : (uint8) DatumGetChar(old[TOUCH_STATUS]);
+	int			control = oldnull[TOUCH_CONTROL] ? -1 : (uint8) DatumGetChar(old[TOUCH_CONTROL]);
+	Datum		at = m->created_at;
+	bool		had_customer_message = !oldnull[TOUCH_FIRST_CUSTOMER_MESSAGE_AT];
+
+	/* WHERE NOT ($3 AND status = 'closed') AND merged_into_id IS NULL */
+	if ((m->customer_public && status == WOES_STATUS_CLOSED) || !oldnull[TOUCH_MERGED_INTO_ID])
+		return false;
+	if (m->customer_public &&
+		(status == WOES_STATUS_PENDING || status == WOES_STATUS_SNOOZED || status == WOES_STATUS_RESOLVED))
+		TOUCH_SET(TOUCH_STATUS, CharGetDatum((char) WOES_STATUS_OPEN));
+	/* greatest(last_message_at, $6): NULL is ignored */
+	if (m->is_public &&
+		(oldnull[TOUCH_LAST_MESSAGE_AT] ||
+		 DatumGetTimestampTz(old[TOUCH_LAST_MESSAGE_AT]) < DatumGetTimestampTz(at)))
+		TOUCH_SET(TOUCH_LAST_MESSAGE_AT, at);
+	if (m->customer_public)
+	{
+		if (oldnull[TOUCH_WAITING_SINCE])
+			TOUCH_SET(TOUCH_WAITING_SINCE, at);
+	}
+	else if (m->operator_public)
+	{
+		v[TOUCH_WAITING_SINCE] = (Datum) 0;
+		n[TOUCH_WAITING_SINCE] = true;
+	}
+	if (m->customer_public)
+	{
+		int32		count;
+
+		if (!oldnull[TOUCH_UNANSWERED_COUNT])
+		{
+			if (pg_add_s32_overflow(DatumGetInt32(old[TOUCH_UNANSWERED_COUNT]), 1, &count))
+				ereport(ERROR,
+						(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+						 errmsg("integer out of range")));
+			TOUCH_SET(TOUCH_UNANSWERED_COUNT, Int32GetDatum(count));
+		}
+	}
+	else if (m->is_public)
+		TOUCH_SET(TOUCH_UNANSWERED_COUNT, Int32GetDatum(0));
+	if (m->operator_public)
+	{
+		/* both read the old control */
+		if (control != -1 && control != WOES_CONTROL_OPERATOR)
+			TOUCH_SET(TOUCH_CONTROL, CharGetDatum((char) WOES_CONTROL_OPERATOR));
+		if ((control != -1 && control != WOES_CONTROL_OPERATOR) || oldnull[TOUCH_CONTROLLER_ID])
+		{
+			v[TOUCH_CONTROLLER_ID] = m->author;
+			n[TOUCH_CONTROLLER_ID] = m->author_null;
+		}
+	}
+	/* the metrics (metrics.c) */
+	if (m->customer_public)
+	{
+		if (!had_customer_message)
+			TOUCH_SET(TOUCH_FIRST_CUSTOMER_MESSAGE_AT, at);
+		if (oldnull[TOUCH_HUMAN_CLOCK_FROM] && control != -1 && control != WOES_CONTROL_AUTOMATION)
+			TOUCH_SET(TOUCH_HUMAN_CLOCK_FROM, at);
+	}
+	if (m->staff_public && oldnull[TOUCH_FIRST_RESPONSE_AT] && had_customer_message)
+		TOUCH_SET(TOUCH_FIRST_RESPONSE_AT, at);
+	if (m->operator_public)
+	{
+		if (oldnull[TOUCH_FIRST_HUMAN_RESPONSE_AT] && had_customer_message)
+			TOUCH_SET(TOUCH_FIRST_HUMAN_RESPONSE_AT, at);
+		if (oldnull[TOUCH_FIRST_OPERATOR_MESSAGE_AT])
+			TOUCH_SET(TOUCH_FIRST_OPERATOR_MESSAGE_AT, at);
+	}
+	return true;
+}
+
+/* what the update returns: the conversation's contact, control, team, channel */
+static void
+touch_returned(IncomingMessage *m, Datum contact, Datum control, Datum team, bool team_null,
+			   Datum channel)
+{
+	m->contact = kept_uuid(contact);
+	m->contact_found = true;
+	m->team_null = team_null;
+	if (!team_null)
+		m->team = woes_uuid_copy(team);
+	m->channel = datumCopy(channel, false, -1);
+	if (m->is_public && strcmp(m->kind, "agent") == 0)
+		woes_handoff_check_agent_message((uint8) DatumGetChar(control));
+}
+
+/*
  * One update per message: the automatic reopen of a public customer
  * message (pending, snoozed and resolved reopen), the reply clocks, and
  * the implicit takeover by an operator's public reply.  It locks the
  * conversation row, serialising this with status changes, takeovers,
  * wake-ups and other messages.  A closed conversation is not updated by a
  * customer's public message, a merged one by no message (see
- * follow_merges).  SPI is connected.
+ * follow_merges).  Written directly where it can be (touch_update), else
+ * by the statement below.  SPI is connected.
  */
 static void
 touch_conversation(IncomingMessage *m)
@@ -279,6 +434,31 @@ touch_conversation(IncomingMessage *m)
 	WoesOwnerScope as;
 	int			ret;
 	bool		isnull;
+
+	if (m->merges)
+	{
+		Datum		final[TOUCH_NCOLUMNS];
+		bool		final_null[TOUCH_NCOLUMNS];
+		bool		found;
+		WoesUpdateResult done;
+
+		/* as the statement's: the owner, whose policies it would meet */
+		woes_owner_begin(&as, m->owner);
+		done = woes_update_direct(&touch_update, m->workspace, m->conversation, false, m,
+								  CurrentMemoryContext, final, final_null, &found);
+		woes_owner_end(&as);
+		switch (done)
+		{
+			case WOES_UPDATE_DONE:
+				touch_returned(m, final[TOUCH_CONTACT_ID], final[TOUCH_CONTROL], final[TOUCH_TEAM_ID],
+							   final_null[TOUCH_TEAM_ID], final[TOUCH_CHANNEL]);
+				return;
+			case WOES_UPDATE_NONE:
+				return;
+			case WOES_UPDATE_USE_SQL:
+				break;
+		}
+	}
 
 	if (plans[m->merges] == NULL)
 	{
@@ -335,17 +515,11 @@ touch_conversation(IncomingMessage *m)
 		elog(ERROR, "could not update the conversation: %s", SPI_result_code_string(ret));
 	if (SPI_processed != 1)
 		return;
-	m->contact = kept_uuid(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	m->contact_found = true;
 	m->team = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &m->team_null);
-	if (!m->team_null)
-		m->team = woes_uuid_copy(m->team);
-	m->channel = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull);
-	m->channel = datumCopy(m->channel, false, -1);
-	if (m->is_public && strcmp(m->kind, "agent") == 0)
-		woes_handoff_check_agent_message((uint8) DatumGetChar(SPI_getbinval(SPI_tuptable->vals[0],
-																			SPI_tuptable->tupdesc, 2,
-																			&isnull)));
+	touch_returned(m, SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull),
+				   SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull),
+				   m->team, m->team_null,
+				   SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull));
 }
 
 /*

@@ -91,9 +91,7 @@ typedef struct DirectTable
 	AttrNumber	attnums[WOES_DIRECT_MAX_COLUMNS];
 	bool		fk_only;		/* no row triggers on INSERT but FK checks to conversations */
 	bool		as_designed;	/* INSERT policies and statement triggers are woes's own */
-	MemoryContext cxt;			/* the parsed CHECK expressions below */
-	int			nchecks;
-	Node	  **checks;
+	WoesChecks	checks;			/* the parsed CHECK expressions */
 } DirectTable;
 
 static const DirectColumn status_event_columns[] = {
@@ -158,8 +156,9 @@ woes_rowwriter_forget(Oid relid)
 }
 
 
-static bool
-type_is(Oid typid, const char *typname)
+/* is typid the type of this name (pg_type.typname)? */
+bool
+woes_type_is(Oid typid, const char *typname)
 {
 	HeapTuple	tup = SearchSysCache1(TYPEOID, ObjectIdGetDatum(typid));
 	bool		result;
@@ -211,7 +210,7 @@ bind_columns(DirectTable *t, TupleDesc tupdesc)
 		for (c = 0; c < t->ncolumns; c++)
 			if (strcmp(name, t->columns[c].name) == 0)
 				break;
-		if (c == t->ncolumns || !type_is(att->atttypid, t->columns[c].typname))
+		if (c == t->ncolumns || !woes_type_is(att->atttypid, t->columns[c].typname))
 			elog(ERROR, "woes.%s has a column \"%s\" this version of woes does not write",
 				 t->relname, name);
 		t->attnums[c] = att->attnum;
@@ -226,34 +225,52 @@ bind_columns(DirectTable *t, TupleDesc tupdesc)
 }
 
 /*
- * bind_checks
+ * woes_checks_bind
  *		The CHECK constraints, parsed once: the executor would otherwise read
  *		each stored expression from its text form per statement.  They are
  *		still planned per row (as the executor plans them per statement), so
  *		a function they call is always its current definition.
  */
-static void
-bind_checks(DirectTable *t, TupleDesc tupdesc)
+void
+woes_checks_bind(WoesChecks *c, TupleDesc tupdesc)
 {
 	int			i;
 
-	if (t->cxt == NULL)
-		t->cxt = AllocSetContextCreate(CacheMemoryContext, "woes row writer",
+	if (c->cxt == NULL)
+		c->cxt = AllocSetContextCreate(CacheMemoryContext, "woes row writer",
 									   ALLOCSET_SMALL_SIZES);
-	MemoryContextReset(t->cxt);
-	t->nchecks = 0;
-	t->checks = NULL;
+	MemoryContextReset(c->cxt);
+	c->n = 0;
+	c->exprs = NULL;
 	if (tupdesc->constr && tupdesc->constr->num_check > 0)
 	{
-		MemoryContext old = MemoryContextSwitchTo(t->cxt);
+		MemoryContext old = MemoryContextSwitchTo(c->cxt);
 		int			n = tupdesc->constr->num_check;
 
-		t->checks = palloc(n * sizeof(Node *));
+		c->exprs = palloc(n * sizeof(Node *));
 		for (i = 0; i < n; i++)
-			t->checks[i] = stringToNode(tupdesc->constr->check[i].ccbin);
-		t->nchecks = n;
+			c->exprs[i] = stringToNode(tupdesc->constr->check[i].ccbin);
+		c->n = n;
 		MemoryContextSwitchTo(old);
 	}
+}
+
+/*
+ * woes_checks_prepare
+ *		What ExecRelCheck builds on first use, from the parsed copies, into
+ *		the result relation (in the executor state's memory).
+ */
+void
+woes_checks_prepare(const WoesChecks *c, ResultRelInfo *rri, EState *estate)
+{
+	TupleDesc	tupdesc = RelationGetDescr(rri->ri_RelationDesc);
+	int			i;
+
+	if (c->n == 0 || tupdesc->constr == NULL || tupdesc->constr->num_check != c->n)
+		return;
+	WOES_RRI_CHECK_EXPRS(rri) = palloc(c->n * sizeof(ExprState *));
+	for (i = 0; i < c->n; i++)
+		WOES_RRI_CHECK_EXPRS(rri)[i] = ExecPrepareExpr((Expr *) copyObject(c->exprs[i]), estate);
 }
 
 /*
@@ -297,29 +314,32 @@ only_fk_checks(Relation rel)
 }
 
 /*
- * statement_as_designed
- *		Would an INSERT statement fire nothing but woes's own statement
- *		triggers (and no transition table)?  A statement trigger is woes's
- *		own when its function is a member of the extension the table belongs
- *		to (require_context, the only one woes puts on its tables): a
- *		catalog fact no DBA changes by accident, and no trigger name to keep
- *		in step with the SQL.
+ * woes_statement_triggers_own
+ *		Would a statement of this kind (INSERT or UPDATE) fire nothing but
+ *		woes's own statement triggers (and no transition table)?  A
+ *		statement trigger is woes's own when its function is a member of the
+ *		extension the table belongs to (require_context, the only one woes
+ *		puts on its tables): a catalog fact no DBA changes by accident, and
+ *		no trigger name to keep in step with the SQL.
  */
-static bool
-statement_as_designed(Relation rel)
+bool
+woes_statement_triggers_own(Relation rel, CmdType cmd)
 {
 	Oid			extension = InvalidOid;
 	int			i;
 
+	Assert(cmd == CMD_INSERT || cmd == CMD_UPDATE);
 	if (rel->trigdesc == NULL)
 		return true;
-	if (rel->trigdesc->trig_insert_new_table)
+	if (cmd == CMD_INSERT ? rel->trigdesc->trig_insert_new_table :
+		(rel->trigdesc->trig_update_old_table || rel->trigdesc->trig_update_new_table))
 		return false;
 	for (i = 0; i < rel->trigdesc->numtriggers; i++)
 	{
 		Trigger    *trig = &rel->trigdesc->triggers[i];
 
-		if (!TRIGGER_FOR_INSERT(trig->tgtype) || TRIGGER_FOR_ROW(trig->tgtype))
+		if (TRIGGER_FOR_ROW(trig->tgtype) ||
+			!(cmd == CMD_INSERT ? TRIGGER_FOR_INSERT(trig->tgtype) : TRIGGER_FOR_UPDATE(trig->tgtype)))
 			continue;
 		if (!OidIsValid(extension))
 			extension = getExtensionOfObject(RelationRelationId, RelationGetRelid(rel));
@@ -379,6 +399,31 @@ policy_is_woes_own(Oid relid, const char *policy_name)
 }
 
 /*
+ * woes_policies_own
+ *		Is every policy of the table that judges one of these commands
+ *		(pg_policy.polcmd letters; a policy FOR ALL judges them all) woes's
+ *		own?  Read when a binding is built, not per row.
+ */
+bool
+woes_policies_own(Relation rel, const char *cmds)
+{
+	ListCell   *lc;
+
+	if (rel->rd_rsdesc == NULL)
+		return true;
+	foreach(lc, rel->rd_rsdesc->policies)
+	{
+		RowSecurityPolicy *pol = (RowSecurityPolicy *) lfirst(lc);
+
+		if (pol->polcmd != '*' && strchr(cmds, pol->polcmd) == NULL)
+			continue;
+		if (!policy_is_woes_own(RelationGetRelid(rel), pol->policy_name))
+			return false;
+	}
+	return true;
+}
+
+/*
  * caller_insert_as_designed
  *		as_caller inserts: no rule, no column default but the ones woes sets
  *		(the caller passes those columns), and every policy that can judge an
@@ -405,21 +450,7 @@ caller_insert_as_designed(DirectTable *t, Relation rel)
 		if (*known == NULL)
 			return false;
 	}
-	if (rel->rd_rsdesc)
-	{
-		ListCell   *lc;
-
-		foreach(lc, rel->rd_rsdesc->policies)
-		{
-			RowSecurityPolicy *pol = (RowSecurityPolicy *) lfirst(lc);
-
-			if (pol->polcmd != '*' && pol->polcmd != ACL_INSERT_CHR && pol->polcmd != ACL_SELECT_CHR)
-				continue;
-			if (!policy_is_woes_own(RelationGetRelid(rel), pol->policy_name))
-				return false;
-		}
-	}
-	return true;
+	return woes_policies_own(rel, (char[]) {ACL_INSERT_CHR, ACL_SELECT_CHR, '\0'});
 }
 
 /* the sequence "id" is drawn from */
@@ -454,9 +485,9 @@ static void
 bind_table(DirectTable *t, Relation rel)
 {
 	bind_columns(t, RelationGetDescr(rel));
-	bind_checks(t, RelationGetDescr(rel));
+	woes_checks_bind(&t->checks, RelationGetDescr(rel));
 	t->fk_only = only_fk_checks(rel);
-	t->as_designed = statement_as_designed(rel) &&
+	t->as_designed = woes_statement_triggers_own(rel, CMD_INSERT) &&
 		(!t->for_caller || caller_insert_as_designed(t, rel));
 	bind_sequence(t, rel);
 }
@@ -587,28 +618,20 @@ begin_insert(const DirectTable *t, Relation rel, DirectInsert *ins)
 	EState	   *estate = ins->estate;
 	RangeTblEntry *rte;
 	ResultRelInfo *rri;
-	int			i;
 
 	rte = makeNode(RangeTblEntry);
 	rte->rtekind = RTE_RELATION;
 	rte->relid = t->relid;
 	rte->relkind = rel->rd_rel->relkind;
 	rte->rellockmode = RowExclusiveLock;
-	woes_init_range_table(estate, rte);
+	woes_init_range_table(estate, rte, NULL);
 
 	rri = makeNode(ResultRelInfo);
 	InitResultRelInfo(rri, rel, 1, NULL, 0);
 	estate->es_opened_result_relations = list_make1(rri);
 	estate->es_output_cid = GetCurrentCommandId(true);
 	ExecOpenIndices(rri, false);
-	if (t->nchecks > 0 && RelationGetDescr(rel)->constr &&
-		RelationGetDescr(rel)->constr->num_check == t->nchecks)
-	{
-		/* what ExecRelCheck builds on first use, from the planned copies */
-		WOES_RRI_CHECK_EXPRS(rri) = palloc(t->nchecks * sizeof(ExprState *));
-		for (i = 0; i < t->nchecks; i++)
-			WOES_RRI_CHECK_EXPRS(rri)[i] = ExecPrepareExpr((Expr *) copyObject(t->checks[i]), estate);
-	}
+	woes_checks_prepare(&t->checks, rri, estate);
 	ins->rri = rri;
 	ins->slot = ExecInitExtraTupleSlot(estate, RelationGetDescr(rel), &TTSOpsVirtual);
 }

@@ -9,6 +9,7 @@
 #ifndef WOES_ROWWRITER_H
 #define WOES_ROWWRITER_H
 
+#include "nodes/execnodes.h"
 #include "storage/lockdefs.h"
 #include "utils/relcache.h"
 #include "utils/uuid.h"
@@ -57,7 +58,20 @@ enum
 
 #define WOES_DIRECT_MAX_COLUMNS 32
 
+/* a table's CHECK constraints, parsed once per binding (see rowwriter.c) */
+typedef struct WoesChecks
+{
+	MemoryContext cxt;
+	int			n;
+	Node	  **exprs;
+} WoesChecks;
+
 extern void woes_rowwriter_forget(Oid relid);
+extern bool woes_type_is(Oid typid, const char *typname);
+extern bool woes_statement_triggers_own(Relation rel, CmdType cmd);
+extern bool woes_policies_own(Relation rel, const char *cmds);
+extern void woes_checks_bind(WoesChecks *c, TupleDesc tupdesc);
+extern void woes_checks_prepare(const WoesChecks *c, ResultRelInfo *rri, EState *estate);
 /* a table of schema woes, opened by name under lockmode and bound (see rowwriter.c) */
 extern Relation woes_open_bound(const char *relname, const pg_uuid_t *workspace, LOCKMODE lockmode,
 								bool *valid, Oid *relid, void (*bind) (Relation rel, void *arg),

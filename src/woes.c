@@ -20,6 +20,7 @@
 #include "intake.h"
 #include "metrics.h"
 #include "plans.h"
+#include "rowupdate.h"
 #include "rowwriter.h"
 #include "shards.h"
 
@@ -36,6 +37,7 @@ static void
 woes_relcache_callback(Datum arg, Oid relid)
 {
 	woes_rowwriter_forget(relid);
+	woes_rowupdate_forget(relid);
 	woes_intake_forget(relid);
 	woes_shards_forget(relid);
 	woes_metrics_forget(relid);
