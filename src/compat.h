@@ -139,6 +139,27 @@ woes_epq_init(EPQState *epqstate, EState *estate)
 #define WOES_RRI_CHECK_EXPRS(rri) ((rri)->ri_ConstraintExprs)
 #endif
 
+/*
+ * Can a table's CHECK constraints be prepared from their parsed copies as
+ * ExecRelCheck would prepare them?  Since 18 it skips a NOT ENFORCED one and
+ * expands virtual generated columns in them: there, such a table is left to
+ * ExecRelCheck.
+ */
+static inline bool
+woes_checks_plain(TupleDesc tupdesc)
+{
+#if PG_VERSION_NUM >= 180000
+	int			i;
+
+	if (tupdesc->constr->has_generated_virtual)
+		return false;
+	for (i = 0; i < tupdesc->constr->num_check; i++)
+		if (!tupdesc->constr->check[i].ccenforced)
+			return false;
+#endif
+	return true;
+}
+
 /* index entries for a new heap tuple, no conflict checks (16 added a flag) */
 static inline List *
 woes_insert_index_tuples(ResultRelInfo *rri, TupleTableSlot *slot, EState *estate)

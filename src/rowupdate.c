@@ -111,7 +111,7 @@ bound_attnum(const WoesRowUpdate *u, TupleDesc tupdesc, const char *name, const 
  * shape sends every update to the statement
  */
 static Oid
-key_index(Relation rel)
+key_index(Relation rel, AttrNumber *key_attnums)
 {
 	AttrNumber	workspace_id = InvalidAttrNumber,
 				id = InvalidAttrNumber;
@@ -139,7 +139,11 @@ key_index(Relation rel)
 		index->rd_index->indkey.values[0] == workspace_id &&
 		index->rd_index->indkey.values[1] == id &&
 		workspace_id != InvalidAttrNumber && id != InvalidAttrNumber)
+	{
 		result = rel->rd_pkindex;
+		key_attnums[0] = workspace_id;
+		key_attnums[1] = id;
+	}
 	index_close(index, AccessShareLock);
 	return result;
 }
@@ -155,7 +159,7 @@ bind_update(Relation rel, void *arg)
 	for (i = 0; i < u->ncolumns; i++)
 		u->attnums[i] = bound_attnum(u, RelationGetDescr(rel), u->columns[i].name, u->columns[i].typname);
 	woes_checks_bind(&u->checks, RelationGetDescr(rel));
-	u->pkindex = key_index(rel);
+	u->pkindex = key_index(rel, u->key_attnums);
 	u->as_designed = OidIsValid(u->pkindex) && rel->rd_rules == NULL &&
 		rel->rd_rel->relkind == RELKIND_RELATION &&
 		woes_statement_triggers_own(rel, CMD_UPDATE);
@@ -200,6 +204,19 @@ find_row(const WoesRowUpdate *u, Relation rel, const pg_uuid_t *workspace, Datum
 	index_endscan(scan);
 	index_close(index, NoLock);
 	return found;
+}
+
+/* does the row in slot still have this key (a later version may not)? */
+static bool
+key_matches(const WoesRowUpdate *u, TupleTableSlot *slot, const pg_uuid_t *workspace, Datum id)
+{
+	bool		wnull,
+				inull;
+	Datum		w = slot_getattr(slot, u->key_attnums[0], &wnull);
+	Datum		i = slot_getattr(slot, u->key_attnums[1], &inull);
+
+	return !wnull && !inull && memcmp(DatumGetUUIDP(w), workspace, UUID_LEN) == 0 &&
+		memcmp(DatumGetUUIDP(i), DatumGetUUIDP(id), UUID_LEN) == 0;
 }
 
 /* compute() on the row in slot; the new row into newslot if it says yes */
@@ -286,12 +303,14 @@ begin_update(WoesRowUpdate *u, Relation rel, DirectUpdate *up)
  * lock_row
  *		Lock the row found, as the UPDATE would before writing it; in READ
  *		COMMITTED, a row updated since the snapshot is followed to its latest
- *		version.  The new row is computed again from the locked version.  Returns whether there is a row
- *		to write (in newslot); USE_SQL through *fallback for what only the
- *		statement handles (a row this very command changed).
+ *		version.  The new row is computed again from the locked version.
+ *		Returns whether there is a row to write (in newslot); USE_SQL through
+ *		*fallback for what only the statement handles (a row this very
+ *		command changed).
  */
 static bool
-lock_row(WoesRowUpdate *u, Relation rel, DirectUpdate *up, void *arg, bool *fallback)
+lock_row(WoesRowUpdate *u, Relation rel, DirectUpdate *up, const pg_uuid_t *workspace, Datum id,
+		 void *arg, bool *fallback, bool *gone)
 {
 	TM_FailureData tmfd;
 	TM_Result	result;
@@ -309,10 +328,13 @@ lock_row(WoesRowUpdate *u, Relation rel, DirectUpdate *up, void *arg, bool *fall
 			 * oldslot: judged and computed again there, so that the new
 			 * row's values point into the tuple the slot keeps pinned
 			 */
+			if (tmfd.traversed && !key_matches(u, up->oldslot, workspace, id))
+				return false;	/* its key changed: the WHERE fails, as on a recheck */
 			return compute_row(u, up->oldslot, up->newslot, arg);
 		case TM_Deleted:
 			if (!follow)
 				serialization_failure(result);
+			*gone = true;
 			return false;		/* gone: as the statement finds no row */
 		case TM_Updated:
 			if (!follow)
@@ -365,8 +387,10 @@ woes_update_direct(WoesRowUpdate *u, const pg_uuid_t *workspace, Datum id, bool 
 	MemoryContext oldcxt;
 	WoesUpdateResult result = WOES_UPDATE_NONE;
 	bool		fallback = false;
+	bool		gone = false;
 
-	if (woes_node() != WOES_NODE_SINGLE)
+	/* (a read-only transaction: the statement refuses it, before anything) */
+	if (woes_node() != WOES_NODE_SINGLE || XactReadOnly)
 		return WOES_UPDATE_USE_SQL;
 	if (u->relid == InvalidOid && !u->valid)
 	{
@@ -399,7 +423,7 @@ woes_update_direct(WoesRowUpdate *u, const pg_uuid_t *workspace, Datum id, bool 
 	*found = find_row(u, rel, workspace, id, up.estate->es_snapshot, up.oldslot);
 	if (*found &&
 		compute_row(u, up.oldslot, up.newslot, arg) &&
-		lock_row(u, rel, &up, arg, &fallback))
+		lock_row(u, rel, &up, workspace, id, arg, &fallback, &gone))
 	{
 		AfterTriggerBeginQuery();
 		ExecSimpleRelationUpdate(up.rri, up.estate, &up.epqstate, up.oldslot, up.newslot);
@@ -414,6 +438,8 @@ woes_update_direct(WoesRowUpdate *u, const pg_uuid_t *workspace, Datum id, bool 
 	}
 	if (fallback)
 		result = WOES_UPDATE_USE_SQL;
+	if (gone)
+		*found = false;			/* deleted while it waited: not there */
 
 	EvalPlanQualEnd(&up.epqstate);
 	ExecCloseIndices(up.rri);

@@ -41,6 +41,7 @@ typedef struct WoesRowUpdate
 	bool		valid;
 	Oid			relid;
 	Oid			pkindex;
+	AttrNumber	key_attnums[2];	/* workspace_id, id */
 	bool		as_designed;
 	bool		own_policies;	/* every policy judging UPDATE or SELECT is woes's */
 	AttrNumber	attnums[WOES_DIRECT_MAX_COLUMNS];

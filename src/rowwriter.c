@@ -258,7 +258,8 @@ woes_checks_bind(WoesChecks *c, TupleDesc tupdesc)
 /*
  * woes_checks_prepare
  *		What ExecRelCheck builds on first use, from the parsed copies, into
- *		the result relation (in the executor state's memory).
+ *		the result relation (in the executor state's memory); where it would
+ *		build something else (woes_checks_plain), it is left to build it.
  */
 void
 woes_checks_prepare(const WoesChecks *c, ResultRelInfo *rri, EState *estate)
@@ -266,7 +267,8 @@ woes_checks_prepare(const WoesChecks *c, ResultRelInfo *rri, EState *estate)
 	TupleDesc	tupdesc = RelationGetDescr(rri->ri_RelationDesc);
 	int			i;
 
-	if (c->n == 0 || tupdesc->constr == NULL || tupdesc->constr->num_check != c->n)
+	if (c->n == 0 || tupdesc->constr == NULL || tupdesc->constr->num_check != c->n ||
+		!woes_checks_plain(tupdesc))
 		return;
 	WOES_RRI_CHECK_EXPRS(rri) = palloc(c->n * sizeof(ExprState *));
 	for (i = 0; i < c->n; i++)
@@ -402,7 +404,8 @@ policy_is_woes_own(Oid relid, const char *policy_name)
  * woes_policies_own
  *		Is every policy of the table that judges one of these commands
  *		(pg_policy.polcmd letters; a policy FOR ALL judges them all) woes's
- *		own?  Read when a binding is built, not per row.
+ *		own, and for every role, as woes makes them?  Read when a binding is
+ *		built, not per row.
  */
 bool
 woes_policies_own(Relation rel, const char *cmds)
@@ -417,7 +420,10 @@ woes_policies_own(Relation rel, const char *cmds)
 
 		if (pol->polcmd != '*' && strchr(cmds, pol->polcmd) == NULL)
 			continue;
-		if (!policy_is_woes_own(RelationGetRelid(rel), pol->policy_name))
+		/* woes's apply to every role: one narrowed TO some roles is not as woes made it */
+		if (ARR_NDIM(pol->roles) != 1 || ARR_DIMS(pol->roles)[0] != 1 || ARR_HASNULL(pol->roles) ||
+			((Oid *) ((char *) pol->roles + ARR_OVERHEAD_NONULLS(1)))[0] != ACL_ID_PUBLIC ||
+			!policy_is_woes_own(RelationGetRelid(rel), pol->policy_name))
 			return false;
 	}
 	return true;

@@ -23,12 +23,15 @@
 #      history are there;
 #   8. a DBA's own policy on conversations (restrictive, FOR UPDATE): the
 #      statement runs as the caller and the policy holds (set_pending of an
-#      api conversation changes nothing);
+#      api conversation changes nothing); and woes's own UPDATE policy
+#      narrowed TO some roles, its comment kept: the statement runs too;
 #   9. the UPDATE privilege on conversations revoked from woes_service: the
 #      statement runs as the caller and refuses set_pending (42501);
 #  10. what the direct status change stands on: woes's UPDATE policy on
 #      conversations admits the audiences the status API admits (agent,
-#      operator, admin), and its SELECT policy lets each read every row.
+#      operator, admin), and its SELECT policy lets each read every row;
+#  11. a read-only transaction: the statement refuses the status change
+#      (25006), nothing is written first.
 # What a concurrent change of the conversation does to the direct write
 # (READ COMMITTED follows it, REPEATABLE READ fails with 40001) is the
 # isolation spec 40_messages_concurrent_update.
@@ -182,6 +185,12 @@ r=$(ROLE=$role write operator "SELECT woes.set_pending(conv()) AS changed \\gset
 expect "UPDATE statements run" "$(head -1 <<<"$r")" "statements: 1"
 expect "status" "$(state | cut -d' ' -f1)" "open"
 psql -qX -d $db -c "DROP POLICY dba_no_api ON woes.conversations"
+# woes's own policy narrowed to some roles (its comment kept): not as woes made it
+psql -qX -v ON_ERROR_STOP=1 -d $db -c "ALTER POLICY conversations_staff_update ON woes.conversations TO woes_admin"
+r=$(ROLE=$role write operator "SELECT woes.set_pending(conv());"); echo "$r"
+expect "UPDATE statements run, woes's policy narrowed" "$(head -1 <<<"$r")" "statements: 1"
+expect "status" "$(state | cut -d' ' -f1)" "open"
+psql -qX -v ON_ERROR_STOP=1 -d $db -c "ALTER POLICY conversations_staff_update ON woes.conversations TO PUBLIC"
 
 echo "== 9. without UPDATE on conversations: the statement refuses"
 psql -qX -v ON_ERROR_STOP=1 -d $db -c "REVOKE UPDATE ON woes.conversations FROM woes_service"
@@ -196,5 +205,9 @@ expect "UPDATE and SELECT policies" "$(psql -qX -At -d $db -c "SELECT string_agg
         pg_get_expr(polqual, polrelid), ' | ' ORDER BY polname) FROM pg_policy
      WHERE polrelid = 'woes.conversations'::regclass AND polcmd IN ('w', 'r', '*') AND polpermissive")" \
     "conversations_customer_read: ((workspace_id = woes.current_workspace()) AND (woes.in_audience('{customer}'::woes.audience[]) AND (contact_id = woes.current_actor()))) | conversations_staff_read: ((workspace_id = woes.current_workspace()) AND woes.in_audience('{agent,operator,analyst,admin}'::woes.audience[])) | conversations_staff_update: ((workspace_id = woes.current_workspace()) AND woes.in_audience('{agent,operator,admin}'::woes.audience[]))"
+
+echo "== 11. a read-only transaction: the statement refuses it"
+r=$(ROLE=$role write operator "SET TRANSACTION READ ONLY;" "SELECT woes.set_pending(conv());"); echo "$r"
+grep -q 'ERROR:  cannot execute UPDATE in a read-only transaction' <<<"$r" || fail "no read-only error"
 
 echo "OK"
