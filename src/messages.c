@@ -329,7 +329,8 @@ touch_compute(const Datum *old, const bool *oldnull, Datum *v, bool *n, void *ar
 	bool		had_customer_message = !oldnull[TOUCH_FIRST_CUSTOMER_MESSAGE_AT];
 
 	/* WHERE NOT ($3 AND status = 'closed') AND merged_into_id IS NULL */
-	if ((m->customer_public && status == WOES_STATUS_CLOSED) || !oldnull[TOUCH_MERGED_INTO_ID])
+	if ((m->customer_public && (status == WOES_STATUS_CLOSED || status == -1)) ||
+		!oldnull[TOUCH_MERGED_INTO_ID])
 		return false;
 	if (m->customer_public &&
 		(status == WOES_STATUS_PENDING || status == WOES_STATUS_SNOOZED || status == WOES_STATUS_RESOLVED))

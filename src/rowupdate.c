@@ -5,8 +5,9 @@
  *		through the executor's single-row update rather than an UPDATE
  *		statement run through SPI.
  *
- * Why: every message updates its conversation (messages.c).  Through SPI
- * that is a statement per message: plan cache revalidation, executor
+ * Why: every message updates its conversation (messages.c), and every
+ * status change is one update (lifecycle.c).  Through SPI each is a
+ * statement: plan cache revalidation, row-level security's set-up, executor
  * start-up with its range table and the CHECK constraints read again from
  * their text form, run-time pruning, statement triggers and the tear-down,
  * for one row found by its primary key whose new values the trigger
@@ -29,19 +30,20 @@
  *   columns, checks NOT NULL and CHECK constraints, writes the new version
  *   (HOT where it can) and its index entries; the foreign keys are checked
  *   by their triggers as in a statement.
- What is not: row-level security, rules and statement triggers.  So the
- * statement is used instead wherever one of those could act: where the
- * table has a rule, a transition table or a statement trigger on UPDATE
- * that is not woes's own; on a Citus node, where the statement is routed to
- * the shard by Citus (which must know of every access to a shard in a
- * transaction); where the current user lacks the table's UPDATE or SELECT
+ * What is not: row-level security, rules, statement triggers and the
+ * read-only check.  So the statement is used instead wherever one of those
+ * could act: where the table has a rule, a transition table or a statement
+ * trigger on UPDATE that is not woes's own; in a read-only transaction; on
+ * a Citus node, where the statement is routed to the shard by Citus (which
+ * must know of every access to a shard in a transaction); where the current user lacks the table's UPDATE or SELECT
  * privilege (the statement checks its columns'); and where the current
  * user is subject to row-level security -- unless every policy on the
  * table that judges an UPDATE or a SELECT is woes's own and the caller
  * vouches for what they test beyond the row's workspace, which the key
  * already fixes to the context's (policies_vouched: the status API, whose
  * audience check admits only the audiences woes's UPDATE policy on
- * conversations admits, and every one of those reads every conversation).
+ * conversations admits, and every one of those reads every conversation;
+ * woes's own: by the policy's comment, and for every role).
  * The caller keeps its statement for these: WOES_UPDATE_USE_SQL.
  *
  *-------------------------------------------------------------------------
