@@ -436,7 +436,7 @@ check_context(void)
 	uint64		generation = ctx_generation;
 
 	if (woes_check_context_values(&ctx_workspace.id, audience_setting,
-								  ctx_actor.valid ? &ctx_actor.id : NULL))
+								  ctx_actor.valid ? &ctx_actor.id : NULL, true))
 		ctx_checked_generation = generation;
 }
 

@@ -36,6 +36,7 @@ extern bool woes_restoring(void);
  * the context's check (context_check.c): ERROR (WO004) unless valid; false
  * when it must be left to a node that holds the workspace's rows (Citus)
  */
-extern bool woes_check_context_values(const pg_uuid_t *workspace, int audience, const pg_uuid_t *actor);
+extern bool woes_check_context_values(const pg_uuid_t *workspace, int audience, const pg_uuid_t *actor,
+									  bool in_force);
 
 #endif							/* WOES_CONTEXT_H */

@@ -26,16 +26,10 @@
  */
 #include "postgres.h"
 
-#include "access/genam.h"
 #include "access/htup_details.h"
-#include "access/relscan.h"
 #include "access/table.h"
-#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
-#include "catalog/pg_am.h"
-#include "catalog/pg_class.h"
-#include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "executor/spi.h"
@@ -43,7 +37,6 @@
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
-#include "executor/tuptable.h"
 #include "storage/lock.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -54,7 +47,6 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
-#include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
@@ -64,7 +56,7 @@
 #include "errcodes.h"
 #include "eventtime.h"
 #include "ids.h"
-#include "intake.h"
+#include "probe.h"
 #include "rowwriter.h"
 #include "scope.h"
 #include "shards.h"
@@ -233,7 +225,7 @@ trim_chars(const char *s, const char *characters)
 
 
 /*
- * Direct index probes for the lookups of the hot path.
+ * Direct index probes for the lookups of the hot path (probe.c).
  *
  * The five lookups of an intake (the channel, an earlier delivery, the
  * sender's identity, the thread's keys, the sender's participation) are
@@ -248,12 +240,6 @@ trim_chars(const char *s, const char *characters)
  * their workspace; so a probe finds what the same query under the policies
  * would.  They read ids only, never content, and every write that follows
  * goes through SQL, the policies and the triggers.
- *
- * A probe finds its index by what it is -- the unique index on exactly its
- * columns, the table's primary key or unique constraint -- not by name: a
- * generated name depends on what else existed when the table was made (a
- * clash adds a digit) and is cut to NAMEDATALEN (the participants' one
- * ends in "_o_key"), and a DBA may rename it.
  */
 typedef enum Probe
 {
@@ -265,20 +251,7 @@ typedef enum Probe
 	PR_COUNT
 } Probe;
 
-#define PROBE_MAX_COLUMNS 7
-
-static struct
-{
-	const char *table;
-	const char *columns[PROBE_MAX_COLUMNS + 1]; /* the index's key columns */
-	int			nkeys;			/* the leading ones a probe binds */
-	const char *fetch[2];		/* columns returned */
-	/* bound per backend */
-	bool		valid;
-	Oid			relid;
-	Oid			indexid;
-	AttrNumber	fetch_att[2];
-}			probes[PR_COUNT] = {
+static WoesProbe probes[PR_COUNT] = {
 	[PR_CHANNEL] = {"channels", {"name"}, 1, {"thread_keys", NULL}},
 	[PR_MESSAGE] = {"messages", {"workspace_id", "channel", "external_id"}, 3, {"id", NULL}},
 	[PR_IDENTITY] = {"identities", {"workspace_id", "channel", "external_id"}, 3, {"contact_id", NULL}},
@@ -288,191 +261,10 @@ static struct
 	"operator_id", "agent_id", "external_ref"}, 4, {"id", NULL}},
 };
 
-/* a relation changed (woes_relcache_callback, woes.c): forget its probes */
-void
-woes_intake_forget(Oid relid)
-{
-	int			i;
-
-	for (i = 0; i < PR_COUNT; i++)
-		if (!OidIsValid(relid) || probes[i].relid == relid || probes[i].indexid == relid)
-			probes[i].valid = false;
-}
-
-
-static AttrNumber
-probe_attnum(Probe which, Relation heap, const char *column)
-{
-	AttrNumber	attnum = get_attnum(RelationGetRelid(heap), column);
-
-	if (attnum == InvalidAttrNumber)
-		elog(ERROR, "woes.%s has no column %s", probes[which].table, column);
-	return attnum;
-}
-
-/*
- * probe_index_matches
- *		Whether an index of heap answers a probe of these key columns as
- *		the constraint's index would: valid, unique, a btree, not partial,
- *		and keyed by exactly these columns, in this order, each with its
- *		column's collation (another collation may call other strings equal).
- */
-static bool
-probe_index_matches(Oid indexid, Relation heap, const AttrNumber *atts, int ncolumns)
-{
-	HeapTuple	tuple;
-	Form_pg_index index;
-	oidvector  *collations;
-	bool		isnull;
-	bool		matches;
-	int			i;
-
-	tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexid));
-	if (!HeapTupleIsValid(tuple))
-		elog(ERROR, "cache lookup failed for index %u", indexid);
-	index = (Form_pg_index) GETSTRUCT(tuple);
-	matches = index->indisvalid && index->indisunique && index->indnkeyatts == ncolumns &&
-		heap_attisnull(tuple, Anum_pg_index_indpred, NULL);
-	collations = (oidvector *) DatumGetPointer(SysCacheGetAttr(INDEXRELID, tuple,
-															   Anum_pg_index_indcollation,
-															   &isnull));
-	for (i = 0; matches && i < ncolumns; i++)
-		matches = index->indkey.values[i] == atts[i] &&
-			collations->values[i] == TupleDescAttr(RelationGetDescr(heap), atts[i] - 1)->attcollation;
-	ReleaseSysCache(tuple);
-	if (!matches)
-		return false;
-
-	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(indexid));
-	if (!HeapTupleIsValid(tuple))
-		elog(ERROR, "cache lookup failed for relation %u", indexid);
-	matches = ((Form_pg_class) GETSTRUCT(tuple))->relam == BTREE_AM_OID;
-	ReleaseSysCache(tuple);
-	return matches;
-}
-
-/* "a, b, c": a probe's key columns, for an error */
-static char *
-probe_column_list(Probe which)
-{
-	StringInfoData buf;
-	int			i;
-
-	initStringInfo(&buf);
-	for (i = 0; probes[which].columns[i] != NULL; i++)
-		appendStringInfo(&buf, "%s%s", i > 0 ? ", " : "", probes[which].columns[i]);
-	return buf.data;
-}
-
-/*
- * bind_probe
- *		The probe's index, from the table's index list, and the numbers of
- *		the columns it returns.  Every index that matches answers alike (a
- *		copy a DBA made of the constraint's): the first in the list is taken.
- */
-static void
-bind_probe(Probe which, Relation heap)
-{
-	AttrNumber	atts[PROBE_MAX_COLUMNS];
-	int			ncolumns;
-	List	   *indexes;
-	ListCell   *lc;
-	int			i;
-
-	for (ncolumns = 0; probes[which].columns[ncolumns] != NULL; ncolumns++)
-		atts[ncolumns] = probe_attnum(which, heap, probes[which].columns[ncolumns]);
-	probes[which].indexid = InvalidOid;
-	indexes = RelationGetIndexList(heap);
-	foreach(lc, indexes)
-	{
-		if (probe_index_matches(lfirst_oid(lc), heap, atts, ncolumns))
-		{
-			probes[which].indexid = lfirst_oid(lc);
-			break;
-		}
-	}
-	list_free(indexes);
-	if (!OidIsValid(probes[which].indexid))
-		elog(ERROR, "woes.%s has no unique index on (%s)", probes[which].table,
-			 probe_column_list(which));
-	for (i = 0; i < 2; i++)
-	{
-		probes[which].fetch_att[i] = InvalidAttrNumber;
-		if (probes[which].fetch[i] != NULL)
-			probes[which].fetch_att[i] = probe_attnum(which, heap, probes[which].fetch[i]);
-	}
-}
-
-static void
-bind_probe_cb(Relation heap, void *arg)
-{
-	bind_probe((Probe) (intptr_t) arg, heap);
-}
-
-/*
- * probe_open
- *		The probe's table (on a Citus node: the shard of the workspace's
- *		rows), locked as a statement would lock it, with the probe bound to
- *		it (woes_open_bound: by name, then under the lock, then bound).
- */
-static Relation
-probe_open(Probe which, const Datum *keys)
-{
-	/* a workspace's rows: the key leads with workspace_id (channels are global) */
-	const pg_uuid_t *workspace = strcmp(probes[which].columns[0], "workspace_id") == 0 ?
-		DatumGetUUIDP(keys[0]) : NULL;
-
-	return woes_open_bound(probes[which].table, workspace, AccessShareLock, &probes[which].valid,
-						   &probes[which].relid, bind_probe_cb, (void *) (intptr_t) which);
-}
-
-/*
- * probe
- *		The first row visible to snap whose index keys equal keys[0..nkeys-1];
- *		its fetch columns into out/out_null.  false if there is none.
- */
-static bool
+static inline bool
 probe(Probe which, const Datum *keys, Snapshot snap, Datum *out, bool *out_null)
 {
-	Relation	heap;
-	Relation	index;
-	ScanKeyData skey[PROBE_MAX_COLUMNS];
-	IndexScanDesc scan;
-	TupleTableSlot *slot;
-	bool		found;
-	int			i;
-
-	heap = probe_open(which, keys);
-	index = index_open(probes[which].indexid, AccessShareLock);
-	for (i = 0; i < probes[which].nkeys; i++)
-	{
-		Oid			type = TupleDescAttr(RelationGetDescr(index), i)->atttypid;
-
-		if (type != UUIDOID && type != TEXTOID)
-			elog(ERROR, "index %s of woes.%s does not have the expected columns",
-				 RelationGetRelationName(index), probes[which].table);
-		ScanKeyEntryInitialize(&skey[i], 0, i + 1, BTEqualStrategyNumber, InvalidOid,
-							   index->rd_indcollation[i],
-							   type == UUIDOID ? F_UUID_EQ : F_TEXTEQ, keys[i]);
-	}
-	slot = table_slot_create(heap, NULL);
-	scan = woes_index_beginscan(heap, index, snap, probes[which].nkeys);
-	index_rescan(scan, skey, probes[which].nkeys, NULL, 0);
-	found = index_getnext_slot(scan, ForwardScanDirection, slot);
-	if (found)
-		for (i = 0; i < 2; i++)
-			if (probes[which].fetch_att[i] != InvalidAttrNumber)
-			{
-				Datum		d = slot_getattr(slot, probes[which].fetch_att[i], &out_null[i]);
-				Form_pg_attribute att = TupleDescAttr(RelationGetDescr(heap), probes[which].fetch_att[i] - 1);
-
-				out[i] = out_null[i] ? (Datum) 0 : datumCopy(d, att->attbyval, att->attlen);
-			}
-	index_endscan(scan);
-	ExecDropSingleTupleTableSlot(slot);
-	index_close(index, NoLock);
-	table_close(heap, NoLock);
-	return found;
+	return woes_probe(&probes[which], keys, snap, out, out_null);
 }
 
 /* a fresh statement-like snapshot: sees everything committed before the locks */

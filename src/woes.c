@@ -17,9 +17,9 @@
 #include "context.h"
 #include "eventtime.h"
 #include "events.h"
-#include "intake.h"
 #include "metrics.h"
 #include "plans.h"
+#include "probe.h"
 #include "rowupdate.h"
 #include "rowwriter.h"
 #include "shards.h"
@@ -38,7 +38,7 @@ woes_relcache_callback(Datum arg, Oid relid)
 {
 	woes_rowwriter_forget(relid);
 	woes_rowupdate_forget(relid);
-	woes_intake_forget(relid);
+	woes_probe_forget(relid);
 	woes_shards_forget(relid);
 	woes_metrics_forget(relid);
 	woes_plans_forget(relid);

@@ -1,0 +1,294 @@
+/*-------------------------------------------------------------------------
+ *
+ * probe.c
+ *		A row of a woes table looked up by the keys of a unique index: a
+ *		btree probe under the caller's snapshot instead of a query run
+ *		through SPI.
+ *
+ * Why: the lookups of the hot paths are equality probes of unique indexes
+ * -- the five of an intake (intake.c), the context's check (context_check.c)
+ * -- and through SQL each was a statement: plan cache revalidation, the
+ * executor's start-up and tear-down, row-level security's quals set up
+ * again, for one index entry.  A probe opens the table as the statement
+ * would (AccessShareLock, kept to the end of the transaction), reads the
+ * index and fetches the row visible to the snapshot (the scan takes the
+ * predicate locks of the serializable isolation level as a statement's
+ * does).
+ *
+ * A probe finds its index by what it is -- the unique index on exactly its
+ * columns, the table's primary key or unique constraint -- not by name: a
+ * generated name depends on what else existed when the table was made (a
+ * clash adds a digit) and is cut to NAMEDATALEN (the participants' one
+ * ends in "_o_key"), and a DBA may rename it.
+ *
+ * Row-level security is the caller's to judge.  woes_probe() reads as the
+ * table's owner would, for callers that only probe what every audience
+ * they admit may see (intake.c says why its probes may).
+ * woes_probe_as_caller() stands for the caller's own query and says
+ * WOES_PROBE_USE_SQL wherever that query could answer otherwise: the
+ * current user lacks the table's SELECT privilege (the query would raise
+ * it), or row-level security applies to the current user and either a
+ * policy judging a SELECT is not woes's own or the caller does not vouch
+ * that woes's own admit the row the keys find (policies_vouched).  On a
+ * Citus node the query is left to Citus as well.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/pg_am.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_index.h"
+#include "catalog/pg_type.h"
+#include "executor/tuptable.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
+#include "utils/datum.h"
+#include "utils/fmgroids.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/rls.h"
+#include "utils/syscache.h"
+#include "utils/uuid.h"
+
+#include "compat.h"
+#include "probe.h"
+#include "rowwriter.h"
+#include "shards.h"
+
+/* the probes bound in this backend, for the relcache callback */
+#define MAX_PROBES 16
+static WoesProbe *registry[MAX_PROBES];
+static int	nregistered = 0;
+
+/* a relation changed (woes_relcache_callback, woes.c): forget its probes */
+void
+woes_probe_forget(Oid relid)
+{
+	int			i;
+
+	for (i = 0; i < nregistered; i++)
+		if (!OidIsValid(relid) || registry[i]->relid == relid || registry[i]->indexid == relid)
+			registry[i]->valid = false;
+}
+
+static AttrNumber
+probe_attnum(const WoesProbe *p, Relation heap, const char *column)
+{
+	AttrNumber	attnum = get_attnum(RelationGetRelid(heap), column);
+
+	if (attnum == InvalidAttrNumber)
+		elog(ERROR, "woes.%s has no column %s", p->table, column);
+	return attnum;
+}
+
+/*
+ * probe_index_matches
+ *		Whether an index of heap answers a probe of these key columns as
+ *		the constraint's index would: valid, unique, a btree, not partial,
+ *		and keyed by exactly these columns, in this order, each with its
+ *		column's collation (another collation may call other strings equal).
+ */
+static bool
+probe_index_matches(Oid indexid, Relation heap, const AttrNumber *atts, int ncolumns)
+{
+	HeapTuple	tuple;
+	Form_pg_index index;
+	oidvector  *collations;
+	bool		isnull;
+	bool		matches;
+	int			i;
+
+	tuple = SearchSysCache1(INDEXRELID, ObjectIdGetDatum(indexid));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for index %u", indexid);
+	index = (Form_pg_index) GETSTRUCT(tuple);
+	matches = index->indisvalid && index->indisunique && index->indnkeyatts == ncolumns &&
+		heap_attisnull(tuple, Anum_pg_index_indpred, NULL);
+	collations = (oidvector *) DatumGetPointer(SysCacheGetAttr(INDEXRELID, tuple,
+															   Anum_pg_index_indcollation,
+															   &isnull));
+	for (i = 0; matches && i < ncolumns; i++)
+		matches = index->indkey.values[i] == atts[i] &&
+			collations->values[i] == TupleDescAttr(RelationGetDescr(heap), atts[i] - 1)->attcollation;
+	ReleaseSysCache(tuple);
+	if (!matches)
+		return false;
+
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(indexid));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for relation %u", indexid);
+	matches = ((Form_pg_class) GETSTRUCT(tuple))->relam == BTREE_AM_OID;
+	ReleaseSysCache(tuple);
+	return matches;
+}
+
+/* "a, b, c": a probe's key columns, for an error */
+static char *
+probe_column_list(const WoesProbe *p)
+{
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = 0; p->columns[i] != NULL; i++)
+		appendStringInfo(&buf, "%s%s", i > 0 ? ", " : "", p->columns[i]);
+	return buf.data;
+}
+
+/*
+ * bind_probe
+ *		The probe's index, from the table's index list, and the numbers of
+ *		the columns it returns.  Every index that matches answers alike (a
+ *		copy a DBA made of the constraint's): the first in the list is taken.
+ */
+static void
+bind_probe(Relation heap, void *arg)
+{
+	WoesProbe  *p = (WoesProbe *) arg;
+	AttrNumber	atts[WOES_PROBE_MAX_COLUMNS];
+	int			ncolumns;
+	List	   *indexes;
+	ListCell   *lc;
+	int			i;
+
+	for (ncolumns = 0; p->columns[ncolumns] != NULL; ncolumns++)
+		atts[ncolumns] = probe_attnum(p, heap, p->columns[ncolumns]);
+	p->indexid = InvalidOid;
+	indexes = RelationGetIndexList(heap);
+	foreach(lc, indexes)
+	{
+		if (probe_index_matches(lfirst_oid(lc), heap, atts, ncolumns))
+		{
+			p->indexid = lfirst_oid(lc);
+			break;
+		}
+	}
+	list_free(indexes);
+	if (!OidIsValid(p->indexid))
+		elog(ERROR, "woes.%s has no unique index on (%s)", p->table, probe_column_list(p));
+	for (i = 0; i < 2; i++)
+	{
+		p->fetch_att[i] = InvalidAttrNumber;
+		if (p->fetch[i] != NULL)
+			p->fetch_att[i] = probe_attnum(p, heap, p->fetch[i]);
+	}
+	p->own_read_policies = woes_policies_own(heap, (char[]) {ACL_SELECT_CHR, '\0'});
+}
+
+/*
+ * probe_open
+ *		The probe's table (on a Citus node: the shard of the workspace's
+ *		rows), locked as a statement would lock it, with the probe bound to
+ *		it (woes_open_bound: by name, then under the lock, then bound).
+ */
+static Relation
+probe_open(WoesProbe *p, const Datum *keys)
+{
+	/* a workspace's rows: the key leads with workspace_id (channels are global) */
+	const pg_uuid_t *workspace = strcmp(p->columns[0], "workspace_id") == 0 ?
+		DatumGetUUIDP(keys[0]) : NULL;
+
+	if (!p->registered)
+	{
+		if (nregistered >= MAX_PROBES)
+			elog(ERROR, "too many kinds of woes probe");
+		registry[nregistered++] = p;
+		p->registered = true;
+	}
+	return woes_open_bound(p->table, workspace, AccessShareLock, &p->valid, &p->relid,
+						   bind_probe, p);
+}
+
+/* the probe on the open table; its fetch columns into out/out_null */
+static bool
+probe_in(const WoesProbe *p, Relation heap, const Datum *keys, Snapshot snap,
+		 Datum *out, bool *out_null)
+{
+	Relation	index;
+	ScanKeyData skey[WOES_PROBE_MAX_COLUMNS];
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	bool		found;
+	int			i;
+
+	index = index_open(p->indexid, AccessShareLock);
+	for (i = 0; i < p->nkeys; i++)
+	{
+		Oid			type = TupleDescAttr(RelationGetDescr(index), i)->atttypid;
+
+		if (type != UUIDOID && type != TEXTOID)
+			elog(ERROR, "index %s of woes.%s does not have the expected columns",
+				 RelationGetRelationName(index), p->table);
+		ScanKeyEntryInitialize(&skey[i], 0, i + 1, BTEqualStrategyNumber, InvalidOid,
+							   index->rd_indcollation[i],
+							   type == UUIDOID ? F_UUID_EQ : F_TEXTEQ, keys[i]);
+	}
+	slot = table_slot_create(heap, NULL);
+	scan = woes_index_beginscan(heap, index, snap, p->nkeys);
+	index_rescan(scan, skey, p->nkeys, NULL, 0);
+	found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	if (found && out != NULL)
+		for (i = 0; i < 2; i++)
+			if (p->fetch_att[i] != InvalidAttrNumber)
+			{
+				Datum		d = slot_getattr(slot, p->fetch_att[i], &out_null[i]);
+				Form_pg_attribute att = TupleDescAttr(RelationGetDescr(heap), p->fetch_att[i] - 1);
+
+				out[i] = out_null[i] ? (Datum) 0 : datumCopy(d, att->attbyval, att->attlen);
+			}
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	index_close(index, NoLock);
+	return found;
+}
+
+/*
+ * woes_probe
+ *		The first row visible to snap whose index keys equal keys[0..nkeys-1];
+ *		its fetch columns into out/out_null.  false if there is none.  Row-
+ *		level security is not applied: see the top of the file.
+ */
+bool
+woes_probe(WoesProbe *p, const Datum *keys, Snapshot snap, Datum *out, bool *out_null)
+{
+	Relation	heap = probe_open(p, keys);
+	bool		found = probe_in(p, heap, keys, snap, out, out_null);
+
+	table_close(heap, NoLock);
+	return found;
+}
+
+/*
+ * woes_probe_as_caller
+ *		The same probe, standing for the current user's query of the row by
+ *		these keys -- or WOES_PROBE_USE_SQL where that query could answer
+ *		otherwise (see the top of the file).  Only whether the row exists.
+ */
+WoesProbeResult
+woes_probe_as_caller(WoesProbe *p, const Datum *keys, Snapshot snap, bool policies_vouched)
+{
+	Oid			user = GetUserId();
+	Relation	heap;
+	bool		found;
+
+	if (woes_node() != WOES_NODE_SINGLE)
+		return WOES_PROBE_USE_SQL;
+	heap = probe_open(p, keys);
+	if (pg_class_aclcheck(p->relid, user, ACL_SELECT) != ACLCHECK_OK ||
+		(check_enable_rls(p->relid, InvalidOid, true) == RLS_ENABLED &&
+		 !(policies_vouched && p->own_read_policies)))
+	{
+		table_close(heap, NoLock);
+		return WOES_PROBE_USE_SQL;
+	}
+	found = probe_in(p, heap, keys, snap, NULL, NULL);
+	table_close(heap, NoLock);
+	return found ? WOES_PROBE_FOUND : WOES_PROBE_NONE;
+}
