@@ -225,12 +225,33 @@ bind_columns(DirectTable *t, TupleDesc tupdesc)
 }
 
 /*
- * woes_checks_bind
- *		The CHECK constraints, parsed once: the executor would otherwise read
- *		each stored expression from its text form per statement.  They are
- *		still planned per row (as the executor plans them per statement), so
- *		a function they call is always its current definition.
+ * The CHECK constraints of a directly written table.  The executor reads
+ * each stored expression from its text form and plans it (constant
+ * folding, SQL functions inlined) for every statement; here it is parsed
+ * once per binding and planned once, then planned again whenever any
+ * function or type changes (checks_generation, bumped by a syscache
+ * callback), so a function a CHECK calls is always its current definition.
+ * Each write builds its expression states from a copy of the planned tree
+ * in its own executor state: nothing it runs points into the cache, which
+ * a nested write may plan again.
  */
+static uint64 checks_generation = 1;
+
+static void
+checks_catalog_changed(Datum arg, int cacheid, uint32 hashvalue)
+{
+	checks_generation++;
+}
+
+/* from _PG_init */
+void
+woes_checks_init(void)
+{
+	CacheRegisterSyscacheCallback(PROCOID, checks_catalog_changed, (Datum) 0);
+	CacheRegisterSyscacheCallback(TYPEOID, checks_catalog_changed, (Datum) 0);
+}
+
+/* the CHECK constraints of tupdesc, parsed; not yet planned */
 void
 woes_checks_bind(WoesChecks *c, TupleDesc tupdesc)
 {
@@ -239,7 +260,9 @@ woes_checks_bind(WoesChecks *c, TupleDesc tupdesc)
 	if (c->cxt == NULL)
 		c->cxt = AllocSetContextCreate(CacheMemoryContext, "woes row writer",
 									   ALLOCSET_SMALL_SIZES);
-	MemoryContextReset(c->cxt);
+	MemoryContextReset(c->cxt);	/* and its child plancxt */
+	c->plancxt = NULL;
+	c->planned = NULL;
 	c->n = 0;
 	c->exprs = NULL;
 	if (tupdesc->constr && tupdesc->constr->num_check > 0)
@@ -255,24 +278,52 @@ woes_checks_bind(WoesChecks *c, TupleDesc tupdesc)
 	}
 }
 
+/* plan the parsed CHECKs again (an error leaves them to be planned) */
+static void
+plan_checks(WoesChecks *c)
+{
+	uint64		generation = checks_generation;
+	MemoryContext old;
+	Expr	  **planned;
+	int			i;
+
+	c->planned = NULL;
+	if (c->plancxt == NULL)
+		c->plancxt = AllocSetContextCreate(c->cxt, "woes row writer, planned checks",
+										   ALLOCSET_SMALL_SIZES);
+	MemoryContextReset(c->plancxt);
+	old = MemoryContextSwitchTo(c->plancxt);
+	planned = palloc(c->n * sizeof(Expr *));
+	for (i = 0; i < c->n; i++)
+		planned[i] = expression_planner((Expr *) copyObject(c->exprs[i]));
+	MemoryContextSwitchTo(old);
+	c->planned = planned;
+	c->planned_generation = generation;
+}
+
 /*
  * woes_checks_prepare
- *		What ExecRelCheck builds on first use, from the parsed copies, into
+ *		What ExecRelCheck builds on first use, from the planned copies, into
  *		the result relation (in the executor state's memory); where it would
  *		build something else (woes_checks_plain), it is left to build it.
  */
 void
-woes_checks_prepare(const WoesChecks *c, ResultRelInfo *rri, EState *estate)
+woes_checks_prepare(WoesChecks *c, ResultRelInfo *rri, EState *estate)
 {
 	TupleDesc	tupdesc = RelationGetDescr(rri->ri_RelationDesc);
+	MemoryContext old;
 	int			i;
 
 	if (c->n == 0 || tupdesc->constr == NULL || tupdesc->constr->num_check != c->n ||
 		!woes_checks_plain(tupdesc))
 		return;
+	if (c->planned == NULL || c->planned_generation != checks_generation)
+		plan_checks(c);
+	old = MemoryContextSwitchTo(estate->es_query_cxt);
 	WOES_RRI_CHECK_EXPRS(rri) = palloc(c->n * sizeof(ExprState *));
 	for (i = 0; i < c->n; i++)
-		WOES_RRI_CHECK_EXPRS(rri)[i] = ExecPrepareExpr((Expr *) copyObject(c->exprs[i]), estate);
+		WOES_RRI_CHECK_EXPRS(rri)[i] = ExecInitExpr((Expr *) copyObject(c->planned[i]), NULL);
+	MemoryContextSwitchTo(old);
 }
 
 /*
@@ -619,7 +670,7 @@ typedef struct DirectInsert
  *		constraints, and an empty slot; in the executor state's memory.
  */
 static void
-begin_insert(const DirectTable *t, Relation rel, DirectInsert *ins)
+begin_insert(DirectTable *t, Relation rel, DirectInsert *ins)
 {
 	EState	   *estate = ins->estate;
 	RangeTblEntry *rte;

@@ -58,12 +58,15 @@ enum
 
 #define WOES_DIRECT_MAX_COLUMNS 32
 
-/* a table's CHECK constraints, parsed once per binding (see rowwriter.c) */
+/* a table's CHECK constraints, parsed once per binding, planned once per catalog change (rowwriter.c) */
 typedef struct WoesChecks
 {
 	MemoryContext cxt;
 	int			n;
-	Node	  **exprs;
+	Node	  **exprs;			/* parsed */
+	MemoryContext plancxt;		/* a child of cxt */
+	Expr	  **planned;		/* NULL: to be planned */
+	uint64		planned_generation;
 } WoesChecks;
 
 extern void woes_rowwriter_forget(Oid relid);
@@ -71,7 +74,8 @@ extern bool woes_type_is(Oid typid, const char *typname);
 extern bool woes_statement_triggers_own(Relation rel, CmdType cmd);
 extern bool woes_policies_own(Relation rel, const char *cmds);
 extern void woes_checks_bind(WoesChecks *c, TupleDesc tupdesc);
-extern void woes_checks_prepare(const WoesChecks *c, ResultRelInfo *rri, EState *estate);
+extern void woes_checks_init(void);
+extern void woes_checks_prepare(WoesChecks *c, ResultRelInfo *rri, EState *estate);
 /* a table of schema woes, opened by name under lockmode and bound (see rowwriter.c) */
 extern Relation woes_open_bound(const char *relname, const pg_uuid_t *workspace, LOCKMODE lockmode,
 								bool *valid, Oid *relid, void (*bind) (Relation rel, void *arg),

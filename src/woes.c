@@ -56,6 +56,7 @@ _PG_init(void)
 	woes_event_time_init();
 	woes_events_init();
 	woes_plans_init();
+	woes_checks_init();
 	CacheRegisterRelcacheCallback(woes_relcache_callback, (Datum) 0);
 	/* after every definition: no placeholder can ever use the prefix */
 	MarkGUCPrefixReserved("woes");

@@ -13,6 +13,9 @@
 #   3. a DBA's CHECK constraint on conversations refuses the message whose
 #      update breaks it (23514, naming it), with nothing written; dropped,
 #      the same message goes through;
+#   3b. a DBA's CHECK calling a function: the function replaced, the next
+#      message's update is judged by its new definition (the planned CHECKs
+#      are planned again);
 #   4. a DBA's BEFORE row trigger that skips the row: the message finds no
 #      conversation (P0002), as with the statement;
 #   5. a DBA's statement trigger on UPDATE: the statement runs, and its
@@ -137,6 +140,22 @@ psql -qX -v ON_ERROR_STOP=1 -d $db -c "ALTER TABLE woes.conversations DROP CONST
 r=$(write customer "$customer"); echo "$r"
 expect "UPDATE statements run" "$(head -1 <<<"$r")" "statements: 0"
 expect "after the drop" "$(state)" "open operator 3 t t t t t 5 3"
+
+echo "== 3b. a CHECK calling a function: its definition at the time applies"
+psql -qX -v ON_ERROR_STOP=1 -d $db <<'SQL'
+CREATE FUNCTION public.unanswered_cap() RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 1000';
+ALTER TABLE woes.conversations ADD CONSTRAINT capped CHECK (unanswered_count < public.unanswered_cap()) NOT VALID;
+SQL
+# the first message plans the CHECK in this backend (the function inlined:
+# 1000); the function replaced in the same transaction, the second is refused
+r=$(write customer "$customer" \
+    "CREATE OR REPLACE FUNCTION public.unanswered_cap() RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT 0';" \
+    "$customer"); echo "$r"
+expect "UPDATE statements run" "$(head -1 <<<"$r")" "statements: 0"
+expect "the first error" "$(sed -n 2p <<<"$r")" \
+    'ERROR:  new row for relation "conversations" violates check constraint "capped"'
+psql -qX -v ON_ERROR_STOP=1 -d $db -c "ALTER TABLE woes.conversations DROP CONSTRAINT capped" \
+    -c "DROP FUNCTION public.unanswered_cap()"
 
 echo "== 4. a DBA's BEFORE row trigger skips the row"
 psql -qX -v ON_ERROR_STOP=1 -d $db <<'SQL'
