@@ -58,10 +58,8 @@
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
-#include "nodes/makefuncs.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
-#include "utils/datum.h"
 #include "utils/fmgroids.h"
 #include "utils/rel.h"
 #include "utils/rls.h"
@@ -277,25 +275,13 @@ static void
 begin_update(WoesRowUpdate *u, Relation rel, DirectUpdate *up)
 {
 	EState	   *estate = up->estate;
-	RangeTblEntry *rte = makeNode(RangeTblEntry);
 	Bitmapset  *updated = NULL;
 	int			i;
 
 	for (i = 0; i < u->nset; i++)
 		updated = bms_add_member(updated, u->attnums[i] - FirstLowInvalidHeapAttributeNumber);
-	rte->rtekind = RTE_RELATION;
-	rte->relid = u->relid;
-	rte->relkind = rel->rd_rel->relkind;
-	rte->rellockmode = RowExclusiveLock;
-	woes_init_range_table(estate, rte, updated);
-
-	up->rri = makeNode(ResultRelInfo);
-	InitResultRelInfo(up->rri, rel, 1, NULL, 0);
-	estate->es_opened_result_relations = list_make1(up->rri);
-	estate->es_output_cid = GetCurrentCommandId(true);
+	up->rri = woes_direct_begin(estate, rel, &u->checks, updated);
 	estate->es_snapshot = GetActiveSnapshot();
-	ExecOpenIndices(up->rri, false);
-	woes_checks_prepare(&u->checks, up->rri, estate);
 	woes_epq_init(&up->epqstate, estate);
 	up->oldslot = table_slot_create(rel, &estate->es_tupleTable);
 	up->newslot = ExecInitExtraTupleSlot(estate, RelationGetDescr(rel), &TTSOpsVirtual);
@@ -347,26 +333,6 @@ lock_row(WoesRowUpdate *u, Relation rel, DirectUpdate *up, const pg_uuid_t *work
 			*fallback = true;
 			return false;
 	}
-}
-
-/* the final row's columns (after the BEFORE triggers), copied into cxt */
-static void
-copy_final(const WoesRowUpdate *u, TupleTableSlot *slot, MemoryContext cxt,
-		   Datum *final_values, bool *final_nulls)
-{
-	MemoryContext old = MemoryContextSwitchTo(cxt);
-	int			i;
-
-	slot_getallattrs(slot);
-	for (i = 0; i < u->ncolumns; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(slot->tts_tupleDescriptor, u->attnums[i] - 1);
-
-		final_nulls[i] = slot->tts_isnull[u->attnums[i] - 1];
-		final_values[i] = final_nulls[i] ? (Datum) 0 :
-			datumCopy(slot->tts_values[u->attnums[i] - 1], att->attbyval, att->attlen);
-	}
-	MemoryContextSwitchTo(old);
 }
 
 /*
@@ -434,7 +400,7 @@ woes_update_direct(WoesRowUpdate *u, const pg_uuid_t *workspace, Datum id, bool 
 		if (ItemPointerIsValid(&up.newslot->tts_tid))
 		{
 			if (final_values)
-				copy_final(u, up.newslot, cxt, final_values, final_nulls);
+				woes_copy_columns(up.newslot, u->attnums, u->ncolumns, cxt, final_values, final_nulls);
 			result = WOES_UPDATE_DONE;
 		}
 	}
@@ -444,8 +410,7 @@ woes_update_direct(WoesRowUpdate *u, const pg_uuid_t *workspace, Datum id, bool 
 		*found = false;			/* deleted while it waited: not there */
 
 	EvalPlanQualEnd(&up.epqstate);
-	ExecCloseIndices(up.rri);
-	ExecResetTupleTable(up.estate->es_tupleTable, false);
+	woes_direct_end(up.estate, up.rri);
 	MemoryContextSwitchTo(oldcxt);
 	FreeExecutorState(up.estate);
 	PopActiveSnapshot();

@@ -665,32 +665,60 @@ typedef struct DirectInsert
 } DirectInsert;
 
 /*
- * begin_insert
- *		The range table, the result relation with its indexes and CHECK
- *		constraints, and an empty slot; in the executor state's memory.
+ * woes_direct_begin
+ *		The executor state of one row written directly to rel, as its
+ *		statement would build it: the range table (updated: the columns an
+ *		UPDATE sets, which decide the UPDATE OF triggers; NULL for an
+ *		insert), the result relation with its indexes and CHECK constraints
+ *		(checks, prepared from the binding's copies).  In the executor
+ *		state's memory, which is current.  woes_direct_end undoes it.
  */
-static void
-begin_insert(DirectTable *t, Relation rel, DirectInsert *ins)
+ResultRelInfo *
+woes_direct_begin(EState *estate, Relation rel, WoesChecks *checks, Bitmapset *updated)
 {
-	EState	   *estate = ins->estate;
-	RangeTblEntry *rte;
-	ResultRelInfo *rri;
+	RangeTblEntry *rte = makeNode(RangeTblEntry);
+	ResultRelInfo *rri = makeNode(ResultRelInfo);
 
-	rte = makeNode(RangeTblEntry);
 	rte->rtekind = RTE_RELATION;
-	rte->relid = t->relid;
+	rte->relid = RelationGetRelid(rel);
 	rte->relkind = rel->rd_rel->relkind;
 	rte->rellockmode = RowExclusiveLock;
-	woes_init_range_table(estate, rte, NULL);
+	woes_init_range_table(estate, rte, updated);
 
-	rri = makeNode(ResultRelInfo);
 	InitResultRelInfo(rri, rel, 1, NULL, 0);
 	estate->es_opened_result_relations = list_make1(rri);
 	estate->es_output_cid = GetCurrentCommandId(true);
 	ExecOpenIndices(rri, false);
-	woes_checks_prepare(&t->checks, rri, estate);
-	ins->rri = rri;
-	ins->slot = ExecInitExtraTupleSlot(estate, RelationGetDescr(rel), &TTSOpsVirtual);
+	woes_checks_prepare(checks, rri, estate);
+	return rri;
+}
+
+/* the indexes closed and the slots released; the caller frees the state */
+void
+woes_direct_end(EState *estate, ResultRelInfo *rri)
+{
+	ExecCloseIndices(rri);
+	ExecResetTupleTable(estate->es_tupleTable, false);
+}
+
+/* the columns attnums[0..n-1] of the row in slot, copied into memory cxt */
+void
+woes_copy_columns(TupleTableSlot *slot, const AttrNumber *attnums, int n, MemoryContext cxt,
+				  Datum *values, bool *nulls)
+{
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	int			i;
+
+	slot_getallattrs(slot);
+	for (i = 0; i < n; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(slot->tts_tupleDescriptor, attnums[i] - 1);
+
+		nulls[i] = slot->tts_isnull[attnums[i] - 1];
+		values[i] = nulls[i] ? (Datum) 0 :
+			datumCopy(slot->tts_values[attnums[i] - 1], att->attbyval, att->attlen);
+	}
+	MemoryContextSwitchTo(old);
 }
 
 /* the caller's values, in the DirectColumn order; id and created_at */
@@ -751,26 +779,6 @@ insert_row(const DirectTable *t, Relation rel, DirectInsert *ins, bool parent_lo
 				 errmsg("a trigger on woes.%s skipped a row woes writes", t->relname)));
 }
 
-/* the row as stored, in the DirectColumn order, copied into memory cxt */
-static void
-copy_final_values(const DirectTable *t, TupleTableSlot *slot, MemoryContext cxt,
-				  Datum *final_values, bool *final_nulls)
-{
-	MemoryContext old = MemoryContextSwitchTo(cxt);
-	int			i;
-
-	slot_getallattrs(slot);
-	for (i = 0; i < t->ncolumns; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(slot->tts_tupleDescriptor, t->attnums[i] - 1);
-
-		final_nulls[i] = slot->tts_isnull[t->attnums[i] - 1];
-		final_values[i] = final_nulls[i] ? (Datum) 0 :
-			datumCopy(slot->tts_values[t->attnums[i] - 1], att->attbyval, att->attlen);
-	}
-	MemoryContextSwitchTo(old);
-}
-
 /*
  * woes_insert_direct_ex
  *		The same; and, if final_values is given, the row as stored (after
@@ -806,16 +814,16 @@ woes_insert_direct_ex(WoesDirectTable which, const Datum *values, const bool *nu
 
 	ins.estate = CreateExecutorState();
 	oldcxt = MemoryContextSwitchTo(ins.estate->es_query_cxt);
-	begin_insert(t, rel, &ins);
+	ins.rri = woes_direct_begin(ins.estate, rel, &t->checks, NULL);
+	ins.slot = ExecInitExtraTupleSlot(ins.estate, RelationGetDescr(rel), &TTSOpsVirtual);
 	fill_slot(t, ins.slot, values, nulls, id);
 	insert_row(t, rel, &ins, parent_locked);
 	if (stored)
 		*stored = true;
 	if (final_values)
-		copy_final_values(t, ins.slot, oldcxt, final_values, final_nulls);
+		woes_copy_columns(ins.slot, t->attnums, t->ncolumns, oldcxt, final_values, final_nulls);
 
-	ExecCloseIndices(ins.rri);
-	ExecResetTupleTable(ins.estate->es_tupleTable, false);
+	woes_direct_end(ins.estate, ins.rri);
 	MemoryContextSwitchTo(oldcxt);
 	FreeExecutorState(ins.estate);
 	table_close(rel, NoLock);

@@ -76,6 +76,11 @@ extern bool woes_policies_own(Relation rel, const char *cmds);
 extern void woes_checks_bind(WoesChecks *c, TupleDesc tupdesc);
 extern void woes_checks_init(void);
 extern void woes_checks_prepare(WoesChecks *c, ResultRelInfo *rri, EState *estate);
+extern ResultRelInfo *woes_direct_begin(EState *estate, Relation rel, WoesChecks *checks,
+										Bitmapset *updated);
+extern void woes_direct_end(EState *estate, ResultRelInfo *rri);
+extern void woes_copy_columns(TupleTableSlot *slot, const AttrNumber *attnums, int n,
+							  MemoryContext cxt, Datum *values, bool *nulls);
 /* a table of schema woes, opened by name under lockmode and bound (see rowwriter.c) */
 extern Relation woes_open_bound(const char *relname, const pg_uuid_t *workspace, LOCKMODE lockmode,
 								bool *valid, Oid *relid, void (*bind) (Relation rel, void *arg),

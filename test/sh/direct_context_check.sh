@@ -20,21 +20,13 @@
 #   6. what the probe stands on: the read policies of the four tables, as
 #      woes ships them (a change to them fails here: see context_check.c).
 set -euo pipefail
-db=woes_direct_context_test
+. "$(dirname "$0")/../lib/scratch_db.sh"
 role=woes_direct_context_app
-cleanup() { psql -qX -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true; }
-trap cleanup EXIT
-psql -qX -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+scratch_db woes_direct_context_test $role
 psql -qX -v ON_ERROR_STOP=1 -d $db <<'SQL'
 SET client_min_messages = warning;
-CREATE EXTENSION woes;
 SELECT woes.create_workspace('one', 'One') \g /dev/null
 SELECT woes.create_workspace('two', 'Two') \g /dev/null
-DO $$ BEGIN
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'woes_direct_context_app') THEN
-        CREATE ROLE woes_direct_context_app IN ROLE woes_service;
-    END IF;
-END $$;
 -- per workspace: two contacts (one to hide), an operator, an agent
 CREATE TABLE people (slug text, kind text, name text, id uuid);
 GRANT SELECT ON people TO PUBLIC;

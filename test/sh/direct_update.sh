@@ -39,20 +39,12 @@
 # (READ COMMITTED follows it, REPEATABLE READ fails with 40001) is the
 # isolation spec 40_messages_concurrent_update.
 set -euo pipefail
-db=woes_direct_update_test
+. "$(dirname "$0")/../lib/scratch_db.sh"
 role=woes_direct_update_app
-cleanup() { psql -qX -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true; }
-trap cleanup EXIT
-psql -qX -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+scratch_db woes_direct_update_test $role
 psql -qX -v ON_ERROR_STOP=1 -d $db <<'SQL'
 SET client_min_messages = warning;
-CREATE EXTENSION woes;
 SELECT woes.create_workspace('direct', 'Direct') \g /dev/null
-DO $$ BEGIN
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'woes_direct_update_app') THEN
-        CREATE ROLE woes_direct_update_app IN ROLE woes_service;
-    END IF;
-END $$;
 CREATE FUNCTION ctx(aud woes.audience DEFAULT 'operator') RETURNS void LANGUAGE sql AS $$
     SELECT woes.set_context((SELECT id FROM woes.workspaces WHERE slug = 'direct'), aud,
                             CASE WHEN aud::text = 'customer' THEN (SELECT id FROM woes.contacts) END) $$;

@@ -35,18 +35,11 @@
 #      the plan cache plans them per call or generically, never for the
 #      small workspace's values; auto_explain shows the plan they run).
 set -euo pipefail
-db=woes_plans_test
-cleanup() { psql -qX -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true; }
-trap cleanup EXIT
-psql -qX -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+. "$(dirname "$0")/../lib/scratch_db.sh"
+role=woes_plans_app
+scratch_db woes_plans_test $role
 psql -qX -v ON_ERROR_STOP=1 -d $db <<'SQL'
 SET client_min_messages = warning;
-CREATE EXTENSION woes;
-DO $$ BEGIN
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'woes_plans_app') THEN
-        CREATE ROLE woes_plans_app IN ROLE woes_service;
-    END IF;
-END $$;
 SELECT woes.create_workspace('large', 'Large') \g /dev/null
 SELECT woes.create_workspace('small', 'Small') \g /dev/null
 SELECT woes.create_workspace('small2', 'Small 2') \g /dev/null
