@@ -62,22 +62,6 @@
 #include "rowwriter.h"
 #include "shards.h"
 
-/* the probes bound in this backend, for the relcache callback */
-#define MAX_PROBES 16
-static WoesProbe *registry[MAX_PROBES];
-static int	nregistered = 0;
-
-/* a relation changed (woes_relcache_callback, woes.c): forget its probes */
-void
-woes_probe_forget(Oid relid)
-{
-	int			i;
-
-	for (i = 0; i < nregistered; i++)
-		if (!OidIsValid(relid) || registry[i]->relid == relid || registry[i]->indexid == relid)
-			registry[i]->valid = false;
-}
-
 static AttrNumber
 probe_attnum(const WoesProbe *p, Relation heap, const char *column)
 {
@@ -195,14 +179,7 @@ probe_open(WoesProbe *p, const Datum *keys)
 	const pg_uuid_t *workspace = strcmp(p->columns[0], "workspace_id") == 0 ?
 		DatumGetUUIDP(keys[0]) : NULL;
 
-	if (!p->registered)
-	{
-		if (nregistered >= MAX_PROBES)
-			elog(ERROR, "too many kinds of woes probe");
-		registry[nregistered++] = p;
-		p->registered = true;
-	}
-	return woes_open_bound(p->table, workspace, AccessShareLock, &p->valid, &p->relid,
+	return woes_open_bound(p->table, workspace, AccessShareLock, &p->valid, &p->relid, &p->indexid,
 						   bind_probe, p);
 }
 

@@ -21,7 +21,6 @@ typedef struct WoesProbe
 	int			nkeys;			/* the leading ones a probe binds */
 	const char *fetch[2];		/* columns returned (NULL: none) */
 	/* bound per backend (probe.c) */
-	bool		registered;
 	bool		valid;
 	Oid			relid;
 	Oid			indexid;
@@ -36,7 +35,6 @@ typedef enum WoesProbeResult
 	WOES_PROBE_USE_SQL			/* the caller's query could answer otherwise */
 } WoesProbeResult;
 
-extern void woes_probe_forget(Oid relid);
 extern bool woes_probe(WoesProbe *p, const Datum *keys, Snapshot snap,
 					   Datum *out, bool *out_null);
 extern WoesProbeResult woes_probe_as_caller(WoesProbe *p, const Datum *keys, Snapshot snap,

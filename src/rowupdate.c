@@ -69,22 +69,6 @@
 #include "rowupdate.h"
 #include "shards.h"
 
-/* the kinds of update bound in this backend, for the relcache callback */
-#define MAX_KINDS 8
-static WoesRowUpdate *kinds[MAX_KINDS];
-static int	nkinds = 0;
-
-/* a relation changed (woes_relcache_callback, woes.c): forget its binding */
-void
-woes_rowupdate_forget(Oid relid)
-{
-	int			i;
-
-	for (i = 0; i < nkinds; i++)
-		if (!OidIsValid(relid) || kinds[i]->relid == relid)
-			kinds[i]->valid = false;
-}
-
 static AttrNumber
 bound_attnum(const WoesRowUpdate *u, TupleDesc tupdesc, const char *name, const char *typname)
 {
@@ -360,20 +344,7 @@ woes_update_direct(WoesRowUpdate *u, const pg_uuid_t *workspace, Datum id, bool 
 	/* (a read-only transaction: the statement refuses it, before anything) */
 	if (woes_node() != WOES_NODE_SINGLE || XactReadOnly)
 		return WOES_UPDATE_USE_SQL;
-	if (u->relid == InvalidOid && !u->valid)
-	{
-		int			i;
-
-		for (i = 0; i < nkinds && kinds[i] != u; i++)
-			;
-		if (i == nkinds)
-		{
-			if (nkinds == MAX_KINDS)
-				elog(ERROR, "woes row update: too many kinds of update");
-			kinds[nkinds++] = u;
-		}
-	}
-	rel = woes_open_bound(u->relname, workspace, RowExclusiveLock, &u->valid, &u->relid,
+	rel = woes_open_bound(u->relname, workspace, RowExclusiveLock, &u->valid, &u->relid, &u->pkindex,
 						  bind_update, u);
 	if (!direct_as_statement(u, policies_vouched))
 	{

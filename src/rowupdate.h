@@ -56,7 +56,6 @@ typedef enum WoesUpdateResult
 	WOES_UPDATE_USE_SQL			/* nothing done: run the SQL statement instead */
 } WoesUpdateResult;
 
-extern void woes_rowupdate_forget(Oid relid);
 extern WoesUpdateResult woes_update_direct(WoesRowUpdate *u, const pg_uuid_t *workspace, Datum id,
 										   bool policies_vouched, void *arg, MemoryContext cxt,
 										   Datum *final_values, bool *final_nulls, bool *found);

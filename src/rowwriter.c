@@ -144,18 +144,6 @@ static DirectTable tables[] = {
 };
 
 /* any change to a bound table (or a full reset) unbinds it */
-/* a relation changed (woes_relcache_callback, woes.c): forget its binding */
-void
-woes_rowwriter_forget(Oid relid)
-{
-	int			i;
-
-	for (i = 0; i < (int) lengthof(tables); i++)
-		if (!OidIsValid(relid) || tables[i].relid == relid || tables[i].seqid == relid)
-			tables[i].valid = false;
-}
-
-
 /* is typid the type of this name (pg_type.typname)? */
 bool
 woes_type_is(Oid typid, const char *typname)
@@ -550,18 +538,67 @@ bind_table(DirectTable *t, Relation rel)
 }
 
 /*
+ * Every binding woes_open_bound has made in this backend -- the direct
+ * writer's tables, rowupdate.c's kinds, probe.c's probes -- for the one
+ * relcache callback: its valid flag, the relation it is bound to and one
+ * more it depends on (a table's sequence, a probe's or an update's index;
+ * NULL: none).
+ */
+typedef struct BoundEntry
+{
+	bool	   *valid;
+	const Oid  *relid;
+	const Oid  *also;
+} BoundEntry;
+
+#define MAX_BOUND 32
+static BoundEntry bound[MAX_BOUND];
+static int	nbound = 0;
+
+/* a relation changed (woes_relcache_callback, woes.c): forget what is bound to it */
+void
+woes_bound_forget(Oid relid)
+{
+	int			i;
+
+	for (i = 0; i < nbound; i++)
+		if (!OidIsValid(relid) || *bound[i].relid == relid ||
+			(bound[i].also != NULL && *bound[i].also == relid))
+			*bound[i].valid = false;
+}
+
+/* a binding is made: remember it, once */
+static void
+bound_register(bool *valid, const Oid *relid, const Oid *also)
+{
+	int			i;
+
+	for (i = 0; i < nbound; i++)
+		if (bound[i].valid == valid)
+			return;
+	if (nbound == MAX_BOUND)
+		elog(ERROR, "too many woes bindings");
+	bound[nbound].valid = valid;
+	bound[nbound].relid = relid;
+	bound[nbound].also = also;
+	nbound++;
+}
+
+/*
  * woes_open_bound
  *		Open a table of schema woes by name (it may have been re-created) --
  *		on a Citus node the shard that holds workspace's rows of it, see
  *		shards.c -- under lockmode, then bind it -- bind(rel, arg) -- unless it is bound
  *		already.  The lock is what delivers a concurrent change's
  *		invalidation, so the binding is checked after it, never before; the
- *		caller's relcache callback unsets *valid on a change.  The lock is
+ *		relcache callback unsets *valid on a change of the relation or of
+ *		also (woes_bound_forget).  The lock is
  *		kept to the end of the transaction, as a statement keeps it.
  */
 Relation
 woes_open_bound(const char *relname, const pg_uuid_t *workspace, LOCKMODE lockmode,
-				bool *valid, Oid *relid, void (*bind) (Relation rel, void *arg), void *arg)
+				bool *valid, Oid *relid, const Oid *also,
+				void (*bind) (Relation rel, void *arg), void *arg)
 {
 	Oid			found = woes_local_table(relname, workspace);
 	Relation	rel;
@@ -591,6 +628,7 @@ woes_open_bound(const char *relname, const pg_uuid_t *workspace, LOCKMODE lockmo
 		 * valid first: an invalidation arriving while binding unsets it; a
 		 * binding that fails part-way is never used
 		 */
+		bound_register(valid, relid, also);
 		*valid = true;
 		*relid = found;
 		PG_TRY();
@@ -617,7 +655,7 @@ bind_direct(Relation rel, void *arg)
 static Relation
 open_direct(DirectTable *t, const pg_uuid_t *workspace)
 {
-	return woes_open_bound(t->relname, workspace, RowExclusiveLock, &t->valid, &t->relid,
+	return woes_open_bound(t->relname, workspace, RowExclusiveLock, &t->valid, &t->relid, &t->seqid,
 						   bind_direct, t);
 }
 

@@ -69,7 +69,7 @@ typedef struct WoesChecks
 	uint64		planned_generation;
 } WoesChecks;
 
-extern void woes_rowwriter_forget(Oid relid);
+extern void woes_bound_forget(Oid relid);
 extern bool woes_type_is(Oid typid, const char *typname);
 extern bool woes_statement_triggers_own(Relation rel, CmdType cmd);
 extern bool woes_policies_own(Relation rel, const char *cmds);
@@ -83,8 +83,8 @@ extern void woes_copy_columns(TupleTableSlot *slot, const AttrNumber *attnums, i
 							  MemoryContext cxt, Datum *values, bool *nulls);
 /* a table of schema woes, opened by name under lockmode and bound (see rowwriter.c) */
 extern Relation woes_open_bound(const char *relname, const pg_uuid_t *workspace, LOCKMODE lockmode,
-								bool *valid, Oid *relid, void (*bind) (Relation rel, void *arg),
-								void *arg);
+								bool *valid, Oid *relid, const Oid *also,
+								void (*bind) (Relation rel, void *arg), void *arg);
 extern int64 woes_insert_direct(WoesDirectTable which, const Datum *values, const bool *nulls,
 								bool parent_locked);
 extern int64 woes_insert_direct_ex(WoesDirectTable which, const Datum *values, const bool *nulls,

@@ -19,8 +19,6 @@
 #include "events.h"
 #include "metrics.h"
 #include "plans.h"
-#include "probe.h"
-#include "rowupdate.h"
 #include "rowwriter.h"
 #include "shards.h"
 
@@ -36,9 +34,7 @@ void		_PG_init(void);
 static void
 woes_relcache_callback(Datum arg, Oid relid)
 {
-	woes_rowwriter_forget(relid);
-	woes_rowupdate_forget(relid);
-	woes_probe_forget(relid);
+	woes_bound_forget(relid);
 	woes_shards_forget(relid);
 	woes_metrics_forget(relid);
 	woes_plans_forget(relid);
