@@ -30,7 +30,9 @@
  * it), or row-level security applies to the current user and either a
  * policy judging a SELECT is not woes's own or the caller does not vouch
  * that woes's own admit the row the keys find (policies_vouched).  On a
- * Citus node the query is left to Citus as well.
+ * Citus node the query is left to Citus as well, and where a module
+ * watches the executor's permission checks (woes_permissions_hooked) to
+ * that module.
  *
  *-------------------------------------------------------------------------
  */
@@ -255,7 +257,7 @@ woes_probe_as_caller(WoesProbe *p, const Datum *keys, Snapshot snap, bool polici
 	Relation	heap;
 	bool		found;
 
-	if (woes_node() != WOES_NODE_SINGLE)
+	if (woes_node() != WOES_NODE_SINGLE || woes_permissions_hooked())
 		return WOES_PROBE_USE_SQL;
 	heap = probe_open(p, keys);
 	if (pg_class_aclcheck(p->relid, user, ACL_SELECT) != ACLCHECK_OK ||

@@ -36,7 +36,9 @@
  * trigger on UPDATE that is not woes's own; in a read-only transaction; on
  * a Citus node, where the statement is routed to the shard by Citus (which
  * must know of every access to a shard in a transaction); where the current user lacks the table's UPDATE or SELECT
- * privilege (the statement checks its columns'); and where the current
+ * privilege (the statement checks its columns'); where a module watches
+ * the executor's permission checks (woes_permissions_hooked: pgaudit,
+ * sepgsql), which see the statement and nothing else; and where the current
  * user is subject to row-level security -- unless every policy on the
  * table that judges an UPDATE or a SELECT is woes's own and the caller
  * vouches for what they test beyond the row's workspace, which the key
@@ -341,8 +343,11 @@ woes_update_direct(WoesRowUpdate *u, const pg_uuid_t *workspace, Datum id, bool 
 	bool		fallback = false;
 	bool		gone = false;
 
-	/* (a read-only transaction: the statement refuses it, before anything) */
-	if (woes_node() != WOES_NODE_SINGLE || XactReadOnly)
+	/*
+	 * (a read-only transaction: the statement refuses it, before anything;
+	 * an audit or access-control module sees the statement)
+	 */
+	if (woes_node() != WOES_NODE_SINGLE || XactReadOnly || woes_permissions_hooked())
 		return WOES_UPDATE_USE_SQL;
 	rel = woes_open_bound(u->relname, workspace, RowExclusiveLock, &u->valid, &u->relid, &u->pkindex,
 						  bind_update, u);

@@ -682,15 +682,16 @@ woes_insert_direct(WoesDirectTable which, const Datum *values, const bool *nulls
  * direct_for_caller
  *		A row written for the caller, in place of its INSERT statement:
  *		only where that statement could add nothing -- the caller may
- *		insert, row-level security is on for it, and every policy and
+ *		insert, row-level security is on for it, every policy and
  *		statement trigger on INSERT is woes's own (which the caller's
- *		checks and the row triggers already stand for).  Otherwise the
- *		caller runs the statement.
+ *		checks and the row triggers already stand for), and no module
+ *		watches the executor's permission checks (woes_permissions_hooked).
+ *		Otherwise the caller runs the statement.
  */
 static bool
 direct_for_caller(const DirectTable *t)
 {
-	return t->as_designed && row_security &&
+	return t->as_designed && row_security && !woes_permissions_hooked() &&
 		pg_class_aclcheck(t->relid, GetUserId(), ACL_INSERT) == ACLCHECK_OK;
 }
 

@@ -9,6 +9,7 @@
 #ifndef WOES_ROWWRITER_H
 #define WOES_ROWWRITER_H
 
+#include "executor/executor.h"
 #include "nodes/execnodes.h"
 #include "storage/lockdefs.h"
 #include "utils/relcache.h"
@@ -68,6 +69,24 @@ typedef struct WoesChecks
 	Expr	  **planned;		/* NULL: to be planned */
 	uint64		planned_generation;
 } WoesChecks;
+
+/*
+ * woes_permissions_hooked
+ *		Is a module watching the executor's permission checks
+ *		(ExecutorCheckPerms_hook: pgaudit's session and object audit,
+ *		sepgsql's access control)?  Then every direct path that stands for a
+ *		statement -- the caller's INSERT of a message, an UPDATE of a
+ *		conversation, the context check's SELECTs -- runs that statement
+ *		instead, so the module sees and judges each access it would have
+ *		seen.  Calling the hook from here would not do: it expects a
+ *		statement around its range table (pgaudit files the statement's text
+ *		and keeps the range table until the statement ends).
+ */
+static inline bool
+woes_permissions_hooked(void)
+{
+	return ExecutorCheckPerms_hook != NULL;
+}
 
 extern void woes_bound_forget(Oid relid);
 extern bool woes_type_is(Oid typid, const char *typname);

@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# An audit module sees every statement woes runs for the caller, as it did
+# before woes wrote rows and probed keys directly.  pgaudit (session and
+# object audit) hooks the executor's permission check
+# (ExecutorCheckPerms_hook), which only a statement passes through; with such
+# a hook loaded, the direct paths that stand for a statement -- the context
+# check's SELECTs, the status API's UPDATE of the conversation, the intake's
+# INSERT of the message -- run that statement (woes_permissions_hooked in
+# src/rowwriter.h).
+#
+# In a cluster of its own (pgaudit must be in shared_preload_libraries), as
+# a member of woes_service with pgaudit.log = 'read, write' (session audit),
+# pgaudit.role = an auditor role granted UPDATE on woes.conversations and
+# INSERT on woes.messages (object audit), and the audit lines sent to the
+# client:
+#   1. set_context as a customer: SELECT of woes.workspaces and of
+#      woes.contacts audited (the probes would pass no check);
+#   2. set_pending: the UPDATE of woes.conversations audited, in the session
+#      log and in the object log, and the conversation is pending;
+#   3. receive_message: the INSERT of woes.messages audited, in both logs,
+#      and the message is stored;
+#   4. the same calls without pgaudit's hook doing anything for this role
+#      (pgaudit.log = none, no audit role): no audit line, the same results.
+# Needs the pgaudit package of the server's major (test/run installs it).
+set -euo pipefail
+here="$(cd "$(dirname "$0")/../.." && pwd)"
+major=${WOES_PG:-$("$here/test/pg-major")}
+
+if [ "${1:-}" != --inside ]; then
+    [ -f "/usr/lib/postgresql/$major/lib/pgaudit.so" ] || {
+        echo "FAIL: pgaudit for PostgreSQL $major is not installed (postgresql-$major-pgaudit)"; exit 1; }
+    # a cluster of its own, beside the suite's (another port)
+    PGPORT=$(( ${PGPORT:-5432} + 1 )) exec pg_virtualenv -t -v "$major" \
+        -o shared_preload_libraries=pgaudit -o pgaudit.log_client=on -o pgaudit.log_level=notice \
+        -o pgaudit.log_relation=on -o pgaudit.log_parameter=off \
+        bash "$0" --inside
+fi
+
+fail() { echo "FAIL: $*"; exit 1; }
+pw="audit-$$-$RANDOM$RANDOM"
+psql -qX -v ON_ERROR_STOP=1 <<SQL
+SET client_min_messages = warning;
+CREATE EXTENSION woes;
+CREATE ROLE audit_app LOGIN PASSWORD '$pw' IN ROLE woes_service;
+CREATE ROLE auditor NOLOGIN;
+GRANT UPDATE ON woes.conversations TO auditor;
+GRANT INSERT ON woes.messages TO auditor;
+SELECT woes.create_workspace('audited', 'Audited') \g /dev/null
+BEGIN;
+SELECT woes.set_context((SELECT id FROM woes.workspaces), 'admin') \g /dev/null
+INSERT INTO woes.conversations (channel, contact_id) VALUES ('api', woes.upsert_contact('api', 'c-1'));
+COMMIT;
+SQL
+ws=$(psql -XAtc "SELECT id FROM woes.workspaces")
+contact=$(psql -XAtc "SELECT id FROM woes.contacts WHERE workspace_id = '$ws'")
+conv=$(psql -XAtc "SELECT id FROM woes.conversations WHERE workspace_id = '$ws'")
+
+# calls as audit_app (its own session: pgaudit logs the statements of the
+# session user's own role); prints the audit lines, then the results
+calls() {   # calls N: the N-th round (a fresh message each)
+    PGUSER=audit_app PGPASSWORD=$pw psql -qXAt -v ON_ERROR_STOP=1 2>&1 <<SQL
+BEGIN;
+SELECT woes.set_context('$ws', 'customer', '$contact') \g /dev/null
+COMMIT;
+BEGIN;
+SELECT woes.set_context('$ws', 'operator') \g /dev/null
+SELECT woes.reopen('$conv') \g /dev/null
+SELECT woes.set_pending('$conv') \g /dev/null
+SELECT woes.receive_message('live_chat', 'chat-1', 'visitor-1', 'hello $1', 'm-$1') \g /dev/null
+SELECT 'status ' || status FROM woes.conversations WHERE id = '$conv';
+SELECT 'messages ' || count(*) FROM woes.messages WHERE external_id = 'm-$1';
+COMMIT;
+SQL
+}
+# audited LINES CLASS COMMAND TABLE: the audit lines of the kind (SESSION or OBJECT)
+audited() {
+    grep -E "AUDIT: $2,[0-9]+,[0-9]+,[A-Z]+,$3,TABLE,$4," <<<"$1" | wc -l
+}
+expect() {  # expect WHAT GOT WANT
+    echo "$1: $2"
+    [ "$2" = "$3" ] || fail "$1: expected '$3'"
+}
+at_least() {  # at_least WHAT GOT MIN
+    echo "$1: $2"
+    [ "$2" -ge "$3" ] || fail "$1: expected at least $3"
+}
+
+psql -qX -c "ALTER ROLE audit_app SET pgaudit.log = 'read, write'" -c "ALTER ROLE audit_app SET pgaudit.role = 'auditor'"
+out=$(calls 1)
+
+echo "== 1. set_context: the context check's SELECTs are audited"
+at_least "SELECT of woes.workspaces" "$(audited "$out" SESSION SELECT woes.workspaces)" 2
+at_least "SELECT of woes.contacts" "$(audited "$out" SESSION SELECT woes.contacts)" 1
+
+echo "== 2. set_pending: the UPDATE of woes.conversations is audited"
+at_least "session log" "$(audited "$out" SESSION UPDATE woes.conversations)" 2
+at_least "object log" "$(audited "$out" OBJECT UPDATE woes.conversations)" 2
+grep -qx "status pending" <<<"$out" || fail "the conversation is not pending: $out"
+
+echo "== 3. receive_message: the INSERT of woes.messages is audited"
+at_least "session log" "$(audited "$out" SESSION INSERT woes.messages)" 1
+at_least "object log" "$(audited "$out" OBJECT INSERT woes.messages)" 1
+grep -qx "messages 1" <<<"$out" || fail "the message is not stored: $out"
+
+echo "== 4. nothing to audit for the role: no audit line, the same results"
+psql -qX -c "ALTER ROLE audit_app RESET pgaudit.log" -c "ALTER ROLE audit_app RESET pgaudit.role"
+out=$(calls 2)
+expect "audit lines" "$(grep -c 'AUDIT:' <<<"$out" || true)" 0
+grep -qx "status pending" <<<"$out" || fail "the conversation is not pending: $out"
+grep -qx "messages 1" <<<"$out" || fail "the message is not stored: $out"
+echo "ok"
