@@ -29,7 +29,8 @@
  *   the columns the caller sets, as for a SET list), computes generated
  *   columns, checks NOT NULL and CHECK constraints, writes the new version
  *   (HOT where it can) and its index entries; the foreign keys are checked
- *   by their triggers as in a statement.
+ *   by their triggers as in a statement.  A BEFORE trigger that changed the
+ *   row itself gets the statement's error (update_row).
  * What is not: row-level security, rules, statement triggers and the
  * read-only check.  So the statement is used instead wherever one of those
  * could act: where the table has a rule, a transition table or a statement
@@ -322,6 +323,53 @@ lock_row(WoesRowUpdate *u, Relation rel, DirectUpdate *up, const pg_uuid_t *work
 }
 
 /*
+ * update_row
+ *		ExecSimpleRelationUpdate, with the error the statement raises where a
+ *		BEFORE trigger changed the row itself (through a statement of its
+ *		own) before it is written.  The statement finds the row updated by a
+ *		later command than its own and raises 27000, suggesting an AFTER
+ *		trigger; the single-row update writes with the current command id,
+ *		which that statement has moved past, so heapam finds the version it
+ *		was given already replaced and reports an internal state instead
+ *		("attempted to update invisible tuple", or "tuple already updated by
+ *		self").  Those two errors of heapam's update, once a command ran
+ *		since this one started (the trigger's own), are taken for that; a
+ *		statement run inside the trigger that met them itself would be a
+ *		broken heap, for which the statement's message is as good as any.
+ */
+static void
+update_row(DirectUpdate *up)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+	CommandId	cid = up->estate->es_output_cid;
+
+	PG_TRY();
+	{
+		ExecSimpleRelationUpdate(up->rri, up->estate, &up->epqstate, up->oldslot, up->newslot);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		bool		changed_by_trigger;
+
+		MemoryContextSwitchTo(cxt);
+		edata = CopyErrorData();
+		changed_by_trigger = GetCurrentCommandId(false) != cid && edata->funcname != NULL &&
+			(strcmp(edata->funcname, "heap_update") == 0 ||
+			 strcmp(edata->funcname, "simple_heap_update") == 0);
+		FreeErrorData(edata);
+		if (!changed_by_trigger)
+			PG_RE_THROW();
+		FlushErrorState();
+		ereport(ERROR,
+				(errcode(ERRCODE_TRIGGERED_DATA_CHANGE_VIOLATION),
+				 errmsg("tuple to be updated was already modified by an operation triggered by the current command"),
+				 errhint("Consider using an AFTER trigger instead of a BEFORE trigger to propagate changes to other rows.")));
+	}
+	PG_END_TRY();
+}
+
+/*
  * woes_update_direct
  *		Update the row (workspace, id) of u's table as u->compute says, or
  *		return WOES_UPDATE_USE_SQL, having changed nothing, where the SQL
@@ -370,7 +418,7 @@ woes_update_direct(WoesRowUpdate *u, const pg_uuid_t *workspace, Datum id, bool 
 		lock_row(u, rel, &up, workspace, id, arg, &fallback, &gone))
 	{
 		AfterTriggerBeginQuery();
-		ExecSimpleRelationUpdate(up.rri, up.estate, &up.epqstate, up.oldslot, up.newslot);
+		update_row(&up);
 		AfterTriggerEndQuery(up.estate);
 		/* the new version's place, unless a BEFORE trigger skipped the row */
 		if (ItemPointerIsValid(&up.newslot->tts_tid))

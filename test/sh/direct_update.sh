@@ -18,6 +18,9 @@
 #      are planned again);
 #   4. a DBA's BEFORE row trigger that skips the row: the message finds no
 #      conversation (P0002), as with the statement;
+#   4b. a DBA's BEFORE row trigger that updates the same row with a statement
+#      of its own: the message and a status change fail with the statement's
+#      error (27000, suggesting an AFTER trigger), nothing written;
 #   5. a DBA's statement trigger on UPDATE: the statement runs, and its
 #      trigger fires once per message;
 #   6. a DBA's rule on UPDATE: the statement runs;
@@ -157,6 +160,27 @@ SQL
 r=$(write operator "\\set VERBOSITY terse" "$operator"); echo "$r"
 grep -q 'ERROR:  conversation not found in this workspace' <<<"$r" || fail "the skipped row was not 'not found'"
 psql -qX -d $db -c "DROP TRIGGER zz_skip ON woes.conversations"
+
+echo "== 4b. a DBA's BEFORE row trigger that updates the row itself: the statement's error"
+psql -qX -v ON_ERROR_STOP=1 -d $db <<'SQL'
+CREATE FUNCTION self_update() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    -- (not fired again: the trigger is declared on other columns)
+    UPDATE woes.conversations SET subject = 'changed' WHERE workspace_id = NEW.workspace_id AND id = NEW.id;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER zz_self BEFORE UPDATE OF last_message_at, status ON woes.conversations
+    FOR EACH ROW EXECUTE FUNCTION self_update();
+SQL
+before=$(state)
+for call in "$operator" "SELECT woes.set_pending(conv());"; do
+    r=$(write operator "\\set VERBOSITY verbose" "$call"); echo "$r"
+    expect "UPDATE statements run" "$(head -1 <<<"$r")" "statements: 1"
+    expect "error" "$(sed -n 2p <<<"$r")" \
+        "ERROR:  27000: tuple to be updated was already modified by an operation triggered by the current command"
+done
+expect "nothing written" "$(state)" "$before"
+psql -qX -d $db -c "DROP TRIGGER zz_self ON woes.conversations"
 
 echo "== 5. a DBA's statement trigger on UPDATE: the statement runs"
 psql -qX -v ON_ERROR_STOP=1 -d $db <<'SQL'
