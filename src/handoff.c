@@ -279,6 +279,54 @@ require_target_audience(const HandoffCall *call)
 }
 
 /*
+ * The statements of a handoff, planned once per backend and kept (each
+ * call used to parse and plan all three).  They run as the owner with the
+ * pinned search_path, which woes_prepare_kept parses them under.
+ */
+typedef enum HandoffPlan
+{
+	HP_LOCK,					/* the lock alone: a statement Citus can route */
+	HP_HOLDER,					/* the holder's name, whether an agent serves */
+	HP_REQUEST,					/* the three changes */
+	HP_TAKE,
+	HP_RELEASE,
+	HP_NONE						/* nothing to change */
+} HandoffPlan;
+
+#define HANDOFF_KEY " WHERE workspace_id OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2"
+
+static const struct
+{
+	const char *query;
+	int			nargs;
+}			handoff_sql[HP_NONE] = {
+	[HP_LOCK] = {"SELECT c.status::text, c.control::text, c.controller_id, c.channel"
+		"  FROM woes.conversations c"
+		" WHERE c.workspace_id OPERATOR(pg_catalog.=) $1 AND c.id OPERATOR(pg_catalog.=) $2"
+		"   AND (NOT $4 OR c.contact_id OPERATOR(pg_catalog.=) $3)"
+	"   FOR NO KEY UPDATE", 4},
+	[HP_HOLDER] = {"SELECT (SELECT o.name FROM woes.operators o"
+		"         WHERE o.workspace_id OPERATOR(pg_catalog.=) $1"
+		"           AND o.id OPERATOR(pg_catalog.=) $2),"
+	"       " WOES_AGENT_SERVES_SQL("$1", "$3"), 3},
+	[HP_REQUEST] = {"UPDATE woes.conversations SET control = 'handoff_requested'" HANDOFF_KEY, 3},
+	[HP_TAKE] = {"UPDATE woes.conversations SET control = 'operator', controller_id = $3" HANDOFF_KEY, 3},
+	[HP_RELEASE] = {"UPDATE woes.conversations SET control = 'automation'" HANDOFF_KEY, 3},
+};
+
+static SPIPlanPtr handoff_plans[HP_NONE];
+
+/* run one of them (SPI connected, as the owner) */
+static int
+handoff_execute(HandoffPlan which, Oid *types, Datum *values, const char *nulls, bool read_only)
+{
+	if (handoff_plans[which] == NULL)
+		handoff_plans[which] = woes_prepare_kept(handoff_sql[which].query, handoff_sql[which].nargs,
+												 types);
+	return SPI_execute_plan(handoff_plans[which], values, nulls, read_only, which == HP_LOCK ? 1 : 0);
+}
+
+/*
  * lock_conversation
  *		Lock the row and read where it stands (a customer sees only its own;
  *		anyone else's conversation is "not found").  SPI is connected, as the
@@ -297,14 +345,7 @@ lock_conversation(HandoffCall *call, LockedConversation *conv)
 	Datum		values[3];
 	char		nulls[3] = {' ', ' ', ' '};
 
-	/* the lock alone: a statement Citus can route, as the reads below */
-	ret = SPI_execute_with_args(
-		"SELECT c.status::text, c.control::text, c.controller_id, c.channel"
-		"  FROM woes.conversations c"
-		" WHERE c.workspace_id OPERATOR(pg_catalog.=) $1 AND c.id OPERATOR(pg_catalog.=) $2"
-		"   AND (NOT $4 OR c.contact_id OPERATOR(pg_catalog.=) $3)"
-		"   FOR NO KEY UPDATE",
-		4, call->types, call->values, call->nulls, false, 1);
+	ret = handoff_execute(HP_LOCK, call->types, call->values, call->nulls, false);
 	if (ret != SPI_OK_SELECT)
 		elog(ERROR, "could not read the conversation: %s", SPI_result_code_string(ret));
 	if (SPI_processed != 1)
@@ -324,12 +365,7 @@ lock_conversation(HandoffCall *call, LockedConversation *conv)
 	values[2] = SPI_getbinval(row, desc, 4, &isnull);
 
 	/* the holder's name and whether an agent serves the channel, of the locked row */
-	ret = SPI_execute_with_args(
-		"SELECT (SELECT o.name FROM woes.operators o"
-		"         WHERE o.workspace_id OPERATOR(pg_catalog.=) $1"
-		"           AND o.id OPERATOR(pg_catalog.=) $2),"
-		"       " WOES_AGENT_SERVES_SQL("$1", "$3"),
-		3, types, values, nulls, true, 1);
+	ret = handoff_execute(HP_HOLDER, types, values, nulls, true);
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "could not read the conversation's holder: %s", SPI_result_code_string(ret));
 	row = SPI_tuptable->vals[0];
@@ -341,9 +377,9 @@ lock_conversation(HandoffCall *call, LockedConversation *conv)
 /*
  * decide
  *		The change the call makes to the locked row: the UPDATE to run, or
- *		NULL when there is nothing to do; an error when it may not.
+ *		HP_NONE when there is nothing to do; an error when it may not.
  */
-static const char *
+static HandoffPlan
 decide(const HandoffCall *call, const LockedConversation *conv)
 {
 	if (conv->closed)
@@ -356,12 +392,11 @@ decide(const HandoffCall *call, const LockedConversation *conv)
 		case WOES_CONTROL_HANDOFF:
 			/* only automation can be stopped; with a person it is moot */
 			if (conv->control != WOES_CONTROL_AUTOMATION)
-				return NULL;
-			return "UPDATE woes.conversations SET control = 'handoff_requested'"
-				" WHERE workspace_id OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2";
+				return HP_NONE;
+			return HP_REQUEST;
 		case WOES_CONTROL_OPERATOR:
 			if (conv->control == WOES_CONTROL_OPERATOR && conv->held_by_me)
-				return NULL;
+				return HP_NONE;
 
 			/*
 			 * Decide on the locked row's own controller_id: the row a waiting
@@ -374,29 +409,27 @@ decide(const HandoffCall *call, const LockedConversation *conv)
 						 errmsg("the conversation is already taken over by operator %s",
 								conv->holder ? conv->holder : "(removed)"),
 						 errhint("Ask %s to release it.", conv->holder ? conv->holder : "an admin")));
-			return "UPDATE woes.conversations SET control = 'operator', controller_id = $3"
-				" WHERE workspace_id OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2";
+			return HP_TAKE;
 		case WOES_CONTROL_AUTOMATION:
 			if (conv->control == WOES_CONTROL_AUTOMATION)
-				return NULL;
+				return HP_NONE;
 			if (!conv->agent_serves)
 				ereport(ERROR,
 						(errcode(ERRCODE_WOES_NO_AGENT),
 						 errmsg("no active agent serves this conversation's channel"),
 						 errhint("Add or activate an agent for the channel first.")));
-			return "UPDATE woes.conversations SET control = 'automation'"
-				" WHERE workspace_id OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2";
+			return HP_RELEASE;
 	}
-	return NULL;
+	return HP_NONE;
 }
 
 /* run the change; the conversation trigger records it */
 static void
-change_control(HandoffCall *call, const char *update)
+change_control(HandoffCall *call, HandoffPlan update)
 {
 	int			ret;
 
-	ret = SPI_execute_with_args(update, 3, call->types, call->values, call->nulls, false, 0);
+	ret = handoff_execute(update, call->types, call->values, call->nulls, false);
 	if (ret != SPI_OK_UPDATE || SPI_processed != 1)
 		elog(ERROR, "could not change the conversation's control: %s", SPI_result_code_string(ret));
 }
@@ -411,7 +444,7 @@ woes_handoff(PG_FUNCTION_ARGS)
 {
 	HandoffCall call = {.types = {UUIDOID, UUIDOID, UUIDOID, BOOLOID}, .nulls = {' ', ' ', ' ', ' '}};
 	LockedConversation conv;
-	const char *update;
+	HandoffPlan update;
 	int			nestlevel;
 	WoesOwnerScope scope;
 
@@ -448,7 +481,7 @@ woes_handoff(PG_FUNCTION_ARGS)
 	woes_owner_begin(&scope, woes_function_owner(fcinfo->flinfo->fn_oid));
 	lock_conversation(&call, &conv);
 	update = decide(&call, &conv);
-	if (update)
+	if (update != HP_NONE)
 		change_control(&call, update);
 	woes_owner_end(&scope);
 	SPI_finish();
