@@ -295,20 +295,29 @@ typedef enum HandoffPlan
 
 #define HANDOFF_KEY " WHERE workspace_id OPERATOR(pg_catalog.=) $1 AND id OPERATOR(pg_catalog.=) $2"
 
-static const struct
+typedef struct HandoffStatement
 {
 	const char *query;
 	int			nargs;
-}			handoff_sql[HP_NONE] = {
-	[HP_LOCK] = {"SELECT c.status::text, c.control::text, c.controller_id, c.channel"
+} HandoffStatement;
+
+static const HandoffStatement handoff_sql[HP_NONE] = {
+	/* $1 workspace, $2 conversation, $3 actor, $4 whether the actor is a customer */
+	[HP_LOCK] = {
+		"SELECT c.status::text, c.control::text, c.controller_id, c.channel"
 		"  FROM woes.conversations c"
 		" WHERE c.workspace_id OPERATOR(pg_catalog.=) $1 AND c.id OPERATOR(pg_catalog.=) $2"
 		"   AND (NOT $4 OR c.contact_id OPERATOR(pg_catalog.=) $3)"
-	"   FOR NO KEY UPDATE", 4},
-	[HP_HOLDER] = {"SELECT (SELECT o.name FROM woes.operators o"
+		"   FOR NO KEY UPDATE", 4
+	},
+	/* $1 workspace, $2 the holder, $3 the channel */
+	[HP_HOLDER] = {
+		"SELECT (SELECT o.name FROM woes.operators o"
 		"         WHERE o.workspace_id OPERATOR(pg_catalog.=) $1"
 		"           AND o.id OPERATOR(pg_catalog.=) $2),"
-	"       " WOES_AGENT_SERVES_SQL("$1", "$3"), 3},
+		"       " WOES_AGENT_SERVES_SQL("$1", "$3"), 3
+	},
+	/* $1 workspace, $2 conversation, $3 actor */
 	[HP_REQUEST] = {"UPDATE woes.conversations SET control = 'handoff_requested'" HANDOFF_KEY, 3},
 	[HP_TAKE] = {"UPDATE woes.conversations SET control = 'operator', controller_id = $3" HANDOFF_KEY, 3},
 	[HP_RELEASE] = {"UPDATE woes.conversations SET control = 'automation'" HANDOFF_KEY, 3},
