@@ -331,11 +331,11 @@ lock_row(WoesRowUpdate *u, Relation rel, DirectUpdate *up, const pg_uuid_t *work
  *		trigger; the single-row update writes with the current command id,
  *		which that statement has moved past, so heapam finds the version it
  *		was given already replaced and reports an internal state instead
- *		("attempted to update invisible tuple", or "tuple already updated by
- *		self").  Those two errors of heapam's update, once a command ran
- *		since this one started (the trigger's own), are taken for that; a
- *		statement run inside the trigger that met them itself would be a
- *		broken heap, for which the statement's message is as good as any.
+ *		("attempted to update invisible tuple" from heap_update, or "tuple
+ *		already updated by self" from simple_table_tuple_update).  Exactly
+ *		those two errors, told by their untranslated message and the
+ *		function that raised them, once a command ran since this one started
+ *		(a trigger's own statement), are taken for that.
  */
 static void
 update_row(DirectUpdate *up)
@@ -354,9 +354,12 @@ update_row(DirectUpdate *up)
 
 		MemoryContextSwitchTo(cxt);
 		edata = CopyErrorData();
-		changed_by_trigger = GetCurrentCommandId(false) != cid && edata->funcname != NULL &&
-			(strcmp(edata->funcname, "heap_update") == 0 ||
-			 strcmp(edata->funcname, "simple_heap_update") == 0);
+		changed_by_trigger = GetCurrentCommandId(false) != cid &&
+			edata->funcname != NULL && edata->message_id != NULL &&
+			((strcmp(edata->funcname, "heap_update") == 0 &&
+			  strcmp(edata->message_id, "attempted to update invisible tuple") == 0) ||
+			 (strcmp(edata->funcname, "simple_table_tuple_update") == 0 &&
+			  strcmp(edata->message_id, "tuple already updated by self") == 0));
 		FreeErrorData(edata);
 		if (!changed_by_trigger)
 			PG_RE_THROW();

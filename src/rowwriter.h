@@ -11,6 +11,7 @@
 
 #include "executor/executor.h"
 #include "nodes/execnodes.h"
+#include "rewrite/rowsecurity.h"
 #include "storage/lockdefs.h"
 #include "utils/relcache.h"
 #include "utils/uuid.h"
@@ -74,18 +75,23 @@ typedef struct WoesChecks
  * woes_permissions_hooked
  *		Is a module watching the executor's permission checks
  *		(ExecutorCheckPerms_hook: pgaudit's session and object audit,
- *		sepgsql's access control)?  Then every direct path that stands for a
- *		statement -- the caller's INSERT of a message, an UPDATE of a
- *		conversation, the context check's SELECTs -- runs that statement
- *		instead, so the module sees and judges each access it would have
- *		seen.  Calling the hook from here would not do: it expects a
- *		statement around its range table (pgaudit files the statement's text
- *		and keeps the range table until the statement ends).
+ *		sepgsql's access control), or adding row-level security policies of
+ *		its own (row_security_policy_hook_permissive/_restrictive, which the
+ *		relation's policies -- all woes_policies_own reads -- do not show)?
+ *		Then every direct path that stands for a statement -- the caller's
+ *		INSERT of a message, an UPDATE of a conversation, the context check's
+ *		SELECTs -- runs that statement instead, so the module sees and judges
+ *		each access it would have seen.  Calling the permission hook from
+ *		here would not do: it expects a statement around its range table
+ *		(pgaudit files the statement's text and keeps the range table until
+ *		the statement ends).
  */
 static inline bool
 woes_permissions_hooked(void)
 {
-	return ExecutorCheckPerms_hook != NULL;
+	return ExecutorCheckPerms_hook != NULL ||
+		row_security_policy_hook_permissive != NULL ||
+		row_security_policy_hook_restrictive != NULL;
 }
 
 extern void woes_bound_forget(Oid relid);

@@ -83,7 +83,11 @@ COMMIT;
 SQL
 )
     echo "statements: $(grep -c 'UPDATE woes.conversations' <<<"$out" || true)"
-    grep '^ERROR' <<<"$out" || true
+    # each error, and where it was raised (VERBOSITY verbose)
+    awk '/^ERROR/ { print; e = 1; next }
+         e && /^LOCATION/ { print; e = 0; next }
+         e && /^(DETAIL|HINT|CONTEXT|QUERY|[[:space:]])/ { next }
+         { e = 0 }' <<<"$out"
 }
 customer="INSERT INTO woes.messages (conversation_id, author_kind, author_id, body)
           VALUES (conv(), 'customer', woes.current_actor(), 'hello');"
@@ -178,6 +182,8 @@ for call in "$operator" "SELECT woes.set_pending(conv());"; do
     expect "UPDATE statements run" "$(head -1 <<<"$r")" "statements: 1"
     expect "error" "$(sed -n 2p <<<"$r")" \
         "ERROR:  27000: tuple to be updated was already modified by an operation triggered by the current command"
+    # raised by the direct update (the statement's own is ExecUpdate's)
+    expect "raised by" "$(grep -c 'LOCATION:  update_row, rowupdate.c' <<<"$r")" 1
 done
 expect "nothing written" "$(state)" "$before"
 psql -qX -d $db -c "DROP TRIGGER zz_self ON woes.conversations"
