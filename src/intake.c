@@ -6,9 +6,9 @@
  *
  * The data path of a message into a known thread, which is nearly every
  * message: two transaction-scoped advisory locks (the delivery, the thread),
- * one lookup statement for the channel and an earlier delivery, one for the
- * sender's contact, the thread's conversation and whether the sender is
- * already a participant, and the INSERT of the message (whose trigger
+ * index probes for the channel, an earlier delivery, the sender's contact,
+ * the thread's conversation and whether the sender is already a
+ * participant (below), and the INSERT of the message (whose trigger
  * updates the conversation and writes the outbox event).  Everything else
  * -- a new contact, a new conversation, a participant row, thread keys --
  * is written only when it is missing or moved, so a redundant upsert never
@@ -239,7 +239,9 @@ trim_chars(const char *s, const char *characters)
  * leading key, and operators and admins see every row of these tables in
  * their workspace; so a probe finds what the same query under the policies
  * would.  They read ids only, never content, and every write that follows
- * goes through SQL, the policies and the triggers.
+ * goes through SQL, the policies and the triggers.  Where a module watches
+ * the executor's permission checks or adds policies (pgaudit, sepgsql),
+ * each probe runs as the query it stands for instead (probe.c).
  */
 typedef enum Probe
 {

@@ -26,6 +26,7 @@ typedef struct WoesProbe
 	Oid			indexid;
 	AttrNumber	fetch_att[2];
 	bool		own_read_policies;	/* every policy judging a SELECT is woes's own */
+	struct _SPI_plan *sql_plan; /* the query it stands for, kept once needed */
 } WoesProbe;
 
 typedef enum WoesProbeResult

@@ -5,8 +5,8 @@
 # (ExecutorCheckPerms_hook), which only a statement passes through; with such
 # a hook loaded, the direct paths that stand for a statement -- the context
 # check's SELECTs, the status API's UPDATE of the conversation, the intake's
-# INSERT of the message -- run that statement (woes_permissions_hooked in
-# src/rowwriter.h).
+# lookups and its INSERT of the message -- run that statement
+# (woes_permissions_hooked in src/rowwriter.h).
 #
 # In a cluster of its own (pgaudit must be in shared_preload_libraries), as
 # a member of woes_service with pgaudit.log = 'read, write' (session audit),
@@ -17,8 +17,10 @@
 #      woes.contacts audited, in both logs (the probes would pass no check);
 #   2. set_pending: the UPDATE of woes.conversations audited, in the session
 #      log and in the object log, and the conversation is pending;
-#   3. receive_message: the INSERT of woes.messages audited, in both logs,
-#      and the message is stored;
+#   3. receive_message, twice into one thread: the INSERT of woes.messages
+#      audited, in both logs, and the intake's lookups of the channel, the
+#      sender's identity, the thread's keys and the sender's participation
+#      (SELECTs), and the messages are stored;
 #   4. the role no longer audited (pgaudit still loaded, so the statements
 #      still run): no audit line, and the calls do what they did.
 # Needs the pgaudit package of the server's major (test/run installs it).
@@ -68,8 +70,9 @@ SELECT woes.set_context('$ws', 'operator') \g /dev/null
 SELECT woes.reopen('$conv') \g /dev/null
 SELECT woes.set_pending('$conv') \g /dev/null
 SELECT woes.receive_message('live_chat', 'chat-1', 'visitor-1', 'hello $1', 'm-$1') \g /dev/null
+SELECT woes.receive_message('live_chat', 'chat-1', 'visitor-1', 'again $1', 'm-$1-again') \g /dev/null
 SELECT 'status ' || status FROM woes.conversations WHERE id = '$conv';
-SELECT 'messages ' || count(*) FROM woes.messages WHERE external_id = 'm-$1';
+SELECT 'messages ' || count(*) FROM woes.messages WHERE external_id LIKE 'm-$1%';
 COMMIT;
 SQL
 }
@@ -103,12 +106,18 @@ grep -qx "status pending" <<<"$out" || fail "the conversation is not pending: $o
 echo "== 3. receive_message: the INSERT of woes.messages is audited"
 at_least "session log" "$(audited "$out" SESSION INSERT woes.messages)" 1
 at_least "object log" "$(audited "$out" OBJECT INSERT woes.messages)" 1
-grep -qx "messages 1" <<<"$out" || fail "the message is not stored: $out"
+# per table, at least the lookups of the two messages (the first message of
+# the thread finds no participation to look up; channels and identities are
+# read by one more statement of the first message, a new thread's)
+for t in channels:3 identities:3 thread_refs:2 participants:1; do
+    at_least "the intake's lookups of woes.${t%:*}" "$(audited "$out" SESSION SELECT "woes.${t%:*}")" "${t#*:}"
+done
+grep -qx "messages 2" <<<"$out" || fail "the messages are not stored: $out"
 
 echo "== 4. the role no longer audited: no audit line, the calls do what they did"
 psql -qX -c "ALTER ROLE audit_app RESET pgaudit.log" -c "ALTER ROLE audit_app RESET pgaudit.role"
 out=$(calls 2)
 expect "audit lines" "$(grep -c 'AUDIT:' <<<"$out" || true)" 0
 grep -qx "status pending" <<<"$out" || fail "the conversation is not pending: $out"
-grep -qx "messages 1" <<<"$out" || fail "the message is not stored: $out"
+grep -qx "messages 2" <<<"$out" || fail "the messages are not stored: $out"
 echo "ok"
