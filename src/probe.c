@@ -33,8 +33,8 @@
  * policy judging a SELECT is not woes's own or the caller does not vouch
  * that woes's own admit the row the keys find (policies_vouched).  On a
  * Citus node the query is left to Citus as well, and where a module
- * watches the executor's permission checks (woes_permissions_hooked) to
- * that module.
+ * watches the executor's permission checks or adds policies of its own
+ * (woes_permissions_hooked) to that module.
  *
  *-------------------------------------------------------------------------
  */
