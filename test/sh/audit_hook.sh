@@ -26,6 +26,7 @@
 # Needs the pgaudit package of the server's major (test/run installs it).
 set -euo pipefail
 here="$(cd "$(dirname "$0")/../.." && pwd)"
+. "$here/test/lib/checks.sh"
 major=${WOES_PG:-$("$here/test/pg-major")}
 
 if [ "${1:-}" != --inside ]; then
@@ -38,7 +39,6 @@ if [ "${1:-}" != --inside ]; then
         bash "$0" --inside
 fi
 
-fail() { echo "FAIL: $*"; exit 1; }
 pw="audit-$$-$RANDOM$RANDOM"
 psql -qX -v ON_ERROR_STOP=1 <<SQL
 SET client_min_messages = warning;
@@ -79,14 +79,6 @@ SQL
 # audited LINES CLASS COMMAND TABLE: the audit lines of the kind (SESSION or OBJECT)
 audited() {
     grep -E "AUDIT: $2,[0-9]+,[0-9]+,[A-Z]+,$3,TABLE,$4," <<<"$1" | wc -l
-}
-expect() {  # expect WHAT GOT WANT
-    echo "$1: $2"
-    [ "$2" = "$3" ] || fail "$1: expected '$3'"
-}
-at_least() {  # at_least WHAT GOT MIN
-    echo "$1: $2"
-    [ "$2" -ge "$3" ] || fail "$1: expected at least $3"
 }
 
 psql -qX -c "ALTER ROLE audit_app SET pgaudit.log = 'read, write'" -c "ALTER ROLE audit_app SET pgaudit.role = 'auditor'"

@@ -21,6 +21,7 @@
 #      woes ships them (a change to them fails here: see context_check.c).
 set -euo pipefail
 . "$(dirname "$0")/../lib/scratch_db.sh"
+. "$(dirname "$0")/../lib/checks.sh"
 role=woes_direct_context_app
 scratch_db woes_direct_context_test $role
 psql -qX -v ON_ERROR_STOP=1 -d $db <<'SQL'
@@ -69,12 +70,6 @@ SQL
     echo "queries: $(grep -c 'SELECT 1 FROM woes\.' <<<"$out" || true)"
     grep -E '^(ERROR|audience)' <<<"$out" | grep -v 'current transaction is aborted' || true
 }
-fail() { echo "FAIL: $*"; exit 1; }
-expect() {  # expect WHAT GOT WANT
-    echo "$1: $2"
-    [ "$2" = "$3" ] || fail "$1: expected '$3'"
-}
-one() { tr '\n' '|' <<<"$1" | sed 's/|$//'; }
 
 echo "== 1. as a member of woes_service: probed, no query"
 expect "customer" "$(one "$(ctx one customer one contact shown)")" "queries: 0|audience customer"

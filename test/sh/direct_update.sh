@@ -43,6 +43,7 @@
 # isolation spec 40_messages_concurrent_update.
 set -euo pipefail
 . "$(dirname "$0")/../lib/scratch_db.sh"
+. "$(dirname "$0")/../lib/checks.sh"
 role=woes_direct_update_app
 scratch_db woes_direct_update_test $role
 psql -qX -v ON_ERROR_STOP=1 -d $db <<'SQL'
@@ -98,11 +99,6 @@ state() {
         first_human_response_at IS NOT NULL, first_operator_message_at IS NOT NULL,
         (SELECT count(*) FROM woes.messages), (SELECT count(*) FROM woes.status_events)
         FROM woes.conversations WHERE number = 1" | tail -1
-}
-fail() { echo "FAIL: $*"; exit 1; }
-expect() {  # expect WHAT GOT WANT
-    echo "$1: $2"
-    [ "$2" = "$3" ] || fail "$1: expected '$3'"
 }
 
 echo "== 1. plain: written directly"

@@ -19,6 +19,7 @@
 #      (nothing stays behind).
 set -euo pipefail
 . "$(dirname "$0")/../lib/scratch_db.sh"
+. "$(dirname "$0")/../lib/checks.sh"
 role=woes_policy_hook_app
 scratch_db woes_policy_hook_test $role
 
@@ -104,12 +105,6 @@ SELECT woes.reopen(:'conv') \\g /dev/null
 COMMIT;
 SQL
 }
-fail() { echo "FAIL: $*"; exit 1; }
-expect() {  # expect WHAT GOT WANT
-    echo "$1: $2"
-    [ "$2" = "$3" ] || fail "$1: expected '$3'"
-}
-one() { tr '\n' '|' <<<"$1" | sed 's/|$//'; }
 
 echo "== 1. without the module: set_pending changes the status"
 expect "set_pending" "$(one "$(calls)")" "status pending"
