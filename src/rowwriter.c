@@ -685,7 +685,8 @@ woes_insert_direct(WoesDirectTable which, const Datum *values, const bool *nulls
  *		insert, row-level security is on for it, every policy and
  *		statement trigger on INSERT is woes's own (which the caller's
  *		checks and the row triggers already stand for), and no module
- *		watches the executor's permission checks (woes_permissions_hooked).
+ *		watches the executor's permission checks or adds policies
+ *		(woes_permissions_hooked).
  *		Otherwise the caller runs the statement.
  */
 static bool
