@@ -17,7 +17,7 @@ EXTVERSION := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" '$(woes_srcd
 
 MODULE_big = woes
 OBJS = src/woes.o src/context.o src/context_check.o src/session.o src/scope.o src/ids.o src/enums.o src/guard.o src/visibility.o \
-       src/rowwriter.o src/rowupdate.o src/events.o src/conversations.o src/lifecycle.o src/handoff.o \
+       src/rowwriter.o src/policies.o src/rowupdate.o src/events.o src/conversations.o src/lifecycle.o src/handoff.o \
        src/messages.o src/intake.o src/probe.o src/shards.o src/forward.o src/assignment.o src/routing.o src/links.o src/fields.o src/bindings.o src/merge.o src/metrics.o src/eventtime.o src/plans.o src/bi.o
 
 # The install script of the version in development is built from one SQL

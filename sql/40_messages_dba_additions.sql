@@ -92,6 +92,28 @@ SELECT public.intake_statements(:'ws', 'p-2') AS woes_policy_renamed;
 COMMIT;
 RESET ROLE;
 ALTER POLICY staff_write_messages ON woes.messages RENAME TO messages_staff_insert;
+-- woes's own policy rewritten by ALTER POLICY (for every role, its comment
+-- kept): the statement, which holds the rewritten check; put back as it
+-- was, straight in again
+SELECT pg_get_expr(polwithcheck, polrelid) AS staff_insert_check,
+       obj_description(oid, 'pg_policy') AS staff_insert_comment
+  FROM pg_policy WHERE polrelid = 'woes.messages'::regclass AND polname = 'messages_staff_insert' \gset
+ALTER POLICY messages_staff_insert ON woes.messages
+    WITH CHECK (:staff_insert_check AND body NOT LIKE '%forbidden%');
+SET ROLE app;
+BEGIN;
+SELECT woes.set_context(:'ws', 'operator');
+SELECT public.intake_statements(:'ws', 'p-5') AS woes_policy_rewritten;
+SELECT woes.receive_message('live_chat', 'chat-p', 'visitor-p', 'a forbidden word', 'p-6');
+COMMIT;
+RESET ROLE;
+ALTER POLICY messages_staff_insert ON woes.messages WITH CHECK (:staff_insert_check);
+SET ROLE app;
+BEGIN;
+SELECT woes.set_context(:'ws', 'operator');
+SELECT public.intake_statements(:'ws', 'p-7') AS woes_policy_put_back;
+COMMIT;
+RESET ROLE;
 CREATE POLICY dba_check ON woes.messages AS RESTRICTIVE FOR INSERT WITH CHECK (true);
 SET ROLE app;
 BEGIN;
@@ -101,16 +123,25 @@ COMMIT;
 RESET ROLE;
 DROP POLICY dba_check ON woes.messages;
 DROP POLICY messages_staff_insert ON woes.messages;
-CREATE POLICY messages_staff_insert ON woes.messages FOR INSERT
-    WITH CHECK (woes.in_workspace(workspace_id) AND woes.in_audience('{operator,admin}'));
+CREATE POLICY messages_staff_insert ON woes.messages FOR INSERT WITH CHECK (:staff_insert_check);
 SET ROLE app;
 BEGIN;
 SELECT woes.set_context(:'ws', 'operator');
 SELECT public.intake_statements(:'ws', 'p-4') AS dba_policy_under_woes_name;
 COMMIT;
 RESET ROLE;
-COMMENT ON POLICY messages_staff_insert ON woes.messages IS
-    'Defined by woes. Operators and admins write messages (the intake among them)';
+-- the same policy made again with woes's comment, fingerprint and all:
+-- straight in (a comment changed later does not reach a binding already
+-- made, so the policy is made again with it, as a restore would)
+DROP POLICY messages_staff_insert ON woes.messages;
+CREATE POLICY messages_staff_insert ON woes.messages FOR INSERT WITH CHECK (:staff_insert_check);
+COMMENT ON POLICY messages_staff_insert ON woes.messages IS :'staff_insert_comment';
+SET ROLE app;
+BEGIN;
+SELECT woes.set_context(:'ws', 'operator');
+SELECT public.intake_statements(:'ws', 'p-8') AS woes_policy_made_again;
+COMMIT;
+RESET ROLE;
 RESET track_functions;
 DROP FUNCTION public.intake_statements(uuid, text);
 

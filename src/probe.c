@@ -64,6 +64,7 @@
 #include "utils/uuid.h"
 
 #include "compat.h"
+#include "policies.h"
 #include "probe.h"
 #include "rowwriter.h"
 #include "scope.h"

@@ -69,6 +69,7 @@
 #include "utils/snapmgr.h"
 
 #include "compat.h"
+#include "policies.h"
 #include "rowupdate.h"
 #include "shards.h"
 

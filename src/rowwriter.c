@@ -37,12 +37,9 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_constraint.h"
-#include "catalog/pg_policy.h"
 #include "catalog/pg_proc.h"
 #include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
-#include "commands/comment.h"
-#include "commands/policy.h"
 #include "commands/sequence.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
@@ -63,6 +60,7 @@
 #include "errcodes.h"
 #include "context.h"
 #include "eventtime.h"
+#include "policies.h"
 #include "rowwriter.h"
 #include "shards.h"
 
@@ -386,83 +384,6 @@ woes_statement_triggers_own(Relation rel, CmdType cmd)
 			extension = getExtensionOfObject(RelationRelationId, RelationGetRelid(rel));
 		if (!OidIsValid(extension) ||
 			getExtensionOfObject(ProcedureRelationId, trig->tgfoid) != extension)
-			return false;
-	}
-	return true;
-}
-
-/*
- * policy_is_woes_own
- *		Is this policy of the table one the extension made?  Its COMMENT
- *		says so: every policy woes creates carries one that starts with
- *		WOES_OWN_POLICY_MARK (src/sql writes it with the policy).
- *
- *		Why the comment, and not:
- *		- the policies' names, listed here: the list had to match the SQL by
- *		  hand (a rename there sent every intake to the slow path without a
- *		  word), and a policy a DBA dropped and created again under woes's
- *		  name was taken for woes's;
- *		- pg_depend: PostgreSQL records no extension membership for a policy
- *		  (no deptype 'e', and ALTER EXTENSION ... ADD takes no policy);
- *		- the OIDs of the policies CREATE EXTENSION made, kept in a table:
- *		  they change in a dump and restore, and every upgrade script would
- *		  have to maintain them.
- *		The comment travels with the policy itself: a rename keeps it, a
- *		restore re-creates it with the install script's policies, and a
- *		policy dropped and created again lacks it until someone writes it.
- *		A DBA's policy has none (or its own words), so it sends the insert
- *		to the SQL statement.  Read only when the binding is built, not per
- *		row.  COMMENT ON POLICY does not invalidate the binding, but a
- *		comment changed later only moves a policy whose expression the
- *		binding has already judged, so a stale answer is never less careful
- *		than the policies in force.  (What no catalog fact tells: an ALTER
- *		POLICY that rewrites one of woes's policies keeps its comment, as it
- *		kept its name.  A DBA who changes a woes policy drops it and creates
- *		their own instead.)
- */
-#define WOES_OWN_POLICY_MARK "Defined by woes."
-
-static bool
-policy_is_woes_own(Oid relid, const char *policy_name)
-{
-	Oid			policy = get_relation_policy_oid(relid, policy_name, true);
-	char	   *comment;
-	bool		own;
-
-	if (!OidIsValid(policy))
-		return false;
-	comment = GetComment(policy, PolicyRelationId, 0);
-	own = comment != NULL &&
-		strncmp(comment, WOES_OWN_POLICY_MARK, strlen(WOES_OWN_POLICY_MARK)) == 0;
-	if (comment)
-		pfree(comment);
-	return own;
-}
-
-/*
- * woes_policies_own
- *		Is every policy of the table that judges one of these commands
- *		(pg_policy.polcmd letters; a policy FOR ALL judges them all) woes's
- *		own, and for every role, as woes makes them?  Read when a binding is
- *		built, not per row.
- */
-bool
-woes_policies_own(Relation rel, const char *cmds)
-{
-	ListCell   *lc;
-
-	if (rel->rd_rsdesc == NULL)
-		return true;
-	foreach(lc, rel->rd_rsdesc->policies)
-	{
-		RowSecurityPolicy *pol = (RowSecurityPolicy *) lfirst(lc);
-
-		if (pol->polcmd != '*' && strchr(cmds, pol->polcmd) == NULL)
-			continue;
-		/* woes's apply to every role: one narrowed TO some roles is not as woes made it */
-		if (ARR_NDIM(pol->roles) != 1 || ARR_DIMS(pol->roles)[0] != 1 || ARR_HASNULL(pol->roles) ||
-			((Oid *) ((char *) pol->roles + ARR_OVERHEAD_NONULLS(1)))[0] != ACL_ID_PUBLIC ||
-			!policy_is_woes_own(RelationGetRelid(rel), pol->policy_name))
 			return false;
 	}
 	return true;

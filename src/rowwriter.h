@@ -97,7 +97,6 @@ woes_permissions_hooked(void)
 extern void woes_bound_forget(Oid relid);
 extern bool woes_type_is(Oid typid, const char *typname);
 extern bool woes_statement_triggers_own(Relation rel, CmdType cmd);
-extern bool woes_policies_own(Relation rel, const char *cmds);
 extern void woes_checks_bind(WoesChecks *c, TupleDesc tupdesc);
 extern void woes_checks_init(void);
 extern void woes_checks_prepare(WoesChecks *c, ResultRelInfo *rri, EState *estate);

@@ -259,6 +259,16 @@ $$;
 COMMENT ON FUNCTION @extschema@.shard_privilege_offenders() IS
     'Internal: the Citus woes tables with a placement lacking a column privilege of the table (none without Citus)';
 
+-- The digest of a policy's expressions that ends the comment of every policy
+-- woes creates (written last, over them all): the C code trusts a woes
+-- policy only while its expressions still match it, so one an ALTER POLICY
+-- rewrote sends the direct paths to the statements (src/policies.c).
+CREATE FUNCTION @extschema@.policy_fingerprint(policy oid) RETURNS text
+    AS 'MODULE_PATHNAME', 'woes_policy_fingerprint_sql'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.policy_fingerprint(oid) IS
+    'Internal: the digest of a policy''s USING and WITH CHECK expressions (as pg_get_expr prints them under a pinned search_path) that ends the comment of every policy woes creates; the direct paths take a woes policy for woes''s own only while its expressions match it (NULL: no such policy)';
+
 CREATE FUNCTION @extschema@.doctor(OUT "check" text, OUT ok boolean, OUT detail text)
     RETURNS SETOF record
     LANGUAGE sql STABLE
@@ -294,6 +304,17 @@ AS $$
            AND obj_description(p.oid, 'pg_policy') LIKE 'Defined by woes.%'
            AND NOT coalesce(pg_get_expr(p.polqual, p.polrelid), '') || coalesce(pg_get_expr(p.polwithcheck, p.polrelid), '')
                ~ '(workspace_id|id) = (@extschema@\.)?current_workspace\(\)|in_workspace\((workspace_id|id)\)'
+        UNION ALL
+        -- every woes policy as woes defined it: for every role, and its
+        -- expressions those its comment's fingerprint was taken of (one an
+        -- ALTER POLICY narrowed or rewrote sends the direct paths to the
+        -- statements, which judge by it; see src/policies.c)
+        SELECT 'policies_as_defined', array_agg(t.relname || '.' || p.polname ORDER BY t.relname, p.polname)
+          FROM tables t JOIN pg_catalog.pg_policy p ON p.polrelid = t.oid
+         WHERE obj_description(p.oid, 'pg_policy') LIKE 'Defined by woes.%'
+           AND (p.polroles <> '{0}'
+                OR obj_description(p.oid, 'pg_policy')
+                   NOT LIKE '%' || E'\nwoes fingerprint: ' || @extschema@.policy_fingerprint(p.oid))
         UNION ALL
         SELECT 'shard_policies', array_agg(o ORDER BY o) FROM @extschema@.shard_policy_offenders() o
         UNION ALL

@@ -21,7 +21,7 @@
 -- Every policy woes creates has a COMMENT that starts 'Defined by woes.':
 -- that is how the C code tells woes's own policies from a DBA's (the
 -- intake writes a message row directly only where every policy that could
--- judge its INSERT is woes's own; see policy_is_woes_own in rowwriter.c).
+-- judge its INSERT is woes's own; see policy_is_woes_own in policies.c).
 -- PostgreSQL records no extension membership for policies, and the
 -- comment, unlike a name, survives a rename and is lost by a policy
 -- dropped and created again.
@@ -144,3 +144,28 @@ BEGIN
 END;
 $$;
 
+-- Last, over every policy woes created above: the fingerprint of its
+-- expressions ends its comment, after the words 'woes fingerprint: ' on a
+-- line of their own.  The C code takes a policy for woes's own only while
+-- its expressions match the fingerprint (policy_is_woes_own in
+-- src/policies.c), so an ALTER POLICY that rewrites one, which keeps the
+-- comment, sends the direct paths to the statements.  An upgrade script
+-- stamps the policies it creates or changes the same way.
+DO $$
+DECLARE
+    p   record;
+BEGIN
+    FOR p IN
+        SELECT pol.oid, pol.polname, c.relname,
+               pg_catalog.obj_description(pol.oid, 'pg_policy') AS doc
+          FROM pg_catalog.pg_policy pol
+          JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) pol.polrelid
+         WHERE c.relnamespace OPERATOR(pg_catalog.=) '@extschema@'::regnamespace
+           AND pg_catalog.obj_description(pol.oid, 'pg_policy') LIKE 'Defined by woes.%'
+    LOOP
+        EXECUTE format('COMMENT ON POLICY %I ON @extschema@.%I IS %L', p.polname, p.relname,
+                       pg_catalog.regexp_replace(p.doc, E'\nwoes fingerprint: [0-9a-f]{32}$', '')
+                       || E'\nwoes fingerprint: ' || @extschema@.policy_fingerprint(p.oid));
+    END LOOP;
+END;
+$$;

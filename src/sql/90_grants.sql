@@ -144,6 +144,7 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.unbind_role(regrole),
     @extschema@.reapply_role_bindings(),
     @extschema@.doctor(),
+    @extschema@.policy_fingerprint(oid),
     @extschema@.citus_tables(),
     @extschema@.shard_policy_offenders(),
     @extschema@.shard_privilege_offenders()

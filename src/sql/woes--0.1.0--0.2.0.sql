@@ -17,7 +17,8 @@ CREATE OR REPLACE FUNCTION @extschema@.require_audience(allowed @extschema@.audi
 
 -- Every policy woes creates says so in its COMMENT, which starts 'Defined
 -- by woes.': the C code tells woes's own policies from a DBA's by it (see
--- policy_is_woes_own in rowwriter.c); 0.1.0 decided by a list of names.
+-- policy_is_woes_own in policies.c, which also compares the fingerprint
+-- written at the end of this script); 0.1.0 decided by a list of names.
 COMMENT ON POLICY workspaces_read ON @extschema@.workspaces IS
     'Defined by woes. Everyone with a context reads its workspace';
 COMMENT ON POLICY workspaces_admin_update ON @extschema@.workspaces IS
@@ -1405,6 +1406,18 @@ COMMENT ON FUNCTION @extschema@.shard_privilege_offenders() IS
 
 REVOKE EXECUTE ON FUNCTION @extschema@.shard_privilege_offenders() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.shard_privilege_offenders() TO woes_admin;
+-- The digest of a policy's expressions that ends the comment of every policy
+-- woes creates (written last, over them all): the C code trusts a woes
+-- policy only while its expressions still match it, so one an ALTER POLICY
+-- rewrote sends the direct paths to the statements (src/policies.c).
+CREATE FUNCTION @extschema@.policy_fingerprint(policy oid) RETURNS text
+    AS 'MODULE_PATHNAME', 'woes_policy_fingerprint_sql'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.policy_fingerprint(oid) IS
+    'Internal: the digest of a policy''s USING and WITH CHECK expressions (as pg_get_expr prints them under a pinned search_path) that ends the comment of every policy woes creates; the direct paths take a woes policy for woes''s own only while its expressions match it (NULL: no such policy)';
+
+REVOKE EXECUTE ON FUNCTION @extschema@.policy_fingerprint(oid) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.policy_fingerprint(oid) TO woes_admin;
 CREATE OR REPLACE FUNCTION @extschema@.doctor(OUT "check" text, OUT ok boolean, OUT detail text)
     RETURNS SETOF record
     LANGUAGE sql STABLE
@@ -1440,6 +1453,17 @@ AS $$
            AND obj_description(p.oid, 'pg_policy') LIKE 'Defined by woes.%'
            AND NOT coalesce(pg_get_expr(p.polqual, p.polrelid), '') || coalesce(pg_get_expr(p.polwithcheck, p.polrelid), '')
                ~ '(workspace_id|id) = (@extschema@\.)?current_workspace\(\)|in_workspace\((workspace_id|id)\)'
+        UNION ALL
+        -- every woes policy as woes defined it: for every role, and its
+        -- expressions those its comment's fingerprint was taken of (one an
+        -- ALTER POLICY narrowed or rewrote sends the direct paths to the
+        -- statements, which judge by it; see src/policies.c)
+        SELECT 'policies_as_defined', array_agg(t.relname || '.' || p.polname ORDER BY t.relname, p.polname)
+          FROM tables t JOIN pg_catalog.pg_policy p ON p.polrelid = t.oid
+         WHERE obj_description(p.oid, 'pg_policy') LIKE 'Defined by woes.%'
+           AND (p.polroles <> '{0}'
+                OR obj_description(p.oid, 'pg_policy')
+                   NOT LIKE '%' || E'\nwoes fingerprint: ' || @extschema@.policy_fingerprint(p.oid))
         UNION ALL
         SELECT 'shard_policies', array_agg(o ORDER BY o) FROM @extschema@.shard_policy_offenders() o
         UNION ALL
@@ -4251,3 +4275,31 @@ $$;
 -- (src/plans.c sizes workspaces from the same statistics), for a larger
 -- ANALYZE sample of this table (300,000 rows).
 ALTER TABLE @extschema@.conversations ALTER COLUMN workspace_id SET STATISTICS 1000;
+
+-- Last, over every policy woes created above: the fingerprint of its
+-- expressions ends its comment, after the words 'woes fingerprint: ' on a
+-- line of their own.  The C code takes a policy for woes's own only while
+-- its expressions match the fingerprint (policy_is_woes_own in
+-- src/policies.c), so an ALTER POLICY that rewrites one, which keeps the
+-- comment, sends the direct paths to the statements.  0.1.0 had no
+-- fingerprints: every woes policy is stamped as it stands, as 0.1.0 trusted
+-- each by its name (a later upgrade script stamps only the policies it
+-- creates or changes).
+DO $$
+DECLARE
+    p   record;
+BEGIN
+    FOR p IN
+        SELECT pol.oid, pol.polname, c.relname,
+               pg_catalog.obj_description(pol.oid, 'pg_policy') AS doc
+          FROM pg_catalog.pg_policy pol
+          JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) pol.polrelid
+         WHERE c.relnamespace OPERATOR(pg_catalog.=) '@extschema@'::regnamespace
+           AND pg_catalog.obj_description(pol.oid, 'pg_policy') LIKE 'Defined by woes.%'
+    LOOP
+        EXECUTE format('COMMENT ON POLICY %I ON @extschema@.%I IS %L', p.polname, p.relname,
+                       pg_catalog.regexp_replace(p.doc, E'\nwoes fingerprint: [0-9a-f]{32}$', '')
+                       || E'\nwoes fingerprint: ' || @extschema@.policy_fingerprint(p.oid));
+    END LOOP;
+END;
+$$;

@@ -4,7 +4,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION woes;
-SELECT plan(32);
+SELECT plan(36);
 
 -- the tables of the schema; channels is global lookup data, every other
 -- table belongs to a workspace
@@ -36,11 +36,32 @@ SELECT is_empty($$
 $$, 'every table has permissive (audience) policies');
 
 -- the mark by which the row writer tells woes's own policies from a DBA's
--- (policy_is_woes_own in rowwriter.c)
+-- (policy_is_woes_own in policies.c)
 SELECT is_empty($$
     SELECT p.polrelid::regclass || ' ' || p.polname FROM pg_policy p JOIN woes_tables t ON t.oid = p.polrelid
      WHERE coalesce(obj_description(p.oid, 'pg_policy'), '') NOT LIKE 'Defined by woes. %'
 $$, 'every policy woes creates has a COMMENT that starts ''Defined by woes.''');
+-- and that ends with the fingerprint of its expressions (policy_is_woes_own
+-- in policies.c: a policy ALTER POLICY rewrote is not woes's own any more)
+SELECT is_empty($$
+    SELECT p.polrelid::regclass || ' ' || p.polname FROM pg_policy p JOIN woes_tables t ON t.oid = p.polrelid
+     WHERE obj_description(p.oid, 'pg_policy')
+           NOT LIKE '%' || E'\nwoes fingerprint: ' || woes.policy_fingerprint(p.oid)
+$$, 'every policy woes creates has a COMMENT that ends with the fingerprint of its expressions');
+SELECT is(woes.policy_fingerprint(0), NULL, 'no fingerprint for no policy');
+-- the digest is the expressions' as printed under a pinned search_path, so
+-- neither the caller's search_path nor quote_all_identifiers moves it
+SELECT woes.policy_fingerprint(p.oid) AS staff_update_fingerprint
+  FROM pg_policy p WHERE p.polrelid = 'woes.conversations'::regclass AND p.polname = 'conversations_staff_update' \gset
+SET LOCAL search_path = woes, public;
+SET LOCAL quote_all_identifiers = on;
+SELECT is(woes.policy_fingerprint(p.oid), :'staff_update_fingerprint',
+          'the fingerprint does not depend on search_path or quote_all_identifiers')
+  FROM pg_policy p WHERE p.polrelid = 'woes.conversations'::regclass AND p.polname = 'conversations_staff_update';
+RESET search_path;
+RESET quote_all_identifiers;
+SELECT is((SELECT ok FROM woes.doctor() WHERE "check" = 'policies_as_defined'), true,
+          'doctor: every woes policy as woes defined it');
 
 SELECT is_empty($$
     SELECT p.polrelid::regclass || ' ' || p.polname FROM pg_policy p JOIN woes_tables t ON t.oid = p.polrelid

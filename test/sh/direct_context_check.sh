@@ -15,6 +15,9 @@
 #      dropped, no query again;
 #   4. woes's own read policy on contacts narrowed TO some roles (its
 #      comment kept): the query runs and the narrowed policy holds;
+#   4b. its USING rewritten by ALTER POLICY (TO PUBLIC and its comment
+#      kept): the query runs and the rewritten policy holds, woes.doctor()
+#      names it; its expression put back as it was, probed again;
 #   5. SELECT on contacts revoked from woes_service: the query runs and
 #      refuses (42501), as before;
 #   6. what the probe stands on: the read policies of the four tables, as
@@ -109,6 +112,20 @@ expect "a customer" "$(ctx one customer one contact shown | sed 's/[0-9a-f-]\{36
     "queries: 1|ERROR:  actor ID is not a contact of this workspace"
 psql -qX -v ON_ERROR_STOP=1 -d $db -c "ALTER POLICY contacts_customer_read ON woes.contacts TO PUBLIC"
 expect "restored" "$(one "$(ctx one customer one contact shown)")" "queries: 0|audience customer"
+
+echo "== 4b. woes's own read policy on contacts rewritten: the query runs, the policy holds"
+original=$(psql -qX -At -d $db -c "SELECT pg_get_expr(polqual, polrelid) FROM pg_policy
+                                    WHERE polrelid = 'woes.contacts'::regclass AND polname = 'contacts_customer_read'")
+psql -qX -v ON_ERROR_STOP=1 -d $db -c "ALTER POLICY contacts_customer_read ON woes.contacts
+    USING ($original AND name IS DISTINCT FROM 'hidden')"
+expect "the hidden contact" "$(ctx one customer one contact hidden | sed 's/[0-9a-f-]\{36\}/ID/' | one "$(cat)")" \
+    "queries: 1|ERROR:  actor ID is not a contact of this workspace"
+expect "the shown one" "$(one "$(ctx one customer one contact shown)")" "queries: 1|audience customer"
+expect "doctor" "$(psql -qX -At -d $db -c "SELECT ok, detail FROM woes.doctor() WHERE \"check\" = 'policies_as_defined'")" \
+    "f|contacts.contacts_customer_read"
+psql -qX -v ON_ERROR_STOP=1 -d $db -c "ALTER POLICY contacts_customer_read ON woes.contacts USING ($original)"
+expect "put back" "$(one "$(ctx one customer one contact hidden)")" "queries: 0|audience customer"
+expect "doctor, put back" "$(psql -qX -At -d $db -c "SELECT ok FROM woes.doctor() WHERE \"check\" = 'policies_as_defined'")" "t"
 
 echo "== 5. without SELECT on contacts: the query refuses"
 psql -qX -v ON_ERROR_STOP=1 -d $db -c "REVOKE SELECT ON woes.contacts FROM woes_service"

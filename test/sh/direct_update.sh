@@ -31,6 +31,9 @@
 #      statement runs as the caller and the policy holds (set_pending of an
 #      api conversation changes nothing); and woes's own UPDATE policy
 #      narrowed TO some roles, its comment kept: the statement runs too;
+#      and its USING rewritten by ALTER POLICY (TO PUBLIC and its comment
+#      kept): the statement runs and the rewritten policy holds; put back
+#      as it was, no statement again;
 #   9. the UPDATE privilege on conversations revoked from woes_service: the
 #      statement runs as the caller and refuses set_pending (42501);
 #  10. what the direct status change stands on: woes's UPDATE policy on
@@ -228,6 +231,17 @@ r=$(ROLE=$role write operator "SELECT woes.set_pending(conv());"); echo "$r"
 expect "UPDATE statements run, woes's policy narrowed" "$(head -1 <<<"$r")" "statements: 1"
 expect "status" "$(state | cut -d' ' -f1)" "open"
 psql -qX -v ON_ERROR_STOP=1 -d $db -c "ALTER POLICY conversations_staff_update ON woes.conversations TO PUBLIC"
+# woes's own policy rewritten (for every role, its comment kept): not as woes made it either
+original=$(psql -qX -At -d $db -c "SELECT pg_get_expr(polqual, polrelid) FROM pg_policy
+                                    WHERE polrelid = 'woes.conversations'::regclass AND polname = 'conversations_staff_update'")
+psql -qX -v ON_ERROR_STOP=1 -d $db -c "ALTER POLICY conversations_staff_update ON woes.conversations
+    USING ($original AND channel <> 'api')"
+r=$(ROLE=$role write operator "SELECT woes.set_pending(conv());"); echo "$r"
+expect "UPDATE statements run, woes's policy rewritten" "$(head -1 <<<"$r")" "statements: 1"
+expect "status" "$(state | cut -d' ' -f1)" "open"
+psql -qX -v ON_ERROR_STOP=1 -d $db -c "ALTER POLICY conversations_staff_update ON woes.conversations USING ($original)"
+r=$(ROLE=$role write operator "SELECT woes.set_pending(conv());" "SELECT woes.reopen(conv());"); echo "$r"
+expect "UPDATE statements run, put back" "$(head -1 <<<"$r")" "statements: 0"
 
 echo "== 9. without UPDATE on conversations: the statement refuses"
 psql -qX -v ON_ERROR_STOP=1 -d $db -c "REVOKE UPDATE ON woes.conversations FROM woes_service"

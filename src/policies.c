@@ -1,0 +1,217 @@
+/*-------------------------------------------------------------------------
+ *
+ * policies.c
+ *		Which row-level security policies of a woes table are woes's own,
+ *		as woes defined them.
+ *
+ * A direct path (the intake's message insert, a conversation's update, the
+ * context check's probes) stands for a statement of the caller's only
+ * where the statement's policies could add nothing to what woes's rules
+ * already decided: every policy that judges the command is one woes made,
+ * for every role, with the expressions woes gave it.  A DBA's policy, or
+ * one of woes's narrowed to some roles or rewritten by ALTER POLICY, sends
+ * the path to the statement, which judges by the policies in force.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
+#include "catalog/indexing.h"
+#include "catalog/pg_policy.h"
+#include "commands/comment.h"
+#include "commands/policy.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "rewrite/rowsecurity.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/guc.h"
+#include "utils/rel.h"
+
+#include "policies.h"
+#include "scope.h"
+
+PG_FUNCTION_INFO_V1(woes_policy_fingerprint_sql);
+
+/*
+ * woes_policy_fingerprint
+ *		The digest (md5, hex) of a policy's expressions as pg_get_expr
+ *		prints them, "USING <qual>\nWITH CHECK <check>" ("-" for one it
+ *		lacks), printed under the pinned search_path and with identifiers
+ *		quoted only where needed, so neither the caller's search_path nor
+ *		its quote_all_identifiers changes the text.  NULL for no such
+ *		policy.  The SQL function woes.policy_fingerprint(oid) is this
+ *		function: the scripts stamp with the very digest compared here.
+ *
+ *		Printed, not the stored node trees: those carry each token's
+ *		position in the statement that created the policy, which a dump
+ *		and restore changes; pg_dump re-creates a policy from the printed
+ *		expression, which prints again the same.  (A major version that
+ *		prints an expression differently sends the direct paths to the
+ *		statements until the stamps are written again: woes.doctor()'s
+ *		policies_as_defined reports it.)
+ */
+char *
+woes_policy_fingerprint(Oid policy)
+{
+	Relation	catalog;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	Oid			relid = InvalidOid;
+	Datum		exprs[2] = {0, 0};
+	bool		nulls[2] = {true, true};
+	StringInfoData printed;
+	int			nestlevel;
+	int			i;
+	char	   *digest;
+
+	catalog = table_open(PolicyRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_policy_oid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(policy));
+	scan = systable_beginscan(catalog, PolicyOidIndexId, true, NULL, 1, &key);
+	tuple = systable_getnext(scan);
+	if (HeapTupleIsValid(tuple))
+	{
+		relid = ((Form_pg_policy) GETSTRUCT(tuple))->polrelid;
+		exprs[0] = heap_getattr(tuple, Anum_pg_policy_polqual, RelationGetDescr(catalog), &nulls[0]);
+		exprs[1] = heap_getattr(tuple, Anum_pg_policy_polwithcheck, RelationGetDescr(catalog), &nulls[1]);
+		for (i = 0; i < 2; i++)
+			if (!nulls[i])
+				exprs[i] = PointerGetDatum(DatumGetTextPCopy(exprs[i]));
+	}
+	systable_endscan(scan);
+	table_close(catalog, AccessShareLock);
+	if (!OidIsValid(relid))
+		return NULL;
+
+	nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", WOES_PINNED_SEARCH_PATH, PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	(void) set_config_option("quote_all_identifiers", "off", PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	initStringInfo(&printed);
+	for (i = 0; i < 2; i++)
+	{
+		appendStringInfoString(&printed, i == 0 ? "USING " : "\nWITH CHECK ");
+		if (nulls[i])
+			appendStringInfoChar(&printed, '-');
+		else
+			appendStringInfoString(&printed, TextDatumGetCString(DirectFunctionCall2(pg_get_expr, exprs[i],
+																			  ObjectIdGetDatum(relid))));
+	}
+	AtEOXact_GUC(true, nestlevel);
+
+	digest = TextDatumGetCString(DirectFunctionCall1(md5_text, CStringGetTextDatum(printed.data)));
+	pfree(printed.data);
+	return digest;
+}
+
+/* woes.policy_fingerprint(oid): NULL for no such policy */
+Datum
+woes_policy_fingerprint_sql(PG_FUNCTION_ARGS)
+{
+	char	   *digest = woes_policy_fingerprint(PG_GETARG_OID(0));
+
+	if (digest == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(cstring_to_text(digest));
+}
+
+/*
+ * policy_is_woes_own
+ *		Is this policy of the table one the extension made, as it made it?
+ *		Its COMMENT says so: every policy woes creates carries one that
+ *		starts with WOES_OWN_POLICY_MARK (src/sql writes it with the policy)
+ *		and ends with the fingerprint of its expressions
+ *		(WOES_FINGERPRINT_TAG, then woes_policy_fingerprint's digest; the
+ *		install and upgrade scripts write it last, over every policy they
+ *		made), compared here with the expressions in force.
+ *
+ *		Why the comment, and not:
+ *		- the policies' names, listed here: the list had to match the SQL by
+ *		  hand (a rename there sent every intake to the slow path without a
+ *		  word), and a policy a DBA dropped and created again under woes's
+ *		  name was taken for woes's;
+ *		- pg_depend: PostgreSQL records no extension membership for a policy
+ *		  (no deptype 'e', and ALTER EXTENSION ... ADD takes no policy);
+ *		- the OIDs of the policies CREATE EXTENSION made, kept in a table:
+ *		  they change in a dump and restore, and every upgrade script would
+ *		  have to maintain them.
+ *		The comment travels with the policy itself: a rename keeps it, a
+ *		restore re-creates it with the install script's policies, and a
+ *		policy dropped and created again lacks it until someone writes it.
+ *		A DBA's policy has none (or its own words), so it sends the write
+ *		to the SQL statement.  The fingerprint is what a comment alone could
+ *		not tell: ALTER POLICY keeps the comment, and a woes policy whose
+ *		USING or WITH CHECK a DBA rewrote is no longer the one the direct
+ *		paths stand for; its expressions no longer match the digest, so the
+ *		statement runs and judges by them.  Read only when the binding is
+ *		built, not per row (ALTER POLICY invalidates the table's relcache,
+ *		and with it the binding).  COMMENT ON POLICY does not, but a comment
+ *		changed later only moves a policy whose expressions the binding has
+ *		already judged, so a stale answer is never less careful than the
+ *		policies in force.
+ */
+#define WOES_OWN_POLICY_MARK "Defined by woes."
+#define WOES_FINGERPRINT_TAG "\nwoes fingerprint: "
+
+static bool
+policy_is_woes_own(Oid relid, const char *policy_name)
+{
+	Oid			policy = get_relation_policy_oid(relid, policy_name, true);
+	char	   *comment;
+	char	   *stamp;
+	char	   *fingerprint;
+	bool		own;
+
+	if (!OidIsValid(policy))
+		return false;
+	comment = GetComment(policy, PolicyRelationId, 0);
+	if (comment == NULL ||
+		strncmp(comment, WOES_OWN_POLICY_MARK, strlen(WOES_OWN_POLICY_MARK)) != 0)
+		return false;
+	/* the comment ends with the tag and the digest of the expressions in force */
+	fingerprint = woes_policy_fingerprint(policy);
+	stamp = psprintf("%s%s", WOES_FINGERPRINT_TAG, fingerprint);
+	own = strlen(comment) >= strlen(stamp) &&
+		strcmp(comment + strlen(comment) - strlen(stamp), stamp) == 0;
+	pfree(stamp);
+	pfree(fingerprint);
+	pfree(comment);
+	return own;
+}
+
+/*
+ * woes_policies_own
+ *		Is every policy of the table that judges one of these commands
+ *		(pg_policy.polcmd letters; a policy FOR ALL judges them all) woes's
+ *		own, and for every role, as woes makes them?  Read when a binding is
+ *		built, not per row.
+ */
+bool
+woes_policies_own(Relation rel, const char *cmds)
+{
+	ListCell   *lc;
+
+	if (rel->rd_rsdesc == NULL)
+		return true;
+	foreach(lc, rel->rd_rsdesc->policies)
+	{
+		RowSecurityPolicy *pol = (RowSecurityPolicy *) lfirst(lc);
+
+		if (pol->polcmd != '*' && strchr(cmds, pol->polcmd) == NULL)
+			continue;
+		/* woes's apply to every role: one narrowed TO some roles is not as woes made it */
+		if (ARR_NDIM(pol->roles) != 1 || ARR_DIMS(pol->roles)[0] != 1 || ARR_HASNULL(pol->roles) ||
+			((Oid *) ((char *) pol->roles + ARR_OVERHEAD_NONULLS(1)))[0] != ACL_ID_PUBLIC ||
+			!policy_is_woes_own(RelationGetRelid(rel), pol->policy_name))
+			return false;
+	}
+	return true;
+}
+
