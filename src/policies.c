@@ -23,6 +23,8 @@
 #include "catalog/pg_policy.h"
 #include "commands/comment.h"
 #include "commands/policy.h"
+#include "common/cryptohash.h"
+#include "common/sha2.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "rewrite/rowsecurity.h"
@@ -39,22 +41,57 @@
 PG_FUNCTION_INFO_V1(woes_policy_fingerprint_sql);
 
 /*
+ * The settings that change how an expression is printed, pinned while a
+ * fingerprint is taken (as pg_dump pins them), so that no session's
+ * choice moves it: the schemas a name is printed with, quoting, how
+ * string, date, interval, float and bytea constants print.
+ */
+static const char *const fingerprint_settings[][2] = {
+	{"search_path", WOES_PINNED_SEARCH_PATH},
+	{"quote_all_identifiers", "off"},
+	{"standard_conforming_strings", "on"},
+	{"DateStyle", "ISO, MDY"},
+	{"IntervalStyle", "postgres"},
+	{"TimeZone", "UTC"},
+	{"extra_float_digits", "3"},
+	{"bytea_output", "hex"},
+};
+
+/* pg_get_expr(expr, relid); NULL where it gives NULL (the table is gone) */
+static char *
+print_expr(Datum expr, Oid relid)
+{
+	LOCAL_FCINFO(fcinfo, 2);
+	Datum		result;
+
+	InitFunctionCallInfoData(*fcinfo, NULL, 2, InvalidOid, NULL, NULL);
+	fcinfo->args[0].value = expr;
+	fcinfo->args[0].isnull = false;
+	fcinfo->args[1].value = ObjectIdGetDatum(relid);
+	fcinfo->args[1].isnull = false;
+	result = pg_get_expr(fcinfo);
+	return fcinfo->isnull ? NULL : TextDatumGetCString(result);
+}
+
+/*
  * woes_policy_fingerprint
- *		The digest (md5, hex) of a policy's expressions as pg_get_expr
+ *		The digest (SHA-256, hex) of a policy's expressions as pg_get_expr
  *		prints them, "USING <qual>\nWITH CHECK <check>" ("-" for one it
- *		lacks), printed under the pinned search_path and with identifiers
- *		quoted only where needed, so neither the caller's search_path nor
- *		its quote_all_identifiers changes the text.  NULL for no such
- *		policy.  The SQL function woes.policy_fingerprint(oid) is this
- *		function: the scripts stamp with the very digest compared here.
+ *		lacks), under fingerprint_settings.  NULL for no such policy (or
+ *		its table dropped meanwhile).  The SQL function
+ *		woes.policy_fingerprint(oid) is this function: the scripts stamp
+ *		with the very digest compared here.  SHA-256, not md5, which a
+ *		server in FIPS mode refuses.
  *
  *		Printed, not the stored node trees: those carry each token's
  *		position in the statement that created the policy, which a dump
  *		and restore changes; pg_dump re-creates a policy from the printed
  *		expression, which prints again the same.  (A major version that
- *		prints an expression differently sends the direct paths to the
- *		statements until the stamps are written again: woes.doctor()'s
- *		policies_as_defined reports it.)
+ *		printed an expression differently would send the direct paths to
+ *		the statements until the policy is stamped again: woes.doctor()'s
+ *		policies_as_defined names it, and woes.stamp_policy() stamps it.)
+ *		What the text names is not covered: a woes function replaced by
+ *		CREATE OR REPLACE is woes changed, by its owner.
  */
 char *
 woes_policy_fingerprint(Oid policy)
@@ -67,9 +104,12 @@ woes_policy_fingerprint(Oid policy)
 	Datum		exprs[2] = {0, 0};
 	bool		nulls[2] = {true, true};
 	StringInfoData printed;
+	pg_cryptohash_ctx *hash;
+	uint8		digest[PG_SHA256_DIGEST_LENGTH];
+	char	   *hex;
+	bool		gone = false;
 	int			nestlevel;
 	int			i;
-	char	   *digest;
 
 	catalog = table_open(PolicyRelationId, AccessShareLock);
 	ScanKeyInit(&key, Anum_pg_policy_oid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(policy));
@@ -90,25 +130,34 @@ woes_policy_fingerprint(Oid policy)
 		return NULL;
 
 	nestlevel = NewGUCNestLevel();
-	(void) set_config_option("search_path", WOES_PINNED_SEARCH_PATH, PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	(void) set_config_option("quote_all_identifiers", "off", PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
+	for (i = 0; i < (int) lengthof(fingerprint_settings); i++)
+		(void) set_config_option(fingerprint_settings[i][0], fingerprint_settings[i][1], PGC_USERSET,
+								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	initStringInfo(&printed);
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 2 && !gone; i++)
 	{
+		char	   *shown = nulls[i] ? "-" : print_expr(exprs[i], relid);
+
 		appendStringInfoString(&printed, i == 0 ? "USING " : "\nWITH CHECK ");
-		if (nulls[i])
-			appendStringInfoChar(&printed, '-');
+		if (shown == NULL)
+			gone = true;
 		else
-			appendStringInfoString(&printed, TextDatumGetCString(DirectFunctionCall2(pg_get_expr, exprs[i],
-																			  ObjectIdGetDatum(relid))));
+			appendStringInfoString(&printed, shown);
 	}
 	AtEOXact_GUC(true, nestlevel);
+	if (gone)
+		return NULL;
 
-	digest = TextDatumGetCString(DirectFunctionCall1(md5_text, CStringGetTextDatum(printed.data)));
+	hash = pg_cryptohash_create(PG_SHA256);
+	if (pg_cryptohash_init(hash) < 0 ||
+		pg_cryptohash_update(hash, (uint8 *) printed.data, printed.len) < 0 ||
+		pg_cryptohash_final(hash, digest, sizeof(digest)) < 0)
+		elog(ERROR, "could not compute a policy's fingerprint: %s", pg_cryptohash_error(hash));
+	pg_cryptohash_free(hash);
+	hex = palloc(PG_SHA256_DIGEST_STRING_LENGTH);
+	hex[hex_encode((const char *) digest, sizeof(digest), hex)] = '\0';
 	pfree(printed.data);
-	return digest;
+	return hex;
 }
 
 /* woes.policy_fingerprint(oid): NULL for no such policy */
@@ -128,9 +177,9 @@ woes_policy_fingerprint_sql(PG_FUNCTION_ARGS)
  *		Its COMMENT says so: every policy woes creates carries one that
  *		starts with WOES_OWN_POLICY_MARK (src/sql writes it with the policy)
  *		and ends with the fingerprint of its expressions
- *		(WOES_FINGERPRINT_TAG, then woes_policy_fingerprint's digest; the
- *		install and upgrade scripts write it last, over every policy they
- *		made), compared here with the expressions in force.
+ *		(WOES_FINGERPRINT_TAG, then woes_policy_fingerprint's digest, written
+ *		by woes.stamp_policy: the install script calls it last, over every
+ *		policy it made), compared here with the expressions in force.
  *
  *		Why the comment, and not:
  *		- the policies' names, listed here: the list had to match the SQL by
@@ -177,6 +226,8 @@ policy_is_woes_own(Oid relid, const char *policy_name)
 		return false;
 	/* the comment ends with the tag and the digest of the expressions in force */
 	fingerprint = woes_policy_fingerprint(policy);
+	if (fingerprint == NULL)
+		return false;
 	stamp = psprintf("%s%s", WOES_FINGERPRINT_TAG, fingerprint);
 	own = strlen(comment) >= strlen(stamp) &&
 		strcmp(comment + strlen(comment) - strlen(stamp), stamp) == 0;

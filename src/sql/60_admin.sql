@@ -267,7 +267,43 @@ CREATE FUNCTION @extschema@.policy_fingerprint(policy oid) RETURNS text
     AS 'MODULE_PATHNAME', 'woes_policy_fingerprint_sql'
     LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.policy_fingerprint(oid) IS
-    'Internal: the digest of a policy''s USING and WITH CHECK expressions (as pg_get_expr prints them under a pinned search_path) that ends the comment of every policy woes creates; the direct paths take a woes policy for woes''s own only while its expressions match it (NULL: no such policy)';
+    'Internal: the digest (SHA-256) of a policy''s USING and WITH CHECK expressions, as pg_get_expr prints them under pinned settings, that ends the comment of every policy woes creates; the direct paths take a woes policy for woes''s own only while its expressions match it (NULL: no such policy)';
+
+-- Writes the fingerprint of a woes policy's expressions at the end of its
+-- comment: woes vouches for the policy as it stands.  The install script
+-- calls it for every policy it made; its owner (a superuser) calls it only
+-- after comparing a policy woes.doctor() names (policies_as_defined) with
+-- the install script, e.g. after a pg_upgrade to a major version that
+-- prints an expression differently.  Never granted: COMMENT ON POLICY
+-- needs the table's owner anyway.
+CREATE FUNCTION @extschema@.stamp_policy(tbl regclass, policy name) RETURNS text
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+    SET row_security = on
+AS $$
+DECLARE
+    pol     oid;
+    doc     text;
+    digest  text;
+BEGIN
+    SELECT p.oid, obj_description(p.oid, 'pg_policy') INTO pol, doc
+      FROM pg_policy p WHERE p.polrelid = tbl AND p.polname = policy;
+    IF pol IS NULL THEN
+        RAISE EXCEPTION 'policy "%" of table % does not exist', policy, tbl USING ERRCODE = 'WO005';
+    END IF;
+    IF doc IS NULL OR doc NOT LIKE 'Defined by woes.%'
+       OR (SELECT c.relnamespace FROM pg_class c WHERE c.oid = tbl) <> '@extschema@'::regnamespace THEN
+        RAISE EXCEPTION 'policy "%" of table % is not one of woes''s', policy, tbl USING ERRCODE = 'WO007',
+              HINT = 'woes stamps only the policies it defined, on its own tables: their comment starts ''Defined by woes.''';
+    END IF;
+    digest := @extschema@.policy_fingerprint(pol);
+    EXECUTE format('COMMENT ON POLICY %I ON %s IS %L', policy, tbl,
+                   regexp_replace(doc, E'\nwoes fingerprint: [^\n]*$', '') || E'\nwoes fingerprint: ' || digest);
+    RETURN digest;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.stamp_policy(regclass, name) IS
+    'Vouch for a woes policy as it stands: write the fingerprint of its expressions at the end of its comment, so the direct paths take it for woes''s own again (for the owner, after comparing a policy doctor() names with the install script); returns the fingerprint';
 
 CREATE FUNCTION @extschema@.doctor(OUT "check" text, OUT ok boolean, OUT detail text)
     RETURNS SETOF record

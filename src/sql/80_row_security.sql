@@ -144,28 +144,26 @@ BEGIN
 END;
 $$;
 
--- Last, over every policy woes created above: the fingerprint of its
--- expressions ends its comment, after the words 'woes fingerprint: ' on a
--- line of their own.  The C code takes a policy for woes's own only while
--- its expressions match the fingerprint (policy_is_woes_own in
--- src/policies.c), so an ALTER POLICY that rewrites one, which keeps the
--- comment, sends the direct paths to the statements.  An upgrade script
--- stamps the policies it creates or changes the same way.
+-- Last, over every policy woes created above: woes.stamp_policy writes the
+-- fingerprint of its expressions at the end of its comment, after the
+-- words 'woes fingerprint: ' on a line of their own.  The C code takes a
+-- policy for woes's own only while its expressions match the fingerprint
+-- (policy_is_woes_own in src/policies.c), so an ALTER POLICY that rewrites
+-- one, which keeps the comment, sends the direct paths to the statements.
+-- A policy that has a fingerprint line already is left as it is.
 DO $$
 DECLARE
     p   record;
 BEGIN
     FOR p IN
-        SELECT pol.oid, pol.polname, c.relname,
-               pg_catalog.obj_description(pol.oid, 'pg_policy') AS doc
+        SELECT pol.polrelid::pg_catalog.regclass AS tbl, pol.polname
           FROM pg_catalog.pg_policy pol
           JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) pol.polrelid
          WHERE c.relnamespace OPERATOR(pg_catalog.=) '@extschema@'::regnamespace
            AND pg_catalog.obj_description(pol.oid, 'pg_policy') LIKE 'Defined by woes.%'
+           AND pg_catalog.obj_description(pol.oid, 'pg_policy') NOT LIKE E'%\nwoes fingerprint: %'
     LOOP
-        EXECUTE format('COMMENT ON POLICY %I ON @extschema@.%I IS %L', p.polname, p.relname,
-                       pg_catalog.regexp_replace(p.doc, E'\nwoes fingerprint: [0-9a-f]{32}$', '')
-                       || E'\nwoes fingerprint: ' || @extschema@.policy_fingerprint(p.oid));
+        PERFORM @extschema@.stamp_policy(p.tbl, p.polname);
     END LOOP;
 END;
 $$;

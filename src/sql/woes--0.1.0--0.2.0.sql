@@ -15,6 +15,55 @@ CREATE OR REPLACE FUNCTION @extschema@.require_audience(allowed @extschema@.audi
     AS 'MODULE_PATHNAME', 'woes_require_audience_sql'
     LANGUAGE C STABLE PARALLEL SAFE;
 
+-- The digest of a policy's expressions that ends the comment of every policy
+-- woes creates (written last, over them all): the C code trusts a woes
+-- policy only while its expressions still match it, so one an ALTER POLICY
+-- rewrote sends the direct paths to the statements (src/policies.c).
+CREATE FUNCTION @extschema@.policy_fingerprint(policy oid) RETURNS text
+    AS 'MODULE_PATHNAME', 'woes_policy_fingerprint_sql'
+    LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.policy_fingerprint(oid) IS
+    'Internal: the digest (SHA-256) of a policy''s USING and WITH CHECK expressions, as pg_get_expr prints them under pinned settings, that ends the comment of every policy woes creates; the direct paths take a woes policy for woes''s own only while its expressions match it (NULL: no such policy)';
+
+-- Writes the fingerprint of a woes policy's expressions at the end of its
+-- comment: woes vouches for the policy as it stands.  The install script
+-- calls it for every policy it made; its owner (a superuser) calls it only
+-- after comparing a policy woes.doctor() names (policies_as_defined) with
+-- the install script, e.g. after a pg_upgrade to a major version that
+-- prints an expression differently.  Never granted: COMMENT ON POLICY
+-- needs the table's owner anyway.
+CREATE FUNCTION @extschema@.stamp_policy(tbl regclass, policy name) RETURNS text
+    LANGUAGE plpgsql VOLATILE
+    SET search_path = pg_catalog, pg_temp
+    SET row_security = on
+AS $$
+DECLARE
+    pol     oid;
+    doc     text;
+    digest  text;
+BEGIN
+    SELECT p.oid, obj_description(p.oid, 'pg_policy') INTO pol, doc
+      FROM pg_policy p WHERE p.polrelid = tbl AND p.polname = policy;
+    IF pol IS NULL THEN
+        RAISE EXCEPTION 'policy "%" of table % does not exist', policy, tbl USING ERRCODE = 'WO005';
+    END IF;
+    IF doc IS NULL OR doc NOT LIKE 'Defined by woes.%'
+       OR (SELECT c.relnamespace FROM pg_class c WHERE c.oid = tbl) <> '@extschema@'::regnamespace THEN
+        RAISE EXCEPTION 'policy "%" of table % is not one of woes''s', policy, tbl USING ERRCODE = 'WO007',
+              HINT = 'woes stamps only the policies it defined, on its own tables: their comment starts ''Defined by woes.''';
+    END IF;
+    digest := @extschema@.policy_fingerprint(pol);
+    EXECUTE format('COMMENT ON POLICY %I ON %s IS %L', policy, tbl,
+                   regexp_replace(doc, E'\nwoes fingerprint: [^\n]*$', '') || E'\nwoes fingerprint: ' || digest);
+    RETURN digest;
+END;
+$$;
+COMMENT ON FUNCTION @extschema@.stamp_policy(regclass, name) IS
+    'Vouch for a woes policy as it stands: write the fingerprint of its expressions at the end of its comment, so the direct paths take it for woes''s own again (for the owner, after comparing a policy doctor() names with the install script); returns the fingerprint';
+
+REVOKE EXECUTE ON FUNCTION @extschema@.policy_fingerprint(oid), @extschema@.stamp_policy(regclass, name) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.policy_fingerprint(oid) TO woes_admin;
+
 -- Every policy woes creates says so in its COMMENT, which starts 'Defined
 -- by woes.': the C code tells woes's own policies from a DBA's by it (see
 -- policy_is_woes_own in policies.c, which also compares the fingerprint
@@ -122,6 +171,108 @@ BEGIN
         EXECUTE format(
             'COMMENT ON POLICY workspace_isolation ON @extschema@.%I IS %L', t,
             'Defined by woes. Restrictive: only rows of the context''s workspace are visible or writable');
+    END LOOP;
+END;
+$$;
+
+-- Which of 0.1.0's policies are as 0.1.0 made them: each one's fingerprint
+-- (woes.policy_fingerprint) against that of a fresh 0.1.0 install, listed
+-- here (releases/woes--0.1.0.sql never changes, nor do these).  A policy a
+-- DBA rewrote with ALTER POLICY, or dropped and made again under woes's
+-- name, is not vouched for by this update: its comment gets the line
+-- 'woes fingerprint: none (...)', which the stamping at the end of this
+-- script leaves, so the direct paths take the statements for it and
+-- woes.doctor() names it (policies_as_defined) until its owner puts it back
+-- and calls woes.stamp_policy.
+DO $$
+DECLARE
+    p   record;
+BEGIN
+    FOR p IN
+        SELECT c.relname, pol.polname,
+               pg_catalog.obj_description(pol.oid, 'pg_policy') AS doc
+          FROM pg_catalog.pg_policy pol
+          JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) pol.polrelid
+          JOIN (VALUES
+               ('agents', 'agents_admin_delete', '51065d4fb0a6b7e9a3df8764c1cd8547e76a92bb9b7350f7f8ace12b68155c52'),
+               ('agents', 'agents_read', '4001259f3792f92e3e6d0d3db5772bb567d9aff2aac7f77e8ff61c8097afb9e4'),
+               ('agents', 'agents_staff_insert', '79106a4def60edf260e541e3ee7466508e1f9864483c0b7358f35696b640e5d7'),
+               ('agents', 'agents_staff_update', '6b24525768ac6c8a3b9642efd760aa8c7a917dd8b4f29463f72603fafec3a80c'),
+               ('agents', 'workspace_isolation', '6d9cadd7ae6aa45166a25a1e937f7bd1bea401b036174d1b2712a5cab14835ba'),
+               ('channels', 'channels_read', '0315e6f7a9b2fd19ee48c4b335f315e3868a73be5f591705aeeb2dff81690d6f'),
+               ('contacts', 'contacts_admin_delete', '51065d4fb0a6b7e9a3df8764c1cd8547e76a92bb9b7350f7f8ace12b68155c52'),
+               ('contacts', 'contacts_customer_read', '2b2426ac6dd986801435759cc79f690f65a39bea3d0f0f0354ca916c3a712f0f'),
+               ('contacts', 'contacts_staff_insert', '79106a4def60edf260e541e3ee7466508e1f9864483c0b7358f35696b640e5d7'),
+               ('contacts', 'contacts_staff_read', '201691af6ef7e68a9b20e1e68437850c79854d40a86d1b216d2ffc897885818f'),
+               ('contacts', 'contacts_staff_update', '6b24525768ac6c8a3b9642efd760aa8c7a917dd8b4f29463f72603fafec3a80c'),
+               ('contacts', 'workspace_isolation', '6d9cadd7ae6aa45166a25a1e937f7bd1bea401b036174d1b2712a5cab14835ba'),
+               ('conversations', 'conversations_admin_delete', '51065d4fb0a6b7e9a3df8764c1cd8547e76a92bb9b7350f7f8ace12b68155c52'),
+               ('conversations', 'conversations_customer_insert', 'b0d76a0b53602b70df847ea4ddd1b0e5145b41d1f441c27f4e3bdbeae15a964f'),
+               ('conversations', 'conversations_customer_read', '6270482e1cc97e65a486ebabcc6f9d239b6027acf3d631cd75b4c7ca3f5e4a1c'),
+               ('conversations', 'conversations_staff_insert', '79106a4def60edf260e541e3ee7466508e1f9864483c0b7358f35696b640e5d7'),
+               ('conversations', 'conversations_staff_read', '4001259f3792f92e3e6d0d3db5772bb567d9aff2aac7f77e8ff61c8097afb9e4'),
+               ('conversations', 'conversations_staff_update', '201691af6ef7e68a9b20e1e68437850c79854d40a86d1b216d2ffc897885818f'),
+               ('conversations', 'workspace_isolation', '6d9cadd7ae6aa45166a25a1e937f7bd1bea401b036174d1b2712a5cab14835ba'),
+               ('events', 'events_read', '6b24525768ac6c8a3b9642efd760aa8c7a917dd8b4f29463f72603fafec3a80c'),
+               ('events', 'workspace_isolation', '6d9cadd7ae6aa45166a25a1e937f7bd1bea401b036174d1b2712a5cab14835ba'),
+               ('handoff_events', 'handoff_events_read', '4001259f3792f92e3e6d0d3db5772bb567d9aff2aac7f77e8ff61c8097afb9e4'),
+               ('handoff_events', 'workspace_isolation', '6d9cadd7ae6aa45166a25a1e937f7bd1bea401b036174d1b2712a5cab14835ba'),
+               ('identities', 'identities_customer_read', '6270482e1cc97e65a486ebabcc6f9d239b6027acf3d631cd75b4c7ca3f5e4a1c'),
+               ('identities', 'identities_staff_delete', '6b24525768ac6c8a3b9642efd760aa8c7a917dd8b4f29463f72603fafec3a80c'),
+               ('identities', 'identities_staff_insert', '79106a4def60edf260e541e3ee7466508e1f9864483c0b7358f35696b640e5d7'),
+               ('identities', 'identities_staff_read', '201691af6ef7e68a9b20e1e68437850c79854d40a86d1b216d2ffc897885818f'),
+               ('identities', 'identities_staff_update', '6b24525768ac6c8a3b9642efd760aa8c7a917dd8b4f29463f72603fafec3a80c'),
+               ('identities', 'workspace_isolation', '6d9cadd7ae6aa45166a25a1e937f7bd1bea401b036174d1b2712a5cab14835ba'),
+               ('message_traces', 'message_traces_insert', '5e558b9a38552be771ab408a43dde240c076b8c55876edcfaff1c39b958fc78b'),
+               ('message_traces', 'message_traces_read', 'cad9f3a3ece11966af2a377ad046f56d8426e25bea2046688126a735afce177e'),
+               ('message_traces', 'message_traces_staff_delete', '6b24525768ac6c8a3b9642efd760aa8c7a917dd8b4f29463f72603fafec3a80c'),
+               ('message_traces', 'workspace_isolation', '6d9cadd7ae6aa45166a25a1e937f7bd1bea401b036174d1b2712a5cab14835ba'),
+               ('messages', 'messages_admin_delete', '51065d4fb0a6b7e9a3df8764c1cd8547e76a92bb9b7350f7f8ace12b68155c52'),
+               ('messages', 'messages_agent_insert', 'c1723d9615393bcb7b66e8cf14568a13b2b4ab47c9e039c390580e92f7fd50c9'),
+               ('messages', 'messages_customer_insert', '49b0d8e1ebb57e66671b353533d50ef1374ea232f490b09b5cc7d5b38092d1b0'),
+               ('messages', 'messages_read', '7cd3514a090025e1d2cdab382784ce99b8097e1dc1976584e2d762ee003e3081'),
+               ('messages', 'messages_staff_insert', '79106a4def60edf260e541e3ee7466508e1f9864483c0b7358f35696b640e5d7'),
+               ('messages', 'messages_staff_update', '6b24525768ac6c8a3b9642efd760aa8c7a917dd8b4f29463f72603fafec3a80c'),
+               ('messages', 'workspace_isolation', '6d9cadd7ae6aa45166a25a1e937f7bd1bea401b036174d1b2712a5cab14835ba'),
+               ('operators', 'operators_admin_delete', '51065d4fb0a6b7e9a3df8764c1cd8547e76a92bb9b7350f7f8ace12b68155c52'),
+               ('operators', 'operators_read', '4001259f3792f92e3e6d0d3db5772bb567d9aff2aac7f77e8ff61c8097afb9e4'),
+               ('operators', 'operators_staff_insert', '79106a4def60edf260e541e3ee7466508e1f9864483c0b7358f35696b640e5d7'),
+               ('operators', 'operators_staff_update', '6b24525768ac6c8a3b9642efd760aa8c7a917dd8b4f29463f72603fafec3a80c'),
+               ('operators', 'workspace_isolation', '6d9cadd7ae6aa45166a25a1e937f7bd1bea401b036174d1b2712a5cab14835ba'),
+               ('participants', 'participants_admin_delete', '51065d4fb0a6b7e9a3df8764c1cd8547e76a92bb9b7350f7f8ace12b68155c52'),
+               ('participants', 'participants_customer_insert', '37c093f4caf133dd16f7d333ced5150f9b90fd8ff9afb9e0f2399a3bfe3bfaa5'),
+               ('participants', 'participants_staff_insert', 'd183316b50dad80418f98d37c094680531f7e4ff06303c4e895ec06752b370b0'),
+               ('participants', 'participants_staff_read', '201691af6ef7e68a9b20e1e68437850c79854d40a86d1b216d2ffc897885818f'),
+               ('participants', 'participants_staff_update', '201691af6ef7e68a9b20e1e68437850c79854d40a86d1b216d2ffc897885818f'),
+               ('participants', 'workspace_isolation', '6d9cadd7ae6aa45166a25a1e937f7bd1bea401b036174d1b2712a5cab14835ba'),
+               ('role_bindings', 'role_bindings_admin_read', '51065d4fb0a6b7e9a3df8764c1cd8547e76a92bb9b7350f7f8ace12b68155c52'),
+               ('role_bindings', 'workspace_isolation', '6d9cadd7ae6aa45166a25a1e937f7bd1bea401b036174d1b2712a5cab14835ba'),
+               ('status_events', 'status_events_read', '4001259f3792f92e3e6d0d3db5772bb567d9aff2aac7f77e8ff61c8097afb9e4'),
+               ('status_events', 'workspace_isolation', '6d9cadd7ae6aa45166a25a1e937f7bd1bea401b036174d1b2712a5cab14835ba'),
+               ('team_members', 'team_members_admin_delete', '51065d4fb0a6b7e9a3df8764c1cd8547e76a92bb9b7350f7f8ace12b68155c52'),
+               ('team_members', 'team_members_read', '4001259f3792f92e3e6d0d3db5772bb567d9aff2aac7f77e8ff61c8097afb9e4'),
+               ('team_members', 'team_members_staff_insert', '79106a4def60edf260e541e3ee7466508e1f9864483c0b7358f35696b640e5d7'),
+               ('team_members', 'team_members_staff_update', '6b24525768ac6c8a3b9642efd760aa8c7a917dd8b4f29463f72603fafec3a80c'),
+               ('team_members', 'workspace_isolation', '6d9cadd7ae6aa45166a25a1e937f7bd1bea401b036174d1b2712a5cab14835ba'),
+               ('teams', 'teams_admin_delete', '51065d4fb0a6b7e9a3df8764c1cd8547e76a92bb9b7350f7f8ace12b68155c52'),
+               ('teams', 'teams_read', '4001259f3792f92e3e6d0d3db5772bb567d9aff2aac7f77e8ff61c8097afb9e4'),
+               ('teams', 'teams_staff_insert', '79106a4def60edf260e541e3ee7466508e1f9864483c0b7358f35696b640e5d7'),
+               ('teams', 'teams_staff_update', '6b24525768ac6c8a3b9642efd760aa8c7a917dd8b4f29463f72603fafec3a80c'),
+               ('teams', 'workspace_isolation', '6d9cadd7ae6aa45166a25a1e937f7bd1bea401b036174d1b2712a5cab14835ba'),
+               ('thread_refs', 'thread_refs_staff', '6b24525768ac6c8a3b9642efd760aa8c7a917dd8b4f29463f72603fafec3a80c'),
+               ('thread_refs', 'workspace_isolation', '6d9cadd7ae6aa45166a25a1e937f7bd1bea401b036174d1b2712a5cab14835ba'),
+               ('workspaces', 'workspace_isolation', 'ab8aff10e396933eeb86f8a442af5906929e71547ef0e044f3d321a14832e6b6'),
+               ('workspaces', 'workspaces_admin_update', '51065d4fb0a6b7e9a3df8764c1cd8547e76a92bb9b7350f7f8ace12b68155c52'),
+               ('workspaces', 'workspaces_read', '36b8ac570039aeb7a7febd01b2ebb14ba6786d8856dac7dae3b598f1a7d82e08')
+               ) AS shipped (relname, polname, fingerprint)
+            ON shipped.relname OPERATOR(pg_catalog.=) c.relname
+           AND shipped.polname OPERATOR(pg_catalog.=) pol.polname
+         WHERE c.relnamespace OPERATOR(pg_catalog.=) '@extschema@'::regnamespace
+           AND @extschema@.policy_fingerprint(pol.oid) OPERATOR(pg_catalog.<>) shipped.fingerprint
+    LOOP
+        EXECUTE format('COMMENT ON POLICY %I ON @extschema@.%I IS %L', p.polname, p.relname,
+                       coalesce(p.doc, 'Defined by woes.')
+                       || E'\nwoes fingerprint: none (changed before the update to 0.2.0)');
     END LOOP;
 END;
 $$;
@@ -1406,18 +1557,6 @@ COMMENT ON FUNCTION @extschema@.shard_privilege_offenders() IS
 
 REVOKE EXECUTE ON FUNCTION @extschema@.shard_privilege_offenders() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.shard_privilege_offenders() TO woes_admin;
--- The digest of a policy's expressions that ends the comment of every policy
--- woes creates (written last, over them all): the C code trusts a woes
--- policy only while its expressions still match it, so one an ALTER POLICY
--- rewrote sends the direct paths to the statements (src/policies.c).
-CREATE FUNCTION @extschema@.policy_fingerprint(policy oid) RETURNS text
-    AS 'MODULE_PATHNAME', 'woes_policy_fingerprint_sql'
-    LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.policy_fingerprint(oid) IS
-    'Internal: the digest of a policy''s USING and WITH CHECK expressions (as pg_get_expr prints them under a pinned search_path) that ends the comment of every policy woes creates; the direct paths take a woes policy for woes''s own only while its expressions match it (NULL: no such policy)';
-
-REVOKE EXECUTE ON FUNCTION @extschema@.policy_fingerprint(oid) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@.policy_fingerprint(oid) TO woes_admin;
 CREATE OR REPLACE FUNCTION @extschema@.doctor(OUT "check" text, OUT ok boolean, OUT detail text)
     RETURNS SETOF record
     LANGUAGE sql STABLE
@@ -4276,30 +4415,28 @@ $$;
 -- ANALYZE sample of this table (300,000 rows).
 ALTER TABLE @extschema@.conversations ALTER COLUMN workspace_id SET STATISTICS 1000;
 
--- Last, over every policy woes created above: the fingerprint of its
--- expressions ends its comment, after the words 'woes fingerprint: ' on a
--- line of their own.  The C code takes a policy for woes's own only while
--- its expressions match the fingerprint (policy_is_woes_own in
--- src/policies.c), so an ALTER POLICY that rewrites one, which keeps the
--- comment, sends the direct paths to the statements.  0.1.0 had no
--- fingerprints: every woes policy is stamped as it stands, as 0.1.0 trusted
--- each by its name (a later upgrade script stamps only the policies it
--- creates or changes).
+-- Last, over every policy woes created above: woes.stamp_policy writes the
+-- fingerprint of its expressions at the end of its comment, after the
+-- words 'woes fingerprint: ' on a line of their own.  The C code takes a
+-- policy for woes's own only while its expressions match the fingerprint
+-- (policy_is_woes_own in src/policies.c), so an ALTER POLICY that rewrites
+-- one, which keeps the comment, sends the direct paths to the statements.
+-- A policy that has a fingerprint line already is left as it is: those the
+-- check after the comments above found changed before the update keep
+-- theirs, 'none'.
 DO $$
 DECLARE
     p   record;
 BEGIN
     FOR p IN
-        SELECT pol.oid, pol.polname, c.relname,
-               pg_catalog.obj_description(pol.oid, 'pg_policy') AS doc
+        SELECT pol.polrelid::pg_catalog.regclass AS tbl, pol.polname
           FROM pg_catalog.pg_policy pol
           JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) pol.polrelid
          WHERE c.relnamespace OPERATOR(pg_catalog.=) '@extschema@'::regnamespace
            AND pg_catalog.obj_description(pol.oid, 'pg_policy') LIKE 'Defined by woes.%'
+           AND pg_catalog.obj_description(pol.oid, 'pg_policy') NOT LIKE E'%\nwoes fingerprint: %'
     LOOP
-        EXECUTE format('COMMENT ON POLICY %I ON @extschema@.%I IS %L', p.polname, p.relname,
-                       pg_catalog.regexp_replace(p.doc, E'\nwoes fingerprint: [0-9a-f]{32}$', '')
-                       || E'\nwoes fingerprint: ' || @extschema@.policy_fingerprint(p.oid));
+        PERFORM @extschema@.stamp_policy(p.tbl, p.polname);
     END LOOP;
 END;
 $$;

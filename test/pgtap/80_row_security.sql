@@ -4,7 +4,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION woes;
-SELECT plan(36);
+SELECT plan(41);
 
 -- the tables of the schema; channels is global lookup data, every other
 -- table belongs to a workspace
@@ -62,6 +62,23 @@ RESET search_path;
 RESET quote_all_identifiers;
 SELECT is((SELECT ok FROM woes.doctor() WHERE "check" = 'policies_as_defined'), true,
           'doctor: every woes policy as woes defined it');
+-- a woes policy rewritten: doctor() names it; woes.stamp_policy, the
+-- owner vouching for it as it stands, stamps it again; it stamps only woes's
+ALTER POLICY conversations_staff_update ON woes.conversations
+    USING (workspace_id = woes.current_workspace() AND woes.in_audience('{admin}'));
+SELECT is((SELECT detail FROM woes.doctor() WHERE "check" = 'policies_as_defined'),
+          'conversations.conversations_staff_update', 'doctor names a woes policy ALTER POLICY rewrote');
+SELECT is(woes.stamp_policy('woes.conversations', 'conversations_staff_update'), woes.policy_fingerprint(p.oid),
+          'stamp_policy writes the fingerprint of the policy as it stands, and returns it')
+  FROM pg_policy p WHERE p.polrelid = 'woes.conversations'::regclass AND p.polname = 'conversations_staff_update';
+SELECT is((SELECT ok FROM woes.doctor() WHERE "check" = 'policies_as_defined'), true,
+          'stamped again, the policy is as woes defines it');
+SELECT throws_ok($$SELECT woes.stamp_policy('woes.conversations', 'no_such_policy')$$, 'WO005', NULL,
+                 'stamp_policy: no such policy is WO005');
+CREATE POLICY dba_policy ON woes.conversations AS RESTRICTIVE FOR UPDATE USING (true);
+SELECT throws_ok($$SELECT woes.stamp_policy('woes.conversations', 'dba_policy')$$, 'WO007', NULL,
+                 'stamp_policy: a policy that is not woes''s is WO007');
+DROP POLICY dba_policy ON woes.conversations;
 
 SELECT is_empty($$
     SELECT p.polrelid::regclass || ' ' || p.polname FROM pg_policy p JOIN woes_tables t ON t.oid = p.polrelid

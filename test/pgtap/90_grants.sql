@@ -3,7 +3,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION woes;
-SELECT plan(124);
+SELECT plan(131);
 
 --------------------------------------------------------------------------
 -- Tables, per role (woes_service, woes_admin, woes_analyst, public)
@@ -135,6 +135,16 @@ SELECT function_privs_are('woes', f, a, r, p, format('%s: %s %s', r, f, coalesce
                ('doctor', ARRAY[]::text[])) AS f (f, a),
        (VALUES ('woes_admin', ARRAY['EXECUTE']), ('woes_service', ARRAY[]::text[])) AS v (r, p)
  ORDER BY f, r;
+-- the policies' fingerprints: woes_admin reads them (doctor() does);
+-- nobody but the owner stamps one (COMMENT ON POLICY is the owner's)
+SELECT function_privs_are('woes', 'policy_fingerprint', ARRAY['oid'], r, p,
+                          format('%s: policy_fingerprint %s', r, coalesce(p[1], 'refused')))
+  FROM (VALUES ('woes_admin', ARRAY['EXECUTE']), ('woes_service', ARRAY[]::text[]), ('public', ARRAY[]::text[])) AS v (r, p)
+ ORDER BY r;
+SELECT function_privs_are('woes', 'stamp_policy', ARRAY['regclass', 'name'], r, ARRAY[]::text[],
+                          format('%s: stamp_policy refused', r))
+  FROM unnest(ARRAY['woes_admin', 'woes_service', 'woes_analyst', 'public']) r
+ ORDER BY r;
 SELECT function_privs_are('woes', 'create_workspace', ARRAY['text', 'text'], r, p,
                           format('%s: create_workspace %s', r, coalesce(p[1], 'refused')))
   FROM (VALUES ('woes_service', ARRAY['EXECUTE']), ('woes_admin', ARRAY['EXECUTE']),

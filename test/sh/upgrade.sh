@@ -49,6 +49,10 @@
 # Then, on each upgraded A: extversion is default_version, woes.doctor() is
 # clean, the bound role still gets its context, and the API works (a
 # context, an intake, take_over, resolve, the outbox through events_since).
+#   C  (one per release V) CREATE EXTENSION woes VERSION 'V', one of woes's
+#      policies rewritten by ALTER POLICY, ALTER EXTENSION woes UPDATE: the
+#      update does not vouch for the rewritten policy (its comment's
+#      fingerprint is 'none'), and woes.doctor() names it and nothing else.
 #
 # Runs against the cluster in PG* as a superuser, with the extension
 # installed (make install); makes and drops its own databases and roles.
@@ -640,6 +644,26 @@ SQL
         fail "after the update from $released the API gave conversation '$conv', not '6 resolved operator'"
     [ "$events" = "conversation.created message.created handoff.taken_over conversation.status_changed" ] ||
         fail "after the update from $released events_since gave '$events'"
+
+    # a woes policy a DBA rewrote before the update: the update does not
+    # vouch for it (no fingerprint, 'none'), doctor() names it, and every
+    # other woes policy is stamped
+    c="woes_upgrade_${released//./_}_rewritten_$$"
+    databases="$databases $c"
+    echo "== C ($c): woes $released, a woes policy rewritten by ALTER POLICY, then updated"
+    q -d postgres -c "CREATE DATABASE $c"
+    q -d "$c" -c "CREATE EXTENSION woes VERSION '$released'" \
+        -c "ALTER POLICY conversations_staff_update ON woes.conversations USING (woes.in_audience('{admin}'))" \
+        -c "ALTER EXTENSION woes UPDATE"
+    got=$(qa -d "$c" -c "SELECT string_agg(\"check\" || ': ' || detail, '; ') FROM woes.doctor() WHERE NOT ok")
+    echo "  doctor(): $got"
+    [ "$got" = "policies_as_defined: conversations.conversations_staff_update" ] ||
+        fail "after the update from $released with a rewritten policy doctor() gave '$got'"
+    got=$(qa -d "$c" -c "SELECT regexp_replace(obj_description(oid, 'pg_policy'), '.*\n', '') FROM pg_policy
+                          WHERE polrelid = 'woes.conversations'::regclass AND polname = 'conversations_staff_update'")
+    echo "  its comment's last line: $got"
+    [ "$got" = "woes fingerprint: none (changed before the update to $current)" ] ||
+        fail "after the update from $released the rewritten policy's comment ends '$got'"
 done
 
 if [ ${#failures[@]} -gt 0 ]; then
