@@ -40,6 +40,10 @@
 
 PG_FUNCTION_INFO_V1(woes_policy_fingerprint_sql);
 
+/* how a woes policy's comment starts, and the line that ends it */
+#define WOES_OWN_POLICY_MARK "Defined by woes."
+#define WOES_FINGERPRINT_TAG "\nwoes fingerprint: "
+
 /*
  * The settings that change how an expression is printed, pinned while a
  * fingerprint is taken (as pg_dump pins them), so that no session's
@@ -55,7 +59,51 @@ static const char *const fingerprint_settings[][2] = {
 	{"TimeZone", "UTC"},
 	{"extra_float_digits", "3"},
 	{"bytea_output", "hex"},
+	{"lc_monetary", "C"},
 };
+
+/* does this comment (NULL: none) say the policy is woes's? */
+static bool
+marked_woes(const char *comment)
+{
+	return comment != NULL && strncmp(comment, WOES_OWN_POLICY_MARK, strlen(WOES_OWN_POLICY_MARK)) == 0;
+}
+
+/*
+ * The permissive policies of a table that are marked woes's.  Part of each
+ * fingerprint: a woes policy a DBA dropped (which narrows what the
+ * statements admit, as a rewritten one does) changes it for every woes
+ * policy left on the table.  Restrictive ones are not counted: dropping
+ * one only widens what the statements admit, never what a direct path
+ * does (woes's workspace rule holds there whatever the policies say), and
+ * woes.distribute() drops the restrictive isolation policy on Citus.
+ */
+static int
+permissive_woes_policies(Relation catalog, Oid relid)
+{
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tuple;
+	int			n = 0;
+
+	ScanKeyInit(&key, Anum_pg_policy_polrelid, BTEqualStrategyNumber, F_OIDEQ, ObjectIdGetDatum(relid));
+	scan = systable_beginscan(catalog, PolicyPolrelidPolnameIndexId, true, NULL, 1, &key);
+	while (HeapTupleIsValid(tuple = systable_getnext(scan)))
+	{
+		Form_pg_policy pol = (Form_pg_policy) GETSTRUCT(tuple);
+		char	   *comment;
+
+		if (!pol->polpermissive)
+			continue;
+		comment = GetComment(pol->oid, PolicyRelationId, 0);
+		if (marked_woes(comment))
+			n++;
+		if (comment)
+			pfree(comment);
+	}
+	systable_endscan(scan);
+	return n;
+}
 
 /* pg_get_expr(expr, relid); NULL where it gives NULL (the table is gone) */
 static char *
@@ -75,9 +123,12 @@ print_expr(Datum expr, Oid relid)
 
 /*
  * woes_policy_fingerprint
- *		The digest (SHA-256, hex) of a policy's expressions as pg_get_expr
- *		prints them, "USING <qual>\nWITH CHECK <check>" ("-" for one it
- *		lacks), under fingerprint_settings.  NULL for no such policy (or
+ *		The digest (SHA-256, hex) of a policy as woes defines it: its
+ *		command, whether it is permissive, how many permissive woes policies
+ *		its table has (permissive_woes_policies), and its expressions as
+ *		pg_get_expr prints them under fingerprint_settings:
+ *		"FOR <polcmd> AS PERMISSIVE|RESTRICTIVE OF <n>\nUSING <qual>\nWITH
+ *		CHECK <check>" ("-" for an expression it lacks).  NULL for no such policy (or
  *		its table dropped meanwhile).  The SQL function
  *		woes.policy_fingerprint(oid) is this function: the scripts stamp
  *		with the very digest compared here.  SHA-256, not md5, which a
@@ -101,6 +152,9 @@ woes_policy_fingerprint(Oid policy)
 	SysScanDesc scan;
 	HeapTuple	tuple;
 	Oid			relid = InvalidOid;
+	char		cmd = 0;
+	bool		permissive = false;
+	int			siblings = 0;
 	Datum		exprs[2] = {0, 0};
 	bool		nulls[2] = {true, true};
 	StringInfoData printed;
@@ -118,6 +172,8 @@ woes_policy_fingerprint(Oid policy)
 	if (HeapTupleIsValid(tuple))
 	{
 		relid = ((Form_pg_policy) GETSTRUCT(tuple))->polrelid;
+		cmd = ((Form_pg_policy) GETSTRUCT(tuple))->polcmd;
+		permissive = ((Form_pg_policy) GETSTRUCT(tuple))->polpermissive;
 		exprs[0] = heap_getattr(tuple, Anum_pg_policy_polqual, RelationGetDescr(catalog), &nulls[0]);
 		exprs[1] = heap_getattr(tuple, Anum_pg_policy_polwithcheck, RelationGetDescr(catalog), &nulls[1]);
 		for (i = 0; i < 2; i++)
@@ -125,6 +181,8 @@ woes_policy_fingerprint(Oid policy)
 				exprs[i] = PointerGetDatum(DatumGetTextPCopy(exprs[i]));
 	}
 	systable_endscan(scan);
+	if (OidIsValid(relid))
+		siblings = permissive_woes_policies(catalog, relid);
 	table_close(catalog, AccessShareLock);
 	if (!OidIsValid(relid))
 		return NULL;
@@ -134,6 +192,7 @@ woes_policy_fingerprint(Oid policy)
 		(void) set_config_option(fingerprint_settings[i][0], fingerprint_settings[i][1], PGC_USERSET,
 								 PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	initStringInfo(&printed);
+	appendStringInfo(&printed, "FOR %c AS %s OF %d\n", cmd, permissive ? "PERMISSIVE" : "RESTRICTIVE", siblings);
 	for (i = 0; i < 2 && !gone; i++)
 	{
 		char	   *shown = nulls[i] ? "-" : print_expr(exprs[i], relid);
@@ -146,7 +205,10 @@ woes_policy_fingerprint(Oid policy)
 	}
 	AtEOXact_GUC(true, nestlevel);
 	if (gone)
+	{
+		pfree(printed.data);
 		return NULL;
+	}
 
 	hash = pg_cryptohash_create(PG_SHA256);
 	if (pg_cryptohash_init(hash) < 0 ||
@@ -199,16 +261,15 @@ woes_policy_fingerprint_sql(PG_FUNCTION_ARGS)
  *		not tell: ALTER POLICY keeps the comment, and a woes policy whose
  *		USING or WITH CHECK a DBA rewrote is no longer the one the direct
  *		paths stand for; its expressions no longer match the digest, so the
- *		statement runs and judges by them.  Read only when the binding is
- *		built, not per row (ALTER POLICY invalidates the table's relcache,
- *		and with it the binding).  COMMENT ON POLICY does not, but a comment
+ *		statement runs and judges by them.  So does a woes policy dropped:
+ *		the count of its table's permissive woes policies, in every other
+ *		one's digest, no longer matches.  Read only when the binding is
+ *		built, not per row (ALTER and DROP POLICY invalidate the table's
+ *		relcache, and with it the binding).  COMMENT ON POLICY does not, but a comment
  *		changed later only moves a policy whose expressions the binding has
  *		already judged, so a stale answer is never less careful than the
  *		policies in force.
  */
-#define WOES_OWN_POLICY_MARK "Defined by woes."
-#define WOES_FINGERPRINT_TAG "\nwoes fingerprint: "
-
 static bool
 policy_is_woes_own(Oid relid, const char *policy_name)
 {
@@ -221,8 +282,7 @@ policy_is_woes_own(Oid relid, const char *policy_name)
 	if (!OidIsValid(policy))
 		return false;
 	comment = GetComment(policy, PolicyRelationId, 0);
-	if (comment == NULL ||
-		strncmp(comment, WOES_OWN_POLICY_MARK, strlen(WOES_OWN_POLICY_MARK)) != 0)
+	if (!marked_woes(comment))
 		return false;
 	/* the comment ends with the tag and the digest of the expressions in force */
 	fingerprint = woes_policy_fingerprint(policy);

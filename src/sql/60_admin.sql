@@ -259,15 +259,17 @@ $$;
 COMMENT ON FUNCTION @extschema@.shard_privilege_offenders() IS
     'Internal: the Citus woes tables with a placement lacking a column privilege of the table (none without Citus)';
 
--- The digest of a policy's expressions that ends the comment of every policy
--- woes creates (written last, over them all): the C code trusts a woes
--- policy only while its expressions still match it, so one an ALTER POLICY
--- rewrote sends the direct paths to the statements (src/policies.c).
+-- The digest of a policy as woes defines it (its command, permissive or
+-- not, its table's count of permissive woes policies, its expressions)
+-- that ends the comment of every policy woes creates (written last, over
+-- them all): the C code trusts a woes policy only while it still matches,
+-- so one an ALTER POLICY rewrote, or whose sibling a DBA dropped, sends the
+-- direct paths to the statements (src/policies.c).
 CREATE FUNCTION @extschema@.policy_fingerprint(policy oid) RETURNS text
     AS 'MODULE_PATHNAME', 'woes_policy_fingerprint_sql'
     LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.policy_fingerprint(oid) IS
-    'Internal: the digest (SHA-256) of a policy''s USING and WITH CHECK expressions, as pg_get_expr prints them under pinned settings, that ends the comment of every policy woes creates; the direct paths take a woes policy for woes''s own only while its expressions match it (NULL: no such policy)';
+    'Internal: the digest (SHA-256) of a policy as woes defines it (its command, permissive or not, its table''s count of permissive woes policies, its USING and WITH CHECK as pg_get_expr prints them under pinned settings) that ends the comment of every policy woes creates; the direct paths take a woes policy for woes''s own only while it matches (NULL: no such policy)';
 
 -- Writes the fingerprint of a woes policy's expressions at the end of its
 -- comment: woes vouches for the policy as it stands.  The install script
@@ -286,6 +288,11 @@ DECLARE
     doc     text;
     digest  text;
 BEGIN
+    IF tbl IS NULL OR policy IS NULL THEN
+        RAISE EXCEPTION 'stamp_policy needs a table and a policy' USING ERRCODE = 'WO007';
+    END IF;
+    -- no ALTER or DROP POLICY on the table until the stamp is written
+    EXECUTE format('LOCK TABLE %s IN SHARE UPDATE EXCLUSIVE MODE', tbl);
     SELECT p.oid, obj_description(p.oid, 'pg_policy') INTO pol, doc
       FROM pg_policy p WHERE p.polrelid = tbl AND p.polname = policy;
     IF pol IS NULL THEN

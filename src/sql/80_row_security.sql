@@ -147,7 +147,7 @@ $$;
 -- Last, over every policy woes created above: woes.stamp_policy writes the
 -- fingerprint of its expressions at the end of its comment, after the
 -- words 'woes fingerprint: ' on a line of their own.  The C code takes a
--- policy for woes's own only while its expressions match the fingerprint
+-- policy for woes's own only while it matches the fingerprint
 -- (policy_is_woes_own in src/policies.c), so an ALTER POLICY that rewrites
 -- one, which keeps the comment, sends the direct paths to the statements.
 -- A policy that has a fingerprint line already is left as it is.

@@ -4,7 +4,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION woes;
-SELECT plan(41);
+SELECT plan(42);
 
 -- the tables of the schema; channels is global lookup data, every other
 -- table belongs to a workspace
@@ -79,6 +79,16 @@ CREATE POLICY dba_policy ON woes.conversations AS RESTRICTIVE FOR UPDATE USING (
 SELECT throws_ok($$SELECT woes.stamp_policy('woes.conversations', 'dba_policy')$$, 'WO007', NULL,
                  'stamp_policy: a policy that is not woes''s is WO007');
 DROP POLICY dba_policy ON woes.conversations;
+-- a woes policy dropped: every other woes policy of its table no longer
+-- matches its fingerprint (each counts the permissive ones), the other
+-- tables' do
+SAVEPOINT dropped;
+DROP POLICY conversations_admin_delete ON woes.conversations;
+SELECT is((SELECT detail FROM woes.doctor() WHERE "check" = 'policies_as_defined'),
+          (SELECT string_agg('conversations.' || polname, ', ' ORDER BY polname) FROM pg_policy
+            WHERE polrelid = 'woes.conversations'::regclass),
+          'doctor names every other woes policy of a table one was dropped from');
+ROLLBACK TO SAVEPOINT dropped;
 
 SELECT is_empty($$
     SELECT p.polrelid::regclass || ' ' || p.polname FROM pg_policy p JOIN woes_tables t ON t.oid = p.polrelid

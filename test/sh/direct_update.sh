@@ -33,7 +33,9 @@
 #      narrowed TO some roles, its comment kept: the statement runs too;
 #      and its USING rewritten by ALTER POLICY (TO PUBLIC and its comment
 #      kept): the statement runs and the rewritten policy holds; put back
-#      as it was, no statement again;
+#      as it was, no statement again; and dropped: the statement runs (and
+#      updates nothing); made again as it was, with its comment, no
+#      statement again;
 #   9. the UPDATE privilege on conversations revoked from woes_service: the
 #      statement runs as the caller and refuses set_pending (42501);
 #  10. what the direct status change stands on: woes's UPDATE policy on
@@ -242,6 +244,26 @@ expect "status" "$(state | cut -d' ' -f1)" "open"
 psql -qX -v ON_ERROR_STOP=1 -d $db -c "ALTER POLICY conversations_staff_update ON woes.conversations USING ($original)"
 r=$(ROLE=$role write operator "SELECT woes.set_pending(conv());" "SELECT woes.reopen(conv());"); echo "$r"
 expect "UPDATE statements run, put back" "$(head -1 <<<"$r")" "statements: 0"
+# woes's own policy dropped: the statements admit less, and so the statement runs; made again with
+# its expressions and comment, written directly again
+check=$(psql -qX -At -d $db -c "SELECT pg_get_expr(polwithcheck, polrelid) FROM pg_policy
+                                 WHERE polrelid = 'woes.conversations'::regclass AND polname = 'conversations_staff_update'")
+psql -qX -v ON_ERROR_STOP=1 -d $db <<'SQL'
+CREATE TABLE kept_comment AS SELECT obj_description(oid, 'pg_policy') AS comment FROM pg_policy
+ WHERE polrelid = 'woes.conversations'::regclass AND polname = 'conversations_staff_update';
+DROP POLICY conversations_staff_update ON woes.conversations;
+SQL
+r=$(ROLE=$role write operator "SELECT woes.set_pending(conv());"); echo "$r"
+expect "UPDATE statements run, woes's policy dropped" "$(head -1 <<<"$r")" "statements: 1"
+expect "status" "$(state | cut -d' ' -f1)" "open"
+psql -qX -v ON_ERROR_STOP=1 -d $db <<SQL
+CREATE POLICY conversations_staff_update ON woes.conversations FOR UPDATE USING ($original) WITH CHECK ($check);
+SELECT comment FROM kept_comment \gset
+COMMENT ON POLICY conversations_staff_update ON woes.conversations IS :'comment';
+DROP TABLE kept_comment;
+SQL
+r=$(ROLE=$role write operator "SELECT woes.set_pending(conv());" "SELECT woes.reopen(conv());"); echo "$r"
+expect "UPDATE statements run, made again" "$(head -1 <<<"$r")" "statements: 0"
 
 echo "== 9. without UPDATE on conversations: the statement refuses"
 psql -qX -v ON_ERROR_STOP=1 -d $db -c "REVOKE UPDATE ON woes.conversations FROM woes_service"

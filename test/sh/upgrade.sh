@@ -662,7 +662,7 @@ SQL
     got=$(qa -d "$c" -c "SELECT regexp_replace(obj_description(oid, 'pg_policy'), '.*\n', '') FROM pg_policy
                           WHERE polrelid = 'woes.conversations'::regclass AND polname = 'conversations_staff_update'")
     echo "  its comment's last line: $got"
-    [ "$got" = "woes fingerprint: none (changed before the update to $current)" ] ||
+    case "$got" in "woes fingerprint: none (changed before the update to "*")") ;; *) false ;; esac ||
         fail "after the update from $released the rewritten policy's comment ends '$got'"
 done
 
