@@ -4,7 +4,7 @@
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION woes;
-SELECT plan(42);
+SELECT plan(43);
 
 -- the tables of the schema; channels is global lookup data, every other
 -- table belongs to a workspace
@@ -79,6 +79,8 @@ CREATE POLICY dba_policy ON woes.conversations AS RESTRICTIVE FOR UPDATE USING (
 SELECT throws_ok($$SELECT woes.stamp_policy('woes.conversations', 'dba_policy')$$, 'WO007', NULL,
                  'stamp_policy: a policy that is not woes''s is WO007');
 DROP POLICY dba_policy ON woes.conversations;
+SELECT throws_ok($$SELECT woes.stamp_policy('woes.conversations', NULL)$$, 'WO007', NULL,
+                 'stamp_policy: a NULL argument is WO007');
 -- a woes policy dropped: every other woes policy of its table no longer
 -- matches its fingerprint (each counts the permissive ones), the other
 -- tables' do
