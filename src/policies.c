@@ -308,9 +308,35 @@ bool
 woes_policies_own(Relation rel, const char *cmds)
 {
 	ListCell   *lc;
+	const char *cmd;
 
 	if (rel->rd_rsdesc == NULL)
 		return true;
+
+	/*
+	 * A command no permissive policy judges: under forced row-level security
+	 * the statement admits no row at all, which no direct path could stand
+	 * for.  (Every woes policy dropped, the restrictive one too, leaves no
+	 * fingerprint to mismatch; this is what tells.)
+	 */
+	for (cmd = cmds; *cmd; cmd++)
+	{
+		bool		judged = false;
+
+		foreach(lc, rel->rd_rsdesc->policies)
+		{
+			RowSecurityPolicy *pol = (RowSecurityPolicy *) lfirst(lc);
+
+			if (pol->permissive && (pol->polcmd == '*' || pol->polcmd == *cmd))
+			{
+				judged = true;
+				break;
+			}
+		}
+		if (!judged)
+			return false;
+	}
+
 	foreach(lc, rel->rd_rsdesc->policies)
 	{
 		RowSecurityPolicy *pol = (RowSecurityPolicy *) lfirst(lc);

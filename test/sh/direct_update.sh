@@ -35,7 +35,8 @@
 #      kept): the statement runs and the rewritten policy holds; put back
 #      as it was, no statement again; and dropped: the statement runs (and
 #      updates nothing); made again as it was, with its comment, no
-#      statement again;
+#      statement again; every policy of the table dropped (rolled back):
+#      the statement runs;
 #   9. the UPDATE privilege on conversations revoked from woes_service: the
 #      statement runs as the caller and refuses set_pending (42501);
 #  10. what the direct status change stands on: woes's UPDATE policy on
@@ -264,6 +265,15 @@ DROP TABLE kept_comment;
 SQL
 r=$(ROLE=$role write operator "SELECT woes.set_pending(conv());" "SELECT woes.reopen(conv());"); echo "$r"
 expect "UPDATE statements run, made again" "$(head -1 <<<"$r")" "statements: 0"
+# every policy of conversations dropped, the restrictive one too (in a transaction rolled back): no
+# fingerprint is left to mismatch, but the statement admits no row, so it runs
+id=$(psql -qX -At -d $db -c "SELECT id FROM woes.conversations WHERE number = 1")
+r=$(ROLE=$role write operator "RESET ROLE;" \
+    "DO \$\$ DECLARE p name; BEGIN FOR p IN SELECT polname FROM pg_policy WHERE polrelid = 'woes.conversations'::regclass
+         LOOP EXECUTE format('DROP POLICY %I ON woes.conversations', p); END LOOP; END \$\$;" \
+    "SET ROLE $role;" "SELECT woes.set_pending('$id');" "ROLLBACK;"); echo "$r"
+expect "UPDATE statements run, every policy dropped" "$(head -1 <<<"$r")" "statements: 1"
+expect "policies" "$(psql -qX -At -d $db -c "SELECT count(*) FROM pg_policy WHERE polrelid = 'woes.conversations'::regclass")" "7"
 
 echo "== 9. without UPDATE on conversations: the statement refuses"
 psql -qX -v ON_ERROR_STOP=1 -d $db -c "REVOKE UPDATE ON woes.conversations FROM woes_service"
