@@ -187,9 +187,9 @@ $$;
 -- comments above written, listed here (releases/woes--0.1.0.sql never
 -- changes, nor do these; they were taken with woes.policy_fingerprint on
 -- such a database, and test/sh/upgrade.sh fails on every major where one
--- would not match).  A policy a
--- DBA rewrote with ALTER POLICY, or dropped and made again under woes's
--- name, is not vouched for by this update: its comment gets the line
+-- would not match).  A policy a DBA rewrote with ALTER POLICY, or dropped
+-- and made again otherwise under woes's name, is not vouched for by this
+-- update: its comment gets the line
 -- 'woes fingerprint: none (...)', which the stamping at the end of this
 -- script leaves, so the direct paths take the statements for it and
 -- woes.doctor() names it (policies_as_defined) until its owner puts it back
