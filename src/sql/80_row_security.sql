@@ -144,8 +144,8 @@ BEGIN
 END;
 $$;
 
--- Last, over every policy woes created above: woes.stamp_policy writes the
--- fingerprint of its expressions at the end of its comment, after the
+-- Last, over every policy woes created above: woes.stamp_policy writes its
+-- fingerprint (see woes.policy_fingerprint) at the end of its comment, after the
 -- words 'woes fingerprint: ' on a line of their own.  The C code takes a
 -- policy for woes's own only while it matches the fingerprint
 -- (policy_is_woes_own in src/policies.c), so an ALTER POLICY that rewrites

@@ -27,10 +27,10 @@ CREATE FUNCTION @extschema@.policy_fingerprint(policy oid) RETURNS text
 COMMENT ON FUNCTION @extschema@.policy_fingerprint(oid) IS
     'Internal: the digest (SHA-256) of a policy as woes defines it (its command, permissive or not, its table''s count of permissive woes policies, its USING and WITH CHECK as pg_get_expr prints them under pinned settings) that ends the comment of every policy woes creates; the direct paths take a woes policy for woes''s own only while it matches (NULL: no such policy)';
 
--- Writes the fingerprint of a woes policy's expressions at the end of its
--- comment: woes vouches for the policy as it stands.  The install script
--- calls it for every policy it made; its owner (a superuser) calls it only
--- after comparing a policy woes.doctor() names (policies_as_defined) with
+-- Writes the fingerprint of a woes policy at the end of its comment: woes
+-- vouches for the policy as it stands.  The install script calls it for
+-- every policy it made; its owner (a superuser) calls it only after
+-- comparing a policy woes.doctor() names (policies_as_defined) with
 -- the install script, e.g. after a pg_upgrade to a major version that
 -- prints an expression differently.  Never granted: COMMENT ON POLICY
 -- needs the table's owner anyway.
@@ -66,7 +66,7 @@ BEGIN
 END;
 $$;
 COMMENT ON FUNCTION @extschema@.stamp_policy(regclass, name) IS
-    'Vouch for a woes policy as it stands: write the fingerprint of its expressions at the end of its comment, so the direct paths take it for woes''s own again (for the owner, after comparing a policy doctor() names with the install script); returns the fingerprint';
+    'Vouch for a woes policy as it stands: write its fingerprint (its command, permissive or not, its table''s count of permissive woes policies, its expressions) at the end of its comment, so the direct paths take it for woes''s own again (for the owner, after comparing a policy doctor() names with the install script); returns the fingerprint';
 
 REVOKE EXECUTE ON FUNCTION @extschema@.policy_fingerprint(oid), @extschema@.stamp_policy(regclass, name) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.policy_fingerprint(oid) TO woes_admin;
@@ -1603,10 +1603,10 @@ AS $$
            AND NOT coalesce(pg_get_expr(p.polqual, p.polrelid), '') || coalesce(pg_get_expr(p.polwithcheck, p.polrelid), '')
                ~ '(workspace_id|id) = (@extschema@\.)?current_workspace\(\)|in_workspace\((workspace_id|id)\)'
         UNION ALL
-        -- every woes policy as woes defined it: for every role, and its
-        -- expressions those its comment's fingerprint was taken of (one an
-        -- ALTER POLICY narrowed or rewrote sends the direct paths to the
-        -- statements, which judge by it; see src/policies.c)
+        -- every woes policy as woes defined it: for every role, and still
+        -- matching the fingerprint its comment ends with (one an ALTER
+        -- POLICY narrowed or rewrote, or whose sibling was dropped, sends
+        -- the direct paths to the statements; see src/policies.c)
         SELECT 'policies_as_defined', array_agg(t.relname || '.' || p.polname ORDER BY t.relname, p.polname)
           FROM tables t JOIN pg_catalog.pg_policy p ON p.polrelid = t.oid
          WHERE obj_description(p.oid, 'pg_policy') LIKE 'Defined by woes.%'
@@ -4425,8 +4425,8 @@ $$;
 -- ANALYZE sample of this table (300,000 rows).
 ALTER TABLE @extschema@.conversations ALTER COLUMN workspace_id SET STATISTICS 1000;
 
--- Last, over every policy woes created above: woes.stamp_policy writes the
--- fingerprint of its expressions at the end of its comment, after the
+-- Last, over every policy woes created above: woes.stamp_policy writes its
+-- fingerprint (see woes.policy_fingerprint) at the end of its comment, after the
 -- words 'woes fingerprint: ' on a line of their own.  The C code takes a
 -- policy for woes's own only while it matches the fingerprint
 -- (policy_is_woes_own in src/policies.c), so an ALTER POLICY that rewrites
