@@ -18,6 +18,15 @@
  * its own, so it never collides with an application's advisory locks; it
  * is taken by the top transaction (kept across subtransaction rollbacks).
  *
+ * events_since() is C: the horizon, then a new snapshot, then the page.
+ * The page is read from the outbox's key by a range probe (probe.c), the
+ * query it stands for being run only where that query could answer
+ * otherwise (a policy that is not woes's own, a missing privilege, a
+ * module watching the permission checks, a Citus node).  A consumer polls:
+ * most pages are short, and a statement per page -- the function's own
+ * and its query's executor, the policies' quals once per row -- cost more
+ * than the rows.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -27,24 +36,35 @@
 #include "catalog/pg_type.h"
 #include "commands/async.h"
 #include "executor/spi.h"
+#include "executor/tstoreReceiver.h"
 #include "fmgr.h"
+#include "funcapi.h"
 #include "miscadmin.h"
+#include "nodes/params.h"
+#include "parser/parse_func.h"
 #include "storage/lock.h"
 #include "utils/builtins.h"
 #include "utils/numeric.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/resowner.h"
+#include "utils/snapmgr.h"
 #include "utils/syscache.h"
+#include "utils/tuplestore.h"
 
 #include "context.h"
+#include "enums.h"
+#include "errcodes.h"
 #include "events.h"
 #include "ids.h"
+#include "probe.h"
 #include "rowwriter.h"
 #include "scope.h"
 #include "shards.h"
 
 PG_FUNCTION_INFO_V1(woes_event_horizon);
+PG_FUNCTION_INFO_V1(woes_outbox_horizon);
+PG_FUNCTION_INFO_V1(woes_events_since);
 
 /* locktag field4 of woes' in-flight event registrations ("WO") */
 #define WOES_EVENT_LOCK_FIELD4	0x574F
@@ -231,33 +251,17 @@ woes_emit_event(Oid owner, Datum workspace, const char *kind, Datum conversation
 }
 
 /*
- * event_horizon() returns bigint
- *		Every event id below the result belongs to a transaction that has
- *		ended.  Read the sequence first, then the lock table: a transaction
- *		not yet in the lock table when it is read draws its ids after the
- *		sequence was read, so they are at or above the horizon.  It reads
- *		the sequence as the owner.
- *		event_horizon(workspace uuid DEFAULT woes.current_workspace())
+ * The horizon on this node: the sequence first, then the lock table (a
+ * transaction not yet in the lock table when it is read draws its ids
+ * after the sequence was read, so they are at or above the horizon).  The
+ * sequence is read as owner.
  */
-Datum
-woes_event_horizon(PG_FUNCTION_ARGS)
+static int64
+horizon_here(Oid owner)
 {
-	int64		horizon;
-	LockData   *data;
+	int64		horizon = next_possible_id(owner);
+	LockData   *data = GetLockStatusData();
 	int			i;
-	Datum		forwarded;
-	bool		forwarded_null;
-
-	/*
-	 * On a Citus coordinator: the workspace's events are written on its
-	 * worker, with that node's sequence and in its lock table, so the
-	 * horizon is that node's (one round trip; the read that follows is
-	 * routed there too, with a newer snapshot)
-	 */
-	if (woes_forward_call(fcinfo, woes_context_workspace(), &forwarded, &forwarded_null))
-		PG_RETURN_DATUM(forwarded);
-	horizon = next_possible_id(woes_function_owner(fcinfo->flinfo->fn_oid));
-	data = GetLockStatusData();
 
 	for (i = 0; i < data->nelements; i++)
 	{
@@ -275,5 +279,202 @@ woes_event_horizon(PG_FUNCTION_ARGS)
 		if (lower < horizon)
 			horizon = lower;
 	}
-	PG_RETURN_INT64(horizon);
+	return horizon;
+}
+
+/*
+ * event_horizon() returns bigint
+ *		Every event id below the result belongs to a transaction that has
+ *		ended (horizon_here).
+ *		event_horizon(workspace uuid DEFAULT woes.current_workspace())
+ */
+Datum
+woes_event_horizon(PG_FUNCTION_ARGS)
+{
+	Datum		forwarded;
+	bool		forwarded_null;
+
+	/*
+	 * On a Citus coordinator: the workspace's events are written on its
+	 * worker, with that node's sequence and in its lock table, so the
+	 * horizon is that node's (one round trip; the read that follows is
+	 * routed there too, with a newer snapshot)
+	 */
+	if (woes_forward_call(fcinfo, woes_context_workspace(), &forwarded, &forwarded_null))
+		PG_RETURN_DATUM(forwarded);
+	PG_RETURN_INT64(horizon_here(woes_function_owner(fcinfo->flinfo->fn_oid)));
+}
+
+/*
+ * The checks every outbox read makes (operators and admins; READ
+ * COMMITTED, since a transaction snapshot older than the horizon could
+ * skip events; a page size in bounds), then the horizon of the context's
+ * workspace: on a Citus coordinator through woes.event_horizon(), which
+ * forwards the call to the workspace's node.  owner: woes's, who reads the
+ * sequence.
+ */
+static int64
+outbox_horizon(const char *action, bool max_null, int32 max, Oid owner)
+{
+	uint32		readers = WOES_AUDIENCE_BIT(WOES_AUDIENCE_OPERATOR) | WOES_AUDIENCE_BIT(WOES_AUDIENCE_ADMIN);
+	int			audience = woes_context_audience();
+
+	/*
+	 * A read, as the policies judge it: an audience of the context that may
+	 * read passes without the context's check against the tables (that is
+	 * for writes; a role bound to read the outbox need not see workspaces).
+	 * Otherwise the error, with that check first, as for any call.
+	 */
+	if (woes_context_workspace() == NULL || audience == WOES_AUDIENCE_NONE ||
+		(readers & WOES_AUDIENCE_BIT(audience)) == 0)
+		woes_require_audience(readers, action);
+	if (XactIsoLevel != XACT_READ_COMMITTED)
+		ereport(ERROR,
+				(errcode(ERRCODE_WOES_READ_COMMITTED),
+				 errmsg("reading the outbox needs READ COMMITTED"),
+				 errhint("A transaction snapshot older than the horizon could skip events; use READ COMMITTED.")));
+	if (max_null || max < 1 || max > 100000)
+		ereport(ERROR,
+				(errcode(ERRCODE_WOES_INVALID_ARGUMENT),
+				 errmsg("max must be between 1 and 100000")));
+	if (woes_node() == WOES_NODE_COORDINATOR)
+	{
+		Oid			fn = LookupFuncName(list_make2(makeString("woes"), makeString("event_horizon")),
+										1, (Oid[]) {UUIDOID}, false);
+
+		return DatumGetInt64(OidFunctionCall1(fn, UUIDPGetDatum(woes_context_workspace())));
+	}
+	return horizon_here(owner);
+}
+
+/*
+ * outbox_horizon(action text, max integer) returns bigint
+ *		Internal: the checks of an outbox read, then its horizon, for the
+ *		readers written in SQL (resolved_conversations).  Its own statement:
+ *		the rows are read by the next, with a snapshot taken after it.
+ */
+Datum
+woes_outbox_horizon(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT64(outbox_horizon(PG_ARGISNULL(0) ? "reading the outbox" : text_to_cstring(PG_GETARG_TEXT_PP(0)),
+								   PG_ARGISNULL(1), PG_ARGISNULL(1) ? 0 : PG_GETARG_INT32(1),
+								   woes_function_owner(fcinfo->flinfo->fn_oid)));
+}
+
+/* the page as the outbox's key holds it (the caller's own query: see below) */
+static WoesProbe events_page = {
+	.table = "events",
+	.columns = {"workspace_id", "id"},
+	.nkeys = 1,
+};
+
+static SPIPlanPtr events_page_plan = NULL;
+
+/*
+ * The page as the query it stands for, run as the caller through SPI with
+ * its rows sent to out: where a policy, a privilege, a module or Citus may
+ * make it answer otherwise than the key.  A read-write execution: a new
+ * statement snapshot, taken after the horizon.
+ */
+static void
+events_page_sql(Datum workspace, int64 after, int64 before, int64 max,
+				Tuplestorestate *out, TupleDesc out_desc, MemoryContext out_cxt)
+{
+	Oid			types[4] = {UUIDOID, INT8OID, INT8OID, INT8OID};
+	Datum		values[4] = {workspace, Int64GetDatum(after), Int64GetDatum(before), Int64GetDatum(max)};
+	ParamListInfo params;
+	SPIExecuteOptions options;
+	DestReceiver *dest;
+	int			nestlevel;
+	int			ret;
+	int			i;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	nestlevel = woes_api_begin(false, NULL);
+	if (events_page_plan == NULL)
+		events_page_plan = woes_prepare_kept(
+			"SELECT e.* FROM woes.events e"
+			" WHERE e.workspace_id OPERATOR(pg_catalog.=) $1"
+			"   AND e.id OPERATOR(pg_catalog.>) $2"
+			"   AND e.id OPERATOR(pg_catalog.<) $3"
+			" ORDER BY e.id LIMIT $4", 4, types);
+	params = makeParamList(4);
+	for (i = 0; i < 4; i++)
+	{
+		params->params[i].value = values[i];
+		params->params[i].isnull = false;
+		params->params[i].pflags = PARAM_FLAG_CONST;
+		params->params[i].ptype = types[i];
+	}
+	dest = CreateDestReceiver(DestTuplestore);
+	SetTuplestoreDestReceiverParams(dest, out, out_cxt, false, out_desc,
+									"the outbox's rows do not match woes.events");
+	memset(&options, 0, sizeof(options));
+	options.params = params;
+	options.read_only = false;
+	options.dest = dest;
+	ret = SPI_execute_plan_extended(events_page_plan, &options);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "could not read the outbox: %s", SPI_result_code_string(ret));
+	dest->rDestroy(dest);
+	woes_api_end(nestlevel);
+	SPI_finish();
+}
+
+/*
+ * events_since(cursor bigint, max integer DEFAULT 1000) returns setof events
+ *		The workspace's events after cursor, in id order, at most max, below
+ *		the horizon: its own step, before the snapshot the rows are read
+ *		with (see the top of the file).  Runs as the caller, with
+ *		row_security on whatever the session set.
+ */
+Datum
+woes_events_since(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int64		after = PG_ARGISNULL(0) ? 0 : PG_GETARG_INT64(0);
+	bool		max_null = PG_ARGISNULL(1);
+	int32		max = max_null ? 0 : PG_GETARG_INT32(1);
+	Datum		workspace;
+	int64		horizon;
+	MemoryContext per_query;
+	MemoryContext old;
+	TupleDesc	desc;
+	Tuplestorestate *out;
+	Snapshot	snap;
+	int			pinned;
+
+	if (rsinfo == NULL || !IsA(rsinfo, ReturnSetInfo) ||
+		!(rsinfo->allowedModes & SFRM_Materialize) || rsinfo->expectedDesc == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("set-valued function called in context that cannot accept a set")));
+
+	horizon = outbox_horizon("reading the outbox", max_null, max,
+							 woes_function_owner(fcinfo->flinfo->fn_oid));
+	workspace = UUIDPGetDatum(woes_context_workspace());
+
+	per_query = rsinfo->econtext->ecxt_per_query_memory;
+	old = MemoryContextSwitchTo(per_query);
+	desc = CreateTupleDescCopy(rsinfo->expectedDesc);
+	out = tuplestore_begin_heap((rsinfo->allowedModes & SFRM_Materialize_Random) != 0, false, work_mem);
+	MemoryContextSwitchTo(old);
+
+	/* woes's rules apply whatever the session's row_security */
+	pinned = woes_pin_rules_begin();
+	/* a new snapshot, as a new statement's: after the horizon */
+	CommandCounterIncrement();
+	snap = RegisterSnapshot(GetTransactionSnapshot());
+	/* the audience is checked above: woes's own policies admit every row of the workspace */
+	if (!woes_probe_range_as_caller(&events_page, workspace, after, horizon, max, snap, true,
+									out, desc))
+		events_page_sql(workspace, after, horizon, max, out, desc, per_query);
+	UnregisterSnapshot(snap);
+	woes_pin_rules_end(pinned);
+
+	rsinfo->returnMode = SFRM_Materialize;
+	rsinfo->setResult = out;
+	rsinfo->setDesc = desc;
+	return (Datum) 0;
 }

@@ -36,6 +36,10 @@
  * watches the executor's permission checks or adds policies of its own
  * (woes_permissions_hooked) to that module.
  *
+ * woes_probe_range_as_caller() is the same for a page of rows, by the
+ * index's first key and a range of its second, in index order (the
+ * outbox's page: events.c), on the same terms.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -61,6 +65,7 @@
 #include "utils/rel.h"
 #include "utils/rls.h"
 #include "utils/syscache.h"
+#include "utils/tuplestore.h"
 #include "utils/uuid.h"
 
 #include "compat.h"
@@ -343,4 +348,86 @@ woes_probe_as_caller(WoesProbe *p, const Datum *keys, Snapshot snap, bool polici
 	found = probe_in(p, heap, keys, snap, NULL, NULL);
 	table_close(heap, NoLock);
 	return found ? WOES_PROBE_FOUND : WOES_PROBE_NONE;
+}
+
+/*
+ * woes_probe_range_as_caller
+ *		Stands for the current user's query
+ *
+ *			SELECT * FROM woes.<table> WHERE <column 1> = key
+ *			   AND <column 2> > after AND <column 2> < before
+ *			 ORDER BY <column 2> LIMIT max
+ *
+ *		for a probe whose unique index is (uuid, bigint): the rows visible to
+ *		snap, whole, appended to out (whose descriptor is the table's row
+ *		type).  false, with nothing appended, where that query could answer
+ *		otherwise (as for woes_probe_as_caller); the caller runs it then.
+ */
+bool
+woes_probe_range_as_caller(WoesProbe *p, Datum key, int64 after, int64 before, int64 max,
+						   Snapshot snap, bool policies_vouched,
+						   Tuplestorestate *out, TupleDesc out_desc)
+{
+	Relation	heap;
+	Relation	index;
+	TupleDesc	desc;
+	ScanKeyData skey[3];
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	int64		n = 0;
+
+	Assert(p->nkeys == 1 && p->columns[1] != NULL && p->columns[2] == NULL);
+	if (woes_node() != WOES_NODE_SINGLE || woes_permissions_hooked())
+		return false;
+	heap = probe_open(p, &key);
+	desc = RelationGetDescr(heap);
+	if (pg_class_aclcheck(p->relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK ||
+		(check_enable_rls(p->relid, InvalidOid, true) == RLS_ENABLED &&
+		 !(policies_vouched && p->own_read_policies)) ||
+		out_desc->natts != desc->natts)
+	{
+		table_close(heap, NoLock);
+		return false;
+	}
+	index = index_open(p->indexid, AccessShareLock);
+	if (TupleDescAttr(RelationGetDescr(index), 0)->atttypid != UUIDOID ||
+		TupleDescAttr(RelationGetDescr(index), 1)->atttypid != INT8OID)
+		elog(ERROR, "index %s of woes.%s does not have the expected columns",
+			 RelationGetRelationName(index), p->table);
+	ScanKeyEntryInitialize(&skey[0], 0, 1, BTEqualStrategyNumber, InvalidOid,
+						   index->rd_indcollation[0], F_UUID_EQ, key);
+	ScanKeyEntryInitialize(&skey[1], 0, 2, BTGreaterStrategyNumber, InvalidOid,
+						   InvalidOid, F_INT8GT, Int64GetDatum(after));
+	ScanKeyEntryInitialize(&skey[2], 0, 2, BTLessStrategyNumber, InvalidOid,
+						   InvalidOid, F_INT8LT, Int64GetDatum(before));
+	slot = table_slot_create(heap, NULL);
+	scan = woes_index_beginscan(heap, index, snap, 3);
+	index_rescan(scan, skey, 3, NULL, 0);
+	while (n < max && index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		bool		should_free;
+		HeapTuple	tuple = ExecFetchSlotHeapTuple(slot, false, &should_free);
+
+		/*
+		 * The stored tuple as it is, unless it predates a column added
+		 * since: then its columns, the added ones' defaults included (the
+		 * reader's copy of the descriptor has no defaults to fill them in)
+		 */
+		if (HeapTupleHeaderGetNatts(tuple->t_data) == desc->natts)
+			tuplestore_puttuple(out, tuple);
+		else
+		{
+			slot_getallattrs(slot);
+			tuplestore_putvalues(out, out_desc, slot->tts_values, slot->tts_isnull);
+		}
+		if (should_free)
+			heap_freetuple(tuple);
+		n++;
+		CHECK_FOR_INTERRUPTS();
+	}
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	index_close(index, NoLock);
+	table_close(heap, NoLock);
+	return true;
 }

@@ -9,7 +9,9 @@
 #ifndef WOES_PROBE_H
 #define WOES_PROBE_H
 
+#include "access/tupdesc.h"
 #include "utils/snapshot.h"
+#include "utils/tuplestore.h"
 
 #define WOES_PROBE_MAX_COLUMNS 7
 
@@ -40,5 +42,8 @@ extern bool woes_probe(WoesProbe *p, const Datum *keys, Snapshot snap,
 					   Datum *out, bool *out_null);
 extern WoesProbeResult woes_probe_as_caller(WoesProbe *p, const Datum *keys, Snapshot snap,
 											bool policies_vouched);
+extern bool woes_probe_range_as_caller(WoesProbe *p, Datum key, int64 after, int64 before,
+									   int64 max, Snapshot snap, bool policies_vouched,
+									   Tuplestorestate *out, TupleDesc out_desc);
 
 #endif							/* WOES_PROBE_H */

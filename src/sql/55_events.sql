@@ -47,73 +47,26 @@ CREATE FUNCTION @extschema@.event_horizon(workspace uuid DEFAULT @extschema@.cur
 COMMENT ON FUNCTION @extschema@.event_horizon(uuid) IS
     'Every event id below this belongs to a transaction that has ended (committed or rolled back): the gap-free limit for cursors (on Citus: of the workspace''s node)';
 
--- Internal: the horizon-then-snapshot read shared by events_since and
--- resolved_conversations.  The horizon must be taken before the snapshot
--- the rows are read with, so both callers are plpgsql, where each
--- statement takes a new snapshot (READ COMMITTED only).
-CREATE FUNCTION @extschema@.require_read_committed() RETURNS void
-    LANGUAGE plpgsql STABLE
-    SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'read committed' THEN
-        RAISE EXCEPTION 'reading the outbox needs READ COMMITTED'
-            USING ERRCODE = 'WO401',
-                  HINT = 'A transaction snapshot older than the horizon could skip events; use READ COMMITTED.';
-    END IF;
-END;
-$$;
-COMMENT ON FUNCTION @extschema@.require_read_committed() IS
-    'Internal: raise WO401 unless the transaction is READ COMMITTED';
-
--- Internal: the checks every outbox read makes, then the horizon.  Called
--- as its own statement, before the statement that reads the rows.
+-- Internal: the checks every outbox read makes (operators and admins,
+-- READ COMMITTED, max in bounds), then the horizon.  For the readers
+-- written in SQL: called as its own statement, before the statement that
+-- reads the rows (each plpgsql statement takes a new snapshot, after it).
 CREATE FUNCTION @extschema@.outbox_horizon(action text, max integer) RETURNS bigint
-    LANGUAGE plpgsql VOLATILE
-    SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-    IF NOT @extschema@.in_audience('{operator,admin}') THEN
-        PERFORM @extschema@.require_audience('{operator,admin}', action);
-    END IF;
-    IF pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'read committed' THEN
-        PERFORM @extschema@.require_read_committed();
-    END IF;
-    IF outbox_horizon.max IS NULL OR outbox_horizon.max NOT BETWEEN 1 AND 100000 THEN
-        RAISE EXCEPTION 'max must be between 1 and 100000' USING ERRCODE = 'WO007';
-    END IF;
-    RETURN @extschema@.event_horizon();
-END;
-$$;
+    AS 'MODULE_PATHNAME', 'woes_outbox_horizon'
+    LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.outbox_horizon(text, integer) IS
     'Internal: audience, isolation and max checks of an outbox read, then woes.event_horizon()';
 
+-- C: the checks and the horizon, then a new snapshot, then the page, read
+-- from the outbox's key where the query it stands for could not answer
+-- otherwise (see src/events.c).  Runs as the caller, so the read policy
+-- applies; the cursor is compared as a plain value (under row-level
+-- security a generic plan kept an expression such as coalesce($1, 0) out
+-- of the index condition).
 CREATE FUNCTION @extschema@.events_since("cursor" bigint, max integer DEFAULT 1000)
     RETURNS SETOF @extschema@.events
-    LANGUAGE plpgsql VOLATILE
-    SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    ws      uuid := @extschema@.current_workspace();   -- a value: see upsert_contact
-    -- the cursor as a plain value too: under row-level security a generic
-    -- plan keeps an expression such as coalesce($1, 0), which PostgreSQL
-    -- cannot prove leakproof, out of the index condition (a filter after
-    -- the policies: every earlier event of the workspace read)
-    past    bigint := coalesce(events_since."cursor", 0);
-    horizon bigint;
-BEGIN
-    -- its own statement: the horizon is taken before the snapshot below
-    horizon := @extschema@.outbox_horizon('reading the outbox', events_since.max);
-    -- a new statement, so a new snapshot: taken after the horizon
-    RETURN QUERY
-        SELECT e.* FROM @extschema@.events e
-         WHERE e.workspace_id OPERATOR(pg_catalog.=) ws
-           AND e.id OPERATOR(pg_catalog.>) past
-           AND e.id OPERATOR(pg_catalog.<) horizon
-         ORDER BY e.id
-         LIMIT events_since.max;
-END;
-$$;
+    AS 'MODULE_PATHNAME', 'woes_events_since'
+    LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION @extschema@.events_since(bigint, integer) IS
     'The workspace''s events after cursor, in id order, at most max; gap-free: pass the last id you got as the next cursor and no event is ever skipped, whatever order transactions commit in';
 

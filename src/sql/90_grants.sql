@@ -84,7 +84,6 @@ GRANT EXECUTE ON FUNCTION
     @extschema@.require_text(text, text, integer),
     @extschema@.thread_keys(text, text),
     @extschema@.handoff(uuid, @extschema@.control, text, uuid),
-    @extschema@.require_read_committed(),
     @extschema@.tag_for(uuid, text, boolean),
     @extschema@.metrics_from_history(uuid),
     @extschema@.outbox_horizon(text, integer)

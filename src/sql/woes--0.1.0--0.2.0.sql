@@ -1178,33 +1178,19 @@ COMMENT ON FUNCTION @extschema@.event_horizon(uuid) IS
     'Every event id below this belongs to a transaction that has ended (committed or rolled back): the gap-free limit for cursors (on Citus: of the workspace''s node)';
 REVOKE EXECUTE ON FUNCTION @extschema@.event_horizon(uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.event_horizon(uuid) TO woes_service, woes_admin;
+-- The outbox's checks and page in C (src/events.c): outbox_horizon does
+-- what require_read_committed did for it, and events_since reads the page
+-- from the outbox's key where its query could not answer otherwise.
+-- CREATE OR REPLACE sets what the C functions have: no SET clauses (they
+-- pin what they need themselves).
+CREATE OR REPLACE FUNCTION @extschema@.outbox_horizon(action text, max integer) RETURNS bigint
+    AS 'MODULE_PATHNAME', 'woes_outbox_horizon'
+    LANGUAGE C VOLATILE;
+DROP FUNCTION @extschema@.require_read_committed();
 CREATE OR REPLACE FUNCTION @extschema@.events_since("cursor" bigint, max integer DEFAULT 1000)
     RETURNS SETOF @extschema@.events
-    LANGUAGE plpgsql VOLATILE
-    SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    ws      uuid := @extschema@.current_workspace();   -- a value: see upsert_contact
-    -- the cursor as a plain value too: under row-level security a generic
-    -- plan keeps an expression such as coalesce($1, 0), which PostgreSQL
-    -- cannot prove leakproof, out of the index condition (a filter after
-    -- the policies: every earlier event of the workspace read)
-    past    bigint := coalesce(events_since."cursor", 0);
-    horizon bigint;
-BEGIN
-    -- its own statement: the horizon is taken before the snapshot below
-    horizon := @extschema@.outbox_horizon('reading the outbox', events_since.max);
-    -- a new statement, so a new snapshot: taken after the horizon
-    RETURN QUERY
-        SELECT e.* FROM @extschema@.events e
-         WHERE e.workspace_id OPERATOR(pg_catalog.=) ws
-           AND e.id OPERATOR(pg_catalog.>) past
-           AND e.id OPERATOR(pg_catalog.<) horizon
-         ORDER BY e.id
-         LIMIT events_since.max;
-END;
-$$;
-ALTER FUNCTION @extschema@.events_since(bigint, integer) SET row_security = on;
+    AS 'MODULE_PATHNAME', 'woes_events_since'
+    LANGUAGE C VOLATILE;
 CREATE OR REPLACE FUNCTION @extschema@.resolved_conversations("cursor" bigint DEFAULT 0, max integer DEFAULT 1000)
     RETURNS TABLE (event_id bigint, conversation_id uuid, number bigint, channel text,
                    contact_id uuid, assignee_id uuid, team_id uuid, subject text,

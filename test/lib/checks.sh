@@ -1,5 +1,5 @@
 # Sourced by the shell tests that stop at their first failure
-# (direct_update, direct_context_check, audit_hook, policy_hook):
+# (direct_update, direct_context_check, direct_outbox, audit_hook, policy_hook):
 #
 #   fail MESSAGE            print "FAIL: MESSAGE" and exit 1
 #   expect WHAT GOT WANT    print "WHAT: GOT"; fail unless GOT is WANT

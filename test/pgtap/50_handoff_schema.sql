@@ -7,7 +7,7 @@ BEGIN;
 CREATE EXTENSION IF NOT EXISTS pgtap;
 CREATE EXTENSION IF NOT EXISTS woes;
 
-SELECT plan(61);
+SELECT plan(60);
 
 -- policies: workspace isolation (RESTRICTIVE, every command) and one
 -- read policy each; no policy that would let anyone write
@@ -83,7 +83,6 @@ SELECT function_privs_are('woes', 'events_since', ARRAY['bigint', 'integer'], 'w
 SELECT function_privs_are('woes', 'resolved_conversations', ARRAY['bigint', 'integer'], 'public', ARRAY[]::name[]);
 SELECT function_privs_are('woes', 'resolved_conversations', ARRAY['bigint', 'integer'], 'woes_analyst', ARRAY[]::name[]);
 SELECT function_privs_are('woes', 'resolved_conversations', ARRAY['bigint', 'integer'], 'woes_service', ARRAY['EXECUTE']);
-SELECT function_privs_are('woes', 'require_read_committed', ARRAY[]::name[], 'public', ARRAY[]::name[]);
 -- events_since runs as the caller (so the read policy applies); the horizon
 -- reads the sequence as the owner
 SELECT isnt_definer('woes', 'events_since', ARRAY['bigint', 'integer']);
@@ -97,8 +96,8 @@ SELECT is(array_agg(p.proname::text ORDER BY p.proname), NULL,
           'handoff and outbox SQL functions all SET search_path')
   FROM pg_proc p
  WHERE p.pronamespace = 'woes'::regnamespace
-   AND p.proname IN ('request_handoff', 'take_over', 'release_to_automation', 'events_since',
-                     'resolved_conversations', 'require_read_committed')
+   AND p.proname IN ('request_handoff', 'take_over', 'release_to_automation',
+                     'resolved_conversations')
    AND NOT coalesce(p.proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false);
 
 -- the tables are registered for pg_dump (the outbox and its sequence too)

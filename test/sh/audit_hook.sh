@@ -5,13 +5,14 @@
 # (ExecutorCheckPerms_hook), which only a statement passes through; with such
 # a hook loaded, the direct paths that stand for a statement -- the context
 # check's SELECTs, the status API's UPDATE of the conversation, the intake's
-# lookups and its INSERT of the message -- run that statement
+# lookups and its INSERT of the message, the outbox's page -- run that
+# statement
 # (woes_permissions_hooked in src/rowwriter.h).
 #
 # In a cluster of its own (pgaudit must be in shared_preload_libraries), as
 # a member of woes_service with pgaudit.log = 'read, write' (session audit),
-# pgaudit.role = an auditor role granted SELECT on woes.workspaces and
-# woes.contacts, UPDATE on woes.conversations and INSERT on woes.messages
+# pgaudit.role = an auditor role granted SELECT on woes.workspaces,
+# woes.contacts and woes.events, UPDATE on woes.conversations and INSERT on woes.messages
 # (object audit), and the audit lines sent to the client:
 #   1. set_context as a customer: SELECT of woes.workspaces and of
 #      woes.contacts audited, in both logs (the probes would pass no check);
@@ -21,6 +22,8 @@
 #      audited, in both logs, and the intake's lookups of the channel, the
 #      sender's identity, the thread's keys and the sender's participation
 #      (SELECTs), and the messages are stored;
+#   3b. events_since: the SELECT of woes.events audited, in both logs, and
+#      the page has the events;
 #   4. the role no longer audited (pgaudit still loaded, so the statements
 #      still run): no audit line, and the calls do what they did.
 # Needs the pgaudit package of the server's major (test/run installs it).
@@ -45,7 +48,7 @@ SET client_min_messages = warning;
 CREATE EXTENSION woes;
 CREATE ROLE audit_app LOGIN PASSWORD '$pw' IN ROLE woes_service;
 CREATE ROLE auditor NOLOGIN;
-GRANT SELECT ON woes.workspaces, woes.contacts TO auditor;
+GRANT SELECT ON woes.workspaces, woes.contacts, woes.events TO auditor;
 GRANT UPDATE ON woes.conversations TO auditor;
 GRANT INSERT ON woes.messages TO auditor;
 SELECT woes.create_workspace('audited', 'Audited') \g /dev/null
@@ -73,6 +76,7 @@ SELECT woes.receive_message('live_chat', 'chat-1', 'visitor-1', 'hello $1', 'm-$
 SELECT woes.receive_message('live_chat', 'chat-1', 'visitor-1', 'again $1', 'm-$1-again') \g /dev/null
 SELECT 'status ' || status FROM woes.conversations WHERE id = '$conv';
 SELECT 'messages ' || count(*) FROM woes.messages WHERE external_id LIKE 'm-$1%';
+SELECT 'outbox ' || (count(*) > 0) FROM woes.events_since(0);
 COMMIT;
 SQL
 }
@@ -106,10 +110,16 @@ for t in channels:3 identities:3 thread_refs:2 participants:1; do
 done
 grep -qx "messages 2" <<<"$out" || fail "the messages are not stored: $out"
 
+echo "== 3b. events_since: the SELECT of woes.events is audited"
+at_least "session log" "$(audited "$out" SESSION SELECT woes.events)" 1
+at_least "object log" "$(audited "$out" OBJECT SELECT woes.events)" 1
+grep -qx "outbox true" <<<"$out" || fail "the outbox reads no event: $out"
+
 echo "== 4. the role no longer audited: no audit line, the calls do what they did"
 psql -qX -c "ALTER ROLE audit_app RESET pgaudit.log" -c "ALTER ROLE audit_app RESET pgaudit.role"
 out=$(calls 2)
 expect "audit lines" "$(grep -c 'AUDIT:' <<<"$out" || true)" 0
 grep -qx "status pending" <<<"$out" || fail "the conversation is not pending: $out"
 grep -qx "messages 2" <<<"$out" || fail "the messages are not stored: $out"
+grep -qx "outbox true" <<<"$out" || fail "the outbox reads no event: $out"
 echo "ok"

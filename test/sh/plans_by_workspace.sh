@@ -29,11 +29,13 @@
 #  10. a page inside a sublink (the planner makes it a subplan) is planned
 #      again too;
 #   6. woes's own paging functions (events_since, resolved_conversations:
-#      PL/pgSQL, their plans kept by the session) read one page of the large
-#      workspace's outbox by its key after serving the small workspace from
-#      cursor 0 many times (their workspace and cursor are parameters, so
-#      the plan cache plans them per call or generically, never for the
+#      their statements' plans kept by the session) read one page of the
+#      large workspace's outbox by its key after serving the small workspace
+#      from cursor 0 many times (their workspace and cursor are parameters,
+#      so the plan cache plans them per call or generically, never for the
 #      small workspace's values; auto_explain shows the plan they run).
+#      events_since runs no query at all unless a DBA's policy is on the
+#      outbox (then its query is checked, with such a policy in place).
 set -euo pipefail
 . "$(dirname "$0")/../lib/scratch_db.sh"
 role=woes_plans_app
@@ -221,12 +223,18 @@ SELECT count(*) FROM woes.$1(:cursor, 50);
 COMMIT;
 SQL
 }
+# events_since reads the page from the outbox's key, with no query, unless
+# a DBA's policy (here a restrictive one that hides nothing) makes it run
+# the query it stands for: that query's plan is the one checked
+evd=$(outbox events_since 1000) || { echo "$evd"; echo "FAIL: psql"; exit 1; }
+psql -qX -v ON_ERROR_STOP=1 -d $db -c "CREATE POLICY plans_dba ON woes.events AS RESTRICTIVE FOR SELECT USING (true)"
 ev=$(outbox events_since 1000) || { echo "$ev"; echo "FAIL: psql"; exit 1; }
 rc=$(outbox resolved_conversations 99000) || { echo "$rc"; echo "FAIL: psql"; exit 1; }
 # the same with the generic plan (a driver's or a pooler's plan_cache_mode,
 # or the plan cache's own choice after five calls): the cursor must still be
 # an index condition under the policies
 evg=$(outbox events_since 1000 force_generic_plan) || { echo "$evg"; echo "FAIL: psql"; exit 1; }
+psql -qX -v ON_ERROR_STOP=1 -d $db -c "DROP POLICY plans_dba ON woes.events"
 rcg=$(outbox resolved_conversations 99000 force_generic_plan) || { echo "$rcg"; echo "FAIL: psql"; exit 1; }
 echo "-- events_since after the move"; echo "$ev"
 echo "-- events_since after the move, generic plan"; echo "$evg"
@@ -262,6 +270,8 @@ check "2. back in the small workspace the large workspace's plan is kept (the in
       'Index Scan using conversations_inbox_idx' "$(section "page back in the small workspace")"
 check "5. between two small workspaces the page is not planned again (still the bitmap scan)" \
       'Bitmap Heap Scan' "$(section "page in the other small workspace")"
+check "6. events_since without a DBA's policy: no query (the page read from the outbox key)" \
+      'on events e' "$evd" absent
 check "6. events_since in the large workspace, after the small one from cursor 0: the outbox key, one page" \
       'Index Scan using events_pkey on events e .*\(actual rows=50(\.00)? ' "$ev"
 check "6. ... no sort, no filtered rows" 'Sort|Rows Removed' "$ev" absent

@@ -9,14 +9,16 @@
 #
 # The module here is built by the test (a few lines of C against the
 # server's headers) and loaded into one session with LOAD: a restrictive
-# policy "false" on UPDATE of woes.conversations.  As a member of
-# woes_service, in the operator audience:
-#   1. without the module: set_pending changes the status (written directly);
+# policy "false" on UPDATE of woes.conversations, and one on SELECT of
+# woes.events.  As a member of woes_service, in the operator audience:
+#   1. without the module: set_pending changes the status (written
+#      directly), and events_since reads the events (from the key);
 #   2. with it: set_pending changes nothing, as the UPDATE statement under
 #      that policy does (a DBA's restrictive policy does the same:
-#      direct_update.sh 8);
-#   3. without the module again, in a new session: set_pending works
-#      (nothing stays behind).
+#      direct_update.sh 8), and events_since reads none, as its query under
+#      that policy does (direct_outbox.sh 3);
+#   3. without the module again, in a new session: set_pending works, and
+#      the outbox reads (nothing stays behind).
 set -euo pipefail
 . "$(dirname "$0")/../lib/scratch_db.sh"
 . "$(dirname "$0")/../lib/checks.sh"
@@ -42,20 +44,22 @@ PG_MODULE_MAGIC;
 
 void		_PG_init(void);
 
-/* no UPDATE of woes.conversations passes */
+/* no UPDATE of woes.conversations passes, and no event is read */
 static List *
 no_conversation_updates(CmdType cmd, Relation rel)
 {
 	RowSecurityPolicy *policy;
 	Datum		role = ObjectIdGetDatum(ACL_ID_PUBLIC);
 	char	   *schema = get_namespace_name(RelationGetNamespace(rel));
+	const char *name = RelationGetRelationName(rel);
+	bool		update = cmd == CMD_UPDATE && strcmp(name, "conversations") == 0;
+	bool		read = cmd == CMD_SELECT && strcmp(name, "events") == 0;
 
-	if (cmd != CMD_UPDATE || schema == NULL || strcmp(schema, "woes") != 0 ||
-		strcmp(RelationGetRelationName(rel), "conversations") != 0)
+	if (schema == NULL || strcmp(schema, "woes") != 0 || !(update || read))
 		return NIL;
 	policy = palloc0(sizeof(RowSecurityPolicy));
-	policy->policy_name = pstrdup("module_no_updates");
-	policy->polcmd = 'w';
+	policy->policy_name = pstrdup(update ? "module_no_updates" : "module_no_reads");
+	policy->polcmd = update ? 'w' : 'r';
 	policy->roles = construct_array(&role, 1, OIDOID, sizeof(Oid), true, TYPALIGN_INT);
 	policy->permissive = false;
 	policy->qual = (Expr *) makeBoolConst(false, false);
@@ -103,15 +107,19 @@ SELECT woes.set_context(:'ws', 'operator') \\g /dev/null
 SELECT 'status ' || status FROM woes.conversations;
 SELECT woes.reopen(:'conv') \\g /dev/null
 COMMIT;
+BEGIN;
+SELECT woes.set_context(:'ws', 'operator') \\g /dev/null
+SELECT 'outbox ' || count(*) FROM woes.events_since(0);
+COMMIT;
 SQL
 }
 
 echo "== 1. without the module: set_pending changes the status"
-expect "set_pending" "$(one "$(calls)")" "status pending"
+expect "set_pending" "$(one "$(calls)")" "status pending|outbox 3"
 
-echo "== 2. with the module's restrictive policy on UPDATE: the statement runs, the policy holds"
-expect "set_pending" "$(one "$(calls load)")" "status open"
+echo "== 2. with the module's restrictive policies on UPDATE and SELECT: the statements run, the policies hold"
+expect "set_pending, events_since" "$(one "$(calls load)")" "status open|outbox 0"
 
-echo "== 3. without the module again: set_pending works"
-expect "set_pending" "$(one "$(calls)")" "status pending"
+echo "== 3. without the module again: set_pending works, the outbox reads"
+expect "set_pending, events_since" "$(one "$(calls)")" "status pending|outbox 5"
 echo "ok"

@@ -116,9 +116,7 @@ VACUUM ANALYZE woes.events;
 CREATE ROLE bench_consumer LOGIN PASSWORD :'pw';
 GRANT USAGE ON SCHEMA woes TO bench_consumer;
 GRANT SELECT ON woes.events TO bench_consumer;
-GRANT EXECUTE ON FUNCTION woes.events_since(bigint, integer), woes.outbox_horizon(text, integer),
-    woes.require_audience(woes.audience[], text), woes.require_read_committed(), woes.event_horizon(uuid)
-    TO bench_consumer;
+GRANT EXECUTE ON FUNCTION woes.events_since(bigint, integer) TO bench_consumer;
 SELECT woes.bind_role('bench_consumer', :'ws', 'operator') \g /dev/null
 -- the application: a LOGIN member of woes_service, no binding; it sets the
 -- context in each transaction
