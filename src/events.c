@@ -453,7 +453,8 @@ woes_events_since(PG_FUNCTION_ARGS)
 
 	horizon = outbox_horizon("reading the outbox", max_null, max,
 							 woes_function_owner(fcinfo->flinfo->fn_oid));
-	workspace = UUIDPGetDatum(woes_context_workspace());
+	/* a copy: a policy's function could change the setting the context keeps */
+	workspace = woes_uuid_copy(UUIDPGetDatum(woes_context_workspace()));
 
 	per_query = rsinfo->econtext->ecxt_per_query_memory;
 	old = MemoryContextSwitchTo(per_query);

@@ -351,6 +351,38 @@ woes_probe_as_caller(WoesProbe *p, const Datum *keys, Snapshot snap, bool polici
 }
 
 /*
+ * Whether the rows of the table, as stored, are rows of the row type the
+ * caller's result was described with: column by column (a concurrent ALTER
+ * may have changed a type since), and no virtual generated column (stored
+ * as NULL; the query computes it).
+ */
+static bool
+stored_as_described(TupleDesc stored, TupleDesc described)
+{
+	int			i;
+
+	if (stored->natts != described->natts)
+		return false;
+	for (i = 0; i < stored->natts; i++)
+	{
+		Form_pg_attribute s = TupleDescAttr(stored, i);
+		Form_pg_attribute d = TupleDescAttr(described, i);
+
+		if (s->attisdropped != d->attisdropped)
+			return false;
+		if (s->attisdropped)
+			continue;
+		if (s->atttypid != d->atttypid || s->atttypmod != d->atttypmod)
+			return false;
+#ifdef ATTRIBUTE_GENERATED_VIRTUAL
+		if (s->attgenerated == ATTRIBUTE_GENERATED_VIRTUAL)
+			return false;
+#endif
+	}
+	return true;
+}
+
+/*
  * woes_probe_range_as_caller
  *		Stands for the current user's query
  *
@@ -361,7 +393,9 @@ woes_probe_as_caller(WoesProbe *p, const Datum *keys, Snapshot snap, bool polici
  *		for a probe whose unique index is (uuid, bigint): the rows visible to
  *		snap, whole, appended to out (whose descriptor is the table's row
  *		type).  false, with nothing appended, where that query could answer
- *		otherwise (as for woes_probe_as_caller); the caller runs it then.
+ *		otherwise (as for woes_probe_as_caller; and where the stored rows are
+ *		not of that row type, or the index does not order by int8's
+ *		operators); the caller runs it then.
  */
 bool
 woes_probe_range_as_caller(WoesProbe *p, Datum key, int64 after, int64 before, int64 max,
@@ -384,7 +418,7 @@ woes_probe_range_as_caller(WoesProbe *p, Datum key, int64 after, int64 before, i
 	if (pg_class_aclcheck(p->relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK ||
 		(check_enable_rls(p->relid, InvalidOid, true) == RLS_ENABLED &&
 		 !(policies_vouched && p->own_read_policies)) ||
-		out_desc->natts != desc->natts)
+		!stored_as_described(desc, out_desc))
 	{
 		table_close(heap, NoLock);
 		return false;
@@ -394,6 +428,16 @@ woes_probe_range_as_caller(WoesProbe *p, Datum key, int64 after, int64 before, i
 		TupleDescAttr(RelationGetDescr(index), 1)->atttypid != INT8OID)
 		elog(ERROR, "index %s of woes.%s does not have the expected columns",
 			 RelationGetRelationName(index), p->table);
+	/* the range and its order are int8's, the key's equality uuid's */
+	if (get_opcode(get_opfamily_member(index->rd_opfamily[0], UUIDOID, UUIDOID,
+									   BTEqualStrategyNumber)) != F_UUID_EQ ||
+		get_opcode(get_opfamily_member(index->rd_opfamily[1], INT8OID, INT8OID,
+									   BTLessStrategyNumber)) != F_INT8LT)
+	{
+		index_close(index, NoLock);
+		table_close(heap, NoLock);
+		return false;
+	}
 	ScanKeyEntryInitialize(&skey[0], 0, 1, BTEqualStrategyNumber, InvalidOid,
 						   index->rd_indcollation[0], F_UUID_EQ, key);
 	ScanKeyEntryInitialize(&skey[1], 0, 2, BTGreaterStrategyNumber, InvalidOid,

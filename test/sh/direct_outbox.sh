@@ -11,7 +11,8 @@
 #   2. with row_security off in the session: the same (woes's rules apply
 #      whatever the session set);
 #   3. a DBA's own policy on events (restrictive, FOR SELECT): the query
-#      runs and the policy holds; dropped, no query again;
+#      runs and the policy holds, with row_security off in the session too;
+#      dropped, no query again;
 #   4. woes's own read policy rewritten by ALTER POLICY (TO PUBLIC and its
 #      comment kept): the query runs and the rewritten policy holds; put
 #      back, no query;
@@ -19,7 +20,8 @@
 #      refuses (42501), as before;
 #   6. a column a DBA added with a default, then dropped (woes writes no
 #      event while it is there): the rows written before it carry the
-#      default, as the query's do; no query either way;
+#      default, as the query's do; no query either way; from PostgreSQL 18,
+#      a virtual generated column: the query runs (it computes the column);
 #   7. a LOGIN role bound to the operator audience, with only what reading
 #      the outbox takes (EXECUTE on events_since, SELECT on events; not
 #      workspaces): it reads the pages;
@@ -111,6 +113,23 @@ expect "admin" "$(one "$(ROLE=woes_direct_outbox_admin page "$mid" 5 admin)")" "
 expect "the superuser" "$(one "$(ROLE=postgres page "$mid" 5 admin)")" "queries: 0|$(owner "$mid" 5)"
 expect "the last page is short" "$(page "$near_end" 1000 | sed -n 2p | cut -d' ' -f2)" "2"
 expect "past the end" "$(one "$(page "$(nth $((total - 1)))" 1000)")" "queries: 0|rows: 0 -"
+# called in a target list, and read through a scrollable cursor (the result
+# read backwards)
+expect "in a target list, and by a scrollable cursor" "$(psql -qX -At -d $db 2>&1 <<SQL
+SELECT id AS ws FROM woes.workspaces WHERE slug = 'one' \\gset
+SET ROLE $role;
+BEGIN;
+SELECT woes.set_context(:'ws', 'operator') \\g /dev/null
+SELECT 'rows: ' || count(*) || ' ' || coalesce(md5(string_agg(e::text, ',' ORDER BY (e).id)), '-')
+  FROM (SELECT woes.events_since($mid, 9) AS e) s;
+DECLARE c SCROLL CURSOR FOR SELECT id FROM woes.events_since($mid, 9);
+FETCH LAST FROM c;
+FETCH FIRST FROM c;
+COMMIT;
+SQL
+)" "$(owner "$mid" 9)
+$(nth 19)
+$(nth 11)"
 
 echo "== 2. row_security off in the session: the same"
 expect "operator" "$(one "$(SETUP='SET row_security = off;' page "$mid" 9)")" "queries: 0|$(owner "$mid" 9)"
@@ -119,6 +138,8 @@ echo "== 3. a DBA's policy on events: the query runs, the policy holds"
 psql -qX -v ON_ERROR_STOP=1 -d $db -c \
     "CREATE POLICY dba_hide ON woes.events AS RESTRICTIVE FOR SELECT USING (kind <> 'message.created')"
 expect "operator" "$(one "$(page 0 1000)")" "queries: 1|$(owner 0 1000 "AND kind <> 'message.created'")"
+expect "row_security off in the session" "$(one "$(SETUP='SET row_security = off;' page 0 1000)")" \
+    "queries: 1|$(owner 0 1000 "AND kind <> 'message.created'")"
 psql -qX -v ON_ERROR_STOP=1 -d $db -c "DROP POLICY dba_hide ON woes.events"
 expect "the policy dropped" "$(one "$(page 0 1000)")" "queries: 0|$(owner 0 1000)"
 
@@ -143,6 +164,13 @@ expect "no query" "$(page 0 1000 | sed -n 1p)" "queries: 0"
 expect "the owner's rows carry it" "$(psql -qX -At -d $db -c "SELECT count(*) FILTER (WHERE dba_note = 'before') > 25 FROM woes.events")" "t"
 psql -qX -v ON_ERROR_STOP=1 -d $db -c "ALTER TABLE woes.events DROP COLUMN dba_note"
 expect "dropped" "$(one "$(page 0 1000)")" "queries: 0|$(owner 0 1000)"
+# from PostgreSQL 18 a generated column is virtual (stored as NULL, computed
+# by the query): the query runs
+if [ "$(psql -qX -At -d $db -c "SHOW server_version_num")" -ge 180000 ]; then
+    psql -qX -v ON_ERROR_STOP=1 -d $db -c "ALTER TABLE woes.events ADD COLUMN doubled bigint GENERATED ALWAYS AS (id * 2) VIRTUAL"
+    expect "a virtual generated column" "$(one "$(page 0 1000)")" "queries: 1|$(owner 0 1000)"
+    psql -qX -v ON_ERROR_STOP=1 -d $db -c "ALTER TABLE woes.events DROP COLUMN doubled"
+fi
 
 echo "== 7. a role bound to the operator audience, with only the outbox's grants"
 psql -qX -v ON_ERROR_STOP=1 -d $db <<'SQL'
