@@ -28,6 +28,9 @@
 #                  horizon): for information, it separates the cost of the
 #                  policies' plan from the cost of events_since itself
 #
+# then the first two again with pages of SHORT_PAGE (10) events, as a
+# consumer near the tail polls (for information: the per-call cost).
+#
 # in ROUNDS rounds (the order rotated each round), and prints the TPS of
 # each, the server CPU per page, and the ratio events_since / plain
 # (target >= 0.8).  Before measuring it checks that both queries return the
@@ -76,6 +79,7 @@ ROUNDS=${ROUNDS:-2}
 EVENTS=${EVENTS:-200000}
 OTHER_EVENTS=${OTHER_EVENTS:-50000}
 PAGE=${PAGE:-1000}
+SHORT_PAGE=${SHORT_PAGE:-10}
 OUT=$(mktemp -d -t woes_ev.XXXXXX)
 trap 'rm -rf "$OUT"' EXIT
 
@@ -151,6 +155,15 @@ cat > "$OUT/plain.pgbench" <<EOF
 SELECT * FROM woes.events WHERE workspace_id = '$WS' AND id > :c ORDER BY id LIMIT $PAGE;
 EOF
 cp "$OUT/plain.pgbench" "$OUT/plain_rls.pgbench"
+# short pages: a consumer polling near the tail gets a few events a time
+cat > "$OUT/events_since_short.pgbench" <<EOF
+\set c random(0, $CURSOR_MAX)
+SELECT * FROM woes.events_since(:c, $SHORT_PAGE);
+EOF
+cat > "$OUT/plain_short.pgbench" <<EOF
+\set c random(0, $CURSOR_MAX)
+SELECT * FROM woes.events WHERE workspace_id = '$WS' AND id > :c ORDER BY id LIMIT $SHORT_PAGE;
+EOF
 cat > "$OUT/events_since_tx.pgbench" <<EOF
 \set c random(0, $CURSOR_MAX)
 BEGIN;
@@ -173,7 +186,7 @@ declare -A TPS_SUM CPU_SUM LAST_TPS
 run_pgbench() {	# variant
     local v=$1 user=$PGUSER pass=$PGPASSWORD out c0 c1 tps lat txns cpu
     case $v in
-        events_since|plain_rls) user=bench_consumer pass=$APP_PASSWORD ;;
+        events_since|events_since_short|plain_rls) user=bench_consumer pass=$APP_PASSWORD ;;
         events_since_tx) user=bench_app pass=$APP_PASSWORD ;;
     esac
     psql_ -c "CHECKPOINT"
@@ -224,6 +237,20 @@ awk -v p="${TPS_SUM[plain]}" -v e="${TPS_SUM[events_since]}" -v t="${TPS_SUM[eve
 # for test/bench/run-all (lib/result.sh)
 bench_result "outbox page of $PAGE: woes.events_since (bound consumer, RLS)" "owner's SELECT ... WHERE id > cursor" \
     "$(bench_ratio "${TPS_SUM[events_since]}" "${TPS_SUM[plain]}")" ">=0.80"
+
+echo "== short pages: $SHORT_PAGE events a page (a consumer near the tail), $ROUNDS round(s)"
+for r in $(seq 1 "$ROUNDS"); do
+    if [ $((r % 2)) = 1 ]; then short=(plain_short events_since_short); else short=(events_since_short plain_short); fi
+    for v in "${short[@]}"; do run_pgbench "$v"; done
+done
+awk -v p="${TPS_SUM[plain_short]}" -v e="${TPS_SUM[events_since_short]}" \
+    -v cp="${CPU_SUM[plain_short]}" -v ce="${CPU_SUM[events_since_short]}" -v n="$ROUNDS" 'BEGIN {
+        printf "   plain SELECT (owner)                   %8.1f tps  %6.0f us server CPU/page\n", p / n, cp / n;
+        printf "   events_since (bound consumer, RLS)     %8.1f tps  %6.0f us server CPU/page\n", e / n, ce / n;
+        printf "   ratio events_since/plain = %.2f (for information)\n", e / p;
+    }'
+bench_result "outbox page of $SHORT_PAGE: woes.events_since (bound consumer, RLS)" "owner's SELECT ... WHERE id > cursor" \
+    "$(bench_ratio "${TPS_SUM[events_since_short]}" "${TPS_SUM[plain_short]}")" "-"
 
 if [ -n "${WHATIF:-}" ]; then
     echo "== what-if: events_read policy USING (true) (throwaway cluster only)"
