@@ -462,7 +462,11 @@ woes_events_since(PG_FUNCTION_ARGS)
 	out = tuplestore_begin_heap((rsinfo->allowedModes & SFRM_Materialize_Random) != 0, false, work_mem);
 	MemoryContextSwitchTo(old);
 
-	/* woes's rules apply whatever the session's row_security */
+	/*
+	 * woes's rules apply whatever the session's row_security; the key read
+	 * judges the policies under it too (with it off, the owner of a table
+	 * that forces row security would pass them by)
+	 */
 	pinned = woes_pin_rules_begin();
 	/* a new snapshot, as a new statement's: after the horizon */
 	CommandCounterIncrement();

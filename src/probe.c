@@ -53,6 +53,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/pg_index.h"
 #include "catalog/pg_type.h"
+#include "commands/defrem.h"
 #include "executor/spi.h"
 #include "executor/tuptable.h"
 #include "lib/stringinfo.h"
@@ -90,7 +91,10 @@ probe_attnum(const WoesProbe *p, Relation heap, const char *column)
  *		Whether an index of heap answers a probe of these key columns as
  *		the constraint's index would: valid, unique, a btree, not partial,
  *		and keyed by exactly these columns, in this order, each with its
- *		column's collation (another collation may call other strings equal).
+ *		column's collation (another collation may call other strings equal)
+ *		and its type's default operator class (another may call other
+ *		values equal, or order them otherwise: a range probe reads in the
+ *		index's order).
  */
 static bool
 probe_index_matches(Oid indexid, Relation heap, const AttrNumber *atts, int ncolumns)
@@ -98,6 +102,7 @@ probe_index_matches(Oid indexid, Relation heap, const AttrNumber *atts, int ncol
 	HeapTuple	tuple;
 	Form_pg_index index;
 	oidvector  *collations;
+	oidvector  *opclasses;
 	bool		isnull;
 	bool		matches;
 	int			i;
@@ -111,9 +116,17 @@ probe_index_matches(Oid indexid, Relation heap, const AttrNumber *atts, int ncol
 	collations = (oidvector *) DatumGetPointer(SysCacheGetAttr(INDEXRELID, tuple,
 															   Anum_pg_index_indcollation,
 															   &isnull));
+	opclasses = (oidvector *) DatumGetPointer(SysCacheGetAttr(INDEXRELID, tuple,
+															 Anum_pg_index_indclass,
+															 &isnull));
 	for (i = 0; matches && i < ncolumns; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(RelationGetDescr(heap), atts[i] - 1);
+
 		matches = index->indkey.values[i] == atts[i] &&
-			collations->values[i] == TupleDescAttr(RelationGetDescr(heap), atts[i] - 1)->attcollation;
+			collations->values[i] == att->attcollation &&
+			opclasses->values[i] == GetDefaultOpClass(att->atttypid, BTREE_AM_OID);
+	}
 	ReleaseSysCache(tuple);
 	if (!matches)
 		return false;
@@ -394,8 +407,9 @@ stored_as_described(TupleDesc stored, TupleDesc described)
  *		snap, whole, appended to out (whose descriptor is the table's row
  *		type).  false, with nothing appended, where that query could answer
  *		otherwise (as for woes_probe_as_caller; and where the stored rows are
- *		not of that row type, or the index does not order by int8's
- *		operators); the caller runs it then.
+ *		not of that row type); the caller runs it then.  The index is the
+ *		constraint's kind (probe_index_matches): the range and its order are
+ *		int8's own.
  */
 bool
 woes_probe_range_as_caller(WoesProbe *p, Datum key, int64 after, int64 before, int64 max,
@@ -428,16 +442,6 @@ woes_probe_range_as_caller(WoesProbe *p, Datum key, int64 after, int64 before, i
 		TupleDescAttr(RelationGetDescr(index), 1)->atttypid != INT8OID)
 		elog(ERROR, "index %s of woes.%s does not have the expected columns",
 			 RelationGetRelationName(index), p->table);
-	/* the range and its order are int8's, the key's equality uuid's */
-	if (get_opcode(get_opfamily_member(index->rd_opfamily[0], UUIDOID, UUIDOID,
-									   BTEqualStrategyNumber)) != F_UUID_EQ ||
-		get_opcode(get_opfamily_member(index->rd_opfamily[1], INT8OID, INT8OID,
-									   BTLessStrategyNumber)) != F_INT8LT)
-	{
-		index_close(index, NoLock);
-		table_close(heap, NoLock);
-		return false;
-	}
 	ScanKeyEntryInitialize(&skey[0], 0, 1, BTEqualStrategyNumber, InvalidOid,
 						   index->rd_indcollation[0], F_UUID_EQ, key);
 	ScanKeyEntryInitialize(&skey[1], 0, 2, BTGreaterStrategyNumber, InvalidOid,

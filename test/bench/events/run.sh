@@ -146,24 +146,18 @@ for c in 0 1234 $(( CURSOR_MAX / 2 )) $(( CURSOR_MAX - 7 )) "$CURSOR_MAX"; do
     echo "   cursor $c: ${a%% *} rows, identical"
 done
 
-cat > "$OUT/events_since.pgbench" <<EOF
-\set c random(0, $CURSOR_MAX)
-SELECT * FROM woes.events_since(:c, $PAGE);
-EOF
-cat > "$OUT/plain.pgbench" <<EOF
-\set c random(0, $CURSOR_MAX)
-SELECT * FROM woes.events WHERE workspace_id = '$WS' AND id > :c ORDER BY id LIMIT $PAGE;
-EOF
+# the pair of scripts for a page size: page_scripts SUFFIX PAGE
+page_scripts() {
+    printf '%s\n' "\\set c random(0, $CURSOR_MAX)" "SELECT * FROM woes.events_since(:c, $2);" \
+        > "$OUT/events_since$1.pgbench"
+    printf '%s\n' "\\set c random(0, $CURSOR_MAX)" \
+        "SELECT * FROM woes.events WHERE workspace_id = '$WS' AND id > :c ORDER BY id LIMIT $2;" \
+        > "$OUT/plain$1.pgbench"
+}
+page_scripts "" "$PAGE"
 cp "$OUT/plain.pgbench" "$OUT/plain_rls.pgbench"
 # short pages: a consumer polling near the tail gets a few events a time
-cat > "$OUT/events_since_short.pgbench" <<EOF
-\set c random(0, $CURSOR_MAX)
-SELECT * FROM woes.events_since(:c, $SHORT_PAGE);
-EOF
-cat > "$OUT/plain_short.pgbench" <<EOF
-\set c random(0, $CURSOR_MAX)
-SELECT * FROM woes.events WHERE workspace_id = '$WS' AND id > :c ORDER BY id LIMIT $SHORT_PAGE;
-EOF
+page_scripts _short "$SHORT_PAGE"
 cat > "$OUT/events_since_tx.pgbench" <<EOF
 \set c random(0, $CURSOR_MAX)
 BEGIN;
