@@ -34,6 +34,7 @@
 #define ERRCODE_WOES_FIELD_IN_USE		MAKE_SQLSTATE('W','O','6','0','4')
 #define ERRCODE_WOES_INVALID_MACRO		MAKE_SQLSTATE('W','O','6','0','5')
 #define ERRCODE_WOES_READ_COMMITTED		MAKE_SQLSTATE('W','O','4','0','1')
+#define ERRCODE_WOES_STANDBY			MAKE_SQLSTATE('W','O','4','0','2')
 /* raised in SQL only, by woes.distribute() (70_scale_out.sql) */
 #define ERRCODE_WOES_SCALE_OUT			MAKE_SQLSTATE('W','O','5','0','1')
 

@@ -32,6 +32,7 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/async.h"
@@ -255,14 +256,28 @@ woes_emit_event(Oid owner, Datum workspace, const char *kind, Datum conversation
  * transaction not yet in the lock table when it is read draws its ids
  * after the sequence was read, so they are at or above the horizon).  The
  * sequence is read as owner.
+ *
+ * Not on a standby: the primary's writers hold their in-flight marks in the
+ * primary's lock table, which a standby does not have, and a standby's
+ * sequence reads what the primary logged ahead, not what it handed out; a
+ * page read there would skip the events of a transaction still open on the
+ * primary.  There is no horizon to give, so every outbox read refuses.
  */
 static int64
 horizon_here(Oid owner)
 {
-	int64		horizon = next_possible_id(owner);
-	LockData   *data = GetLockStatusData();
+	int64		horizon;
+	LockData   *data;
 	int			i;
 
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_WOES_STANDBY),
+				 errmsg("the outbox cannot be read on a standby"),
+				 errdetail("A standby cannot see which of the primary's transactions still hold event ids, so a page read here could skip events."),
+				 errhint("Read the outbox on the primary.")));
+	horizon = next_possible_id(owner);
+	data = GetLockStatusData();
 	for (i = 0; i < data->nelements; i++)
 	{
 		LockInstanceData *lock = &data->locks[i];
